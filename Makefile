@@ -1,0 +1,109 @@
+# flowq -- plain GNU Makefile.  Generated files and objects go to $(BUILD).
+#   make            build build/flowq and build/flowq-gen
+#   make check      unit tests (Check) + end-to-end suites
+#   make asan       the same tests under ASan+UBSan (build-asan/)
+#   make bench      benchmarks on generated 1M/10M-record traces
+#   make install    PREFIX=/usr/local DESTDIR=
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+OPT     ?= -O2
+SAN     ?=
+WERROR  ?= -Werror
+BISON   ?= bison
+FLEX    ?= flex
+
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+           -Wno-format-nonliteral
+CPPFLAGS = -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen
+CFLAGS  ?=
+ALLCFLAGS = -std=c11 -g $(OPT) $(SAN) -pthread -MMD -MP $(CFLAGS)
+LDLIBS   = -lz -lm -pthread
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
+
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+GEN_OBJ  = $(if $(wildcard grammar/parser.y),$(BUILD)/obj/parser.o $(BUILD)/obj/scanner.o)
+LIB      = $(BUILD)/libflowq.a
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit e2e asan bench install uninstall clean difftest fuzz
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/flowq $(BUILD)/flowq-gen
+
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: grammar/parser.y
+	@mkdir -p $(BUILD)/gen
+	$(BISON) -Wall -Werror --defines=$(BUILD)/gen/parser.h -o $(BUILD)/gen/parser.c $<
+
+$(BUILD)/gen/scanner.c $(BUILD)/gen/scanner.h: grammar/scanner.l
+	@mkdir -p $(BUILD)/gen
+	$(FLEX) --header-file=$(BUILD)/gen/scanner.h -o $(BUILD)/gen/scanner.c $<
+
+# flex and bison output is not ours to keep warning-free.
+$(BUILD)/obj/parser.o: $(BUILD)/gen/parser.c $(BUILD)/gen/scanner.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -w -c -o $@ $<
+
+$(BUILD)/obj/scanner.o: $(BUILD)/gen/scanner.c $(BUILD)/gen/parser.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -w -c -o $@ $<
+
+$(BUILD)/obj/%.o: src/%.c $(if $(GEN_OBJ),$(BUILD)/gen/parser.h $(BUILD)/gen/scanner.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(WARN) $(WERROR) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ) $(GEN_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/flowq: $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/gen/%.o: src/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(WARN) $(WERROR) -c -o $@ $<
+
+$(BUILD)/flowq-gen: $(patsubst src/gen/%.c,$(BUILD)/obj/gen/%.o,$(wildcard src/gen/*.c)) $(LIB)
+	$(CC) $(ALLCFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(WARN) -o $@ $< $(LIB) $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(WARN) $(WERROR) -o $@ $< $(LIB) $(LDLIBS)
+
+check: all $(UNIT_BIN) $(TOOL_BIN)
+	@BUILD=$(BUILD) sh tests/run-all.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+
+difftest: all $(TOOL_BIN)
+	@BUILD=$(BUILD) DIFF_ITER=$${DIFF_ITER:-20000} sh tests/difftest.sh
+
+bench: all $(TOOL_BIN)
+	@BUILD=$(BUILD) sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(BUILD)/flowq $(BUILD)/flowq-gen $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/flowq $(DESTDIR)$(PREFIX)/bin/flowq-gen \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/flowq*.1 $(DESTDIR)$(PREFIX)/share/man/man5/flowq*.5
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/gen/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT
+ * The query front end: text -> checked, compiled struct fq_query.
+ */
+#ifndef FQ_COMPILE_H
+#define FQ_COMPILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "flowq.h"
+#include "query.h"
+
+struct fq_define {              /* -D NAME=VALUE */
+    const char *name;
+    const char *value;
+};
+
+/* Replace $NAME by its -D value.  *out is malloc'd.  An undefined $NAME
+ * is an error with its line and column. */
+int query_substitute(const char *src, size_t len, const char *path, const struct fq_define *defs,
+                     size_t ndefs, char **out, size_t *outlen, struct fq_error *err);
+
+/* Parse and check src (len bytes; path names it in messages).  Every
+ * diagnostic, errors and warnings alike, is written to diag in GCC form
+ * ("flowq: PATH:LINE:COL: error: MSG", the source line, a caret).  Returns
+ * NULL if there was an error (err->code = FQ_E_QUERY, err->msg holds a
+ * summary such as "2 errors"). */
+struct fq_query *query_compile(const char *src, size_t len, const char *path, FILE *diag,
+                               struct fq_error *err);
+
+void query_free(struct fq_query *q);
+
+/* --dump-rules: the compiled structs in a stable, readable form. */
+void query_dump(FILE *fp, const struct fq_query *q);
+
+#endif

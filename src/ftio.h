@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT
+ * flow-tools stream I/O (FORMAT-flowtools.md): a reader that walks all
+ * input operands (files, directories, "-" for stdin, several concatenated
+ * streams on one pipe) and decodes every record version into struct
+ * fq_rec, and a v5 stream writer.
+ */
+#ifndef FQ_FTIO_H
+#define FQ_FTIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "flowq.h"
+#include "record.h"
+
+struct ft_reader_opts {
+    bool all_files;            /* do not skip tmp* in directories */
+    bool verbose;              /* name each file on stderr as it is opened */
+};
+
+struct ft_reader;
+
+/* Operands as on the command line; n == 0 means standard input.  Returns
+ * NULL and fills *err on failure (no such file, ...). */
+struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_reader_opts *o,
+                                 struct fq_error *err);
+
+/* Decode up to cap records into buf, rec_id numbered across all inputs.
+ * Returns the count, 0 at the end of the last input, -1 on error (*err
+ * names the file and byte offset). */
+ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err);
+
+void ft_reader_close(struct ft_reader *r);
+
+/* Read everything into one array (the query engine's input).  *recs is
+ * malloc'd and owned by the caller. */
+int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
+                struct fq_rec **recs, size_t *nrecs, struct fq_error *err);
+
+/* v5 writer: header v3 (EX_VER, HEADER_FLAGS, ...), host byte order,
+ * zlib level 0 (none) .. 9. */
+struct ft_writer;
+struct ft_writer *ft_writer_open(FILE *fp, int zlevel, struct fq_error *err);
+int ft_writer_put(struct ft_writer *w, const struct fq_rec *r, struct fq_error *err);
+int ft_writer_close(struct ft_writer *w, struct fq_error *err); /* flushes; does not fclose */
+
+#endif

@@ -1,0 +1,2 @@
+/* PLACEHOLDER: replaced by the generator. */
+int main(void) { return 2; }

@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: MIT
+ * The command line: options, input and output set-up, error reporting and
+ * exit statuses.  The only file that prints errors or calls exit().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "engine.h"
+#include "flowq.h"
+#include "ftio.h"
+#include "out.h"
+#include "record.h"
+#include "util.h"
+
+struct cli {
+    struct out_opts out;
+    bool fmt_given, fields_given, tfmt_given;
+    const char *wfile;
+    bool force;
+    bool exit_status;
+    int verbose;
+    bool stats;
+    const char *stats_file;
+    bool check, dump, print, groups;
+    struct fq_define *defs;
+    size_t ndefs;
+    struct ft_reader_opts rd;
+    const char *files_from;
+    struct engine_opts eng;
+};
+
+static const char usage_line[] =
+    "usage: flowq [options] QUERY [TRACE|DIR|-]...\n"
+    "       flowq --print [options] [TRACE|DIR|-]...\n";
+
+static void usage_error(const char *fmt, const char *arg)
+{
+    fputs("flowq: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'flowq --help' for more information.\n", stderr);
+    exit(FQ_E_USAGE);
+}
+
+static void help(void)
+{
+    fputs(usage_line, stdout);
+    fputs("\n"
+          "Run a flow query (the language of flowq(5)) over NetFlow records read from\n"
+          "flow-tools files, directories of them, or standard input.\n"
+          "\n"
+          "Query:\n"
+          "  -n, --check            parse and check QUERY only; exit 0 or 3\n"
+          "      --dump-rules       print the compiled rules and exit\n"
+          "  -D, --define NAME=VALUE  replace $NAME in the query by VALUE\n"
+          "  -g, --groups           print group records of the matching tuples\n"
+          "      --max-tuples N     stop with an error past N merger tuples\n"
+          "                         (default 100000000; 0 = no limit)\n"
+          "      --threads N        worker threads (default: one per core)\n"
+          "\n"
+          "Input:\n"
+          "      --print            decode and print records; no query\n"
+          "      --all-files        read tmp* files in directories too\n"
+          "      --files-from FILE  read input names, one per line, from FILE (- = stdin)\n"
+          "\n"
+          "Output:\n"
+          "  -o, --format FMT       text (default), csv, tsv, json, ndjson or ft\n"
+          "      --fields LIST      comma-separated record fields to print\n"
+          "  -q, --no-header        no header line in text, csv and tsv\n"
+          "      --epoch            times as milliseconds since the epoch\n"
+          "      --localtime        times in the local time zone (TZ)\n"
+          "  -z, --compress LEVEL   zlib level 0-9 for -o ft (default 0)\n"
+          "  -w, --output FILE      write to FILE (atomically) instead of stdout\n"
+          "      --force            overwrite FILE; allow -o ft to a terminal\n"
+          "  -e, --exit-status      exit 1 when nothing was output\n"
+          "\n"
+          "Information:\n"
+          "      --stats[=FILE]     one JSON line of per-stage counts on stderr (or FILE)\n"
+          "  -v, --verbose          per-stage counts as text, input files on stderr\n"
+          "      --help-fields      list record fields, aliases and types\n"
+          "  -h, --help             this help\n"
+          "  -V, --version          version and build information\n"
+          "\n"
+          "Exit status: 0 ok, 1 no output (with -e), 2 usage, 3 query error,\n"
+          "4 input error, 5 output or internal error.  See flowq(1).\n",
+          stdout);
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return false;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *v = x;
+    return true;
+}
+
+static void parse_fields(struct cli *c, const char *list)
+{
+    size_t cap = 8, n = 0;
+    enum fq_field *f = xmalloc(cap * sizeof *f);
+    char *copy = xstrdup(list), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        enum fq_field id = field_lookup(tok);
+        if (id == F_COUNT)
+            usage_error("unknown field '%s' in --fields (see --help-fields)", tok);
+        if (n == cap)
+            f = xrealloc(f, (cap *= 2) * sizeof *f);
+        f[n++] = id;
+    }
+    free(copy);
+    if (n == 0)
+        usage_error("--fields needs at least one field%s", "");
+    c->out.fields = f;
+    c->out.nfields = n;
+}
+
+static enum fq_fmt parse_format(const char *s)
+{
+    static const char *const names[] = {"text", "csv", "tsv", "json", "ndjson", "ft"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return (enum fq_fmt)i;
+    usage_error("unknown output format '%s' (expected text, csv, tsv, json, ndjson or ft)", s);
+    return FMT_TEXT;
+}
+
+enum {
+    OPT_DUMP = 256, OPT_MAXT, OPT_THREADS, OPT_PRINT, OPT_ALL, OPT_FROM, OPT_FIELDS,
+    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF,
+};
+
+static const struct option longopts[] = {
+    {"check", no_argument, NULL, 'n'},
+    {"dump-rules", no_argument, NULL, OPT_DUMP},
+    {"define", required_argument, NULL, 'D'},
+    {"groups", no_argument, NULL, 'g'},
+    {"max-tuples", required_argument, NULL, OPT_MAXT},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"print", no_argument, NULL, OPT_PRINT},
+    {"all-files", no_argument, NULL, OPT_ALL},
+    {"files-from", required_argument, NULL, OPT_FROM},
+    {"format", required_argument, NULL, 'o'},
+    {"fields", required_argument, NULL, OPT_FIELDS},
+    {"no-header", no_argument, NULL, 'q'},
+    {"epoch", no_argument, NULL, OPT_EPOCH},
+    {"localtime", no_argument, NULL, OPT_LOCAL},
+    {"compress", required_argument, NULL, 'z'},
+    {"output", required_argument, NULL, 'w'},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"exit-status", no_argument, NULL, 'e'},
+    {"stats", optional_argument, NULL, OPT_STATS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help-fields", no_argument, NULL, OPT_HELPF},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void parse_args(struct cli *c, int argc, char **argv)
+{
+    int ch;
+    uint64_t v;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":nD:go:qz:w:evhV", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'n': c->check = true; break;
+        case OPT_DUMP: c->dump = true; break;
+        case 'D': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                usage_error("-D needs NAME=VALUE, not '%s'", optarg);
+            c->defs = xrealloc(c->defs, (c->ndefs + 1) * sizeof *c->defs);
+            char *name = xstrdup(optarg);
+            name[eq - optarg] = '\0';
+            c->defs[c->ndefs].name = name;
+            c->defs[c->ndefs].value = eq + 1;
+            c->ndefs++;
+            break;
+        }
+        case 'g': c->groups = true; break;
+        case OPT_MAXT:
+            if (!parse_u64(optarg, &c->eng.max_tuples))
+                usage_error("--max-tuples needs a number, not '%s'", optarg);
+            break;
+        case OPT_THREADS:
+            if (!parse_u64(optarg, &v) || v == 0 || v > 256)
+                usage_error("--threads needs a number from 1 to 256, not '%s'", optarg);
+            c->eng.threads = (unsigned)v;
+            break;
+        case OPT_PRINT: c->print = true; break;
+        case OPT_ALL: c->rd.all_files = true; break;
+        case OPT_FROM: c->files_from = optarg; break;
+        case 'o': c->out.fmt = parse_format(optarg); c->fmt_given = true; break;
+        case OPT_FIELDS: parse_fields(c, optarg); c->fields_given = true; break;
+        case 'q': c->out.no_header = true; break;
+        case OPT_EPOCH: c->out.tfmt = TFMT_EPOCH; c->tfmt_given = true; break;
+        case OPT_LOCAL: c->out.tfmt = TFMT_LOCAL; c->tfmt_given = true; break;
+        case 'z':
+            if (!parse_u64(optarg, &v) || v > 9)
+                usage_error("-z needs a level from 0 to 9, not '%s'", optarg);
+            c->out.zlevel = (int)v;
+            break;
+        case 'w': c->wfile = optarg; break;
+        case OPT_FORCE: c->force = true; break;
+        case 'e': c->exit_status = true; break;
+        case OPT_STATS: c->stats = true; c->stats_file = optarg; break;
+        case 'v': c->verbose++; c->rd.verbose = true; break;
+        case OPT_HELPF: fields_help(stdout); exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
+        case 'h': help(); exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
+        case 'V':
+            printf("flowq %s (built %s with %s)\n", FLOWQ_VERSION, __DATE__,
+#ifdef __clang__
+                   "clang " __clang_version__
+#else
+                   "gcc " __VERSION__
+#endif
+            );
+            exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
+        case ':': usage_error("option '%s' needs a value", argv[optind - 1]); break;
+        default:
+            if (optopt && optopt < 256) {
+                char o[3] = {'-', (char)optopt, 0};
+                usage_error("unknown option '%s'", o);
+            }
+            usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (c->print && (c->check || c->dump || c->groups || c->ndefs))
+        usage_error("%s", "--print takes no query: -n, --dump-rules, -g and -D do not apply");
+    if (c->out.fmt == FMT_FT && (c->fields_given || c->tfmt_given || c->out.no_header))
+        usage_error("%s", "-o ft writes whole records: --fields, -q, --epoch and --localtime do not apply");
+    if (c->out.fmt == FMT_FT && c->groups)
+        usage_error("%s", "-g prints group records, which -o ft cannot hold");
+    if (c->groups && c->fields_given)
+        usage_error("%s", "--fields selects record fields; it does not apply to -g");
+    if (c->out.zlevel && c->out.fmt != FMT_FT)
+        usage_error("%s", "-z applies only to -o ft");
+}
+
+/* Input names: the operands, plus --files-from. */
+static char **collect_inputs(struct cli *c, char **ops, size_t nops, size_t *n)
+{
+    char **v = xmalloc((nops + 1) * sizeof *v);
+    size_t k = 0, cap = nops + 1;
+    for (size_t i = 0; i < nops; i++)
+        v[k++] = ops[i];
+    if (c->files_from) {
+        FILE *fp = strcmp(c->files_from, "-") == 0 ? stdin : fopen(c->files_from, "r");
+        if (!fp) {
+            fprintf(stderr, "flowq: %s: %s\n", c->files_from, strerror(errno));
+            exit(FQ_E_INPUT);
+        }
+        char *line = NULL;
+        size_t lcap = 0;
+        ssize_t len;
+        while ((len = getline(&line, &lcap, fp)) > 0) {
+            if (line[len - 1] == '\n')
+                line[--len] = '\0';
+            if (len == 0)
+                continue;
+            if (k == cap)
+                v = xrealloc(v, (cap *= 2) * sizeof *v);
+            v[k++] = xstrdup(line);
+        }
+        free(line);
+        if (fp != stdin)
+            fclose(fp);
+        if (k == 0) {
+            fprintf(stderr, "flowq: %s: no input names\n", c->files_from);
+            exit(FQ_E_INPUT);
+        }
+    }
+    *n = k;
+    return v;
+}
+
+static void report(const struct fq_error *e)
+{
+    if (e->path[0] && e->line)
+        fprintf(stderr, "flowq: %s:%u:%u: error: %s\n", e->path, e->line, e->col, e->msg);
+    else if (e->path[0])
+        fprintf(stderr, "flowq: %s: %s\n", e->path, e->msg);
+    else
+        fprintf(stderr, "flowq: %s\n", e->msg);
+}
+
+static char *read_file(const char *path, size_t *len, struct fq_error *err)
+{
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!fp) {
+        fq_fail(err, FQ_E_QUERY, path, -1, "cannot open query: %s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0, got;
+    char *buf = xmalloc(cap);
+    while ((got = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
+        n += got;
+        if (cap - n < 2)
+            buf = xrealloc(buf, cap *= 2);
+    }
+    bool bad = ferror(fp);
+    int e = errno;
+    if (fp != stdin)
+        fclose(fp);
+    if (bad) {
+        free(buf);
+        fq_fail(err, FQ_E_QUERY, path, -1, "cannot read query: %s", strerror(e));
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Output destination: stdout, or a temporary file beside -w FILE that is
+ * renamed over FILE only when everything was written. */
+struct dest {
+    FILE *fp;
+    char *tmp;
+    const char *final;
+};
+
+static int dest_open(struct dest *d, const struct cli *c, struct fq_error *err)
+{
+    d->tmp = NULL;
+    d->final = c->wfile;
+    if (!c->wfile) {
+        if (c->out.fmt == FMT_FT && !c->force && isatty(STDOUT_FILENO))
+            return fq_fail(err, FQ_E_USAGE, NULL, -1,
+                           "refusing to write binary -o ft to a terminal (use -w FILE, a pipe, or --force)");
+        d->fp = stdout;
+        return FQ_OK;
+    }
+    struct stat st;
+    if (!c->force && lstat(c->wfile, &st) == 0)
+        return fq_fail(err, FQ_E_OUTPUT, c->wfile, -1, "file exists (use --force to overwrite)");
+    size_t n = strlen(c->wfile);
+    d->tmp = xmalloc(n + 16);
+    snprintf(d->tmp, n + 16, "%s.tmp-XXXXXX", c->wfile);
+    int fd = mkstemp(d->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(d->tmp);
+        d->tmp = NULL;
+        return fq_fail(err, FQ_E_OUTPUT, c->wfile, -1, "cannot create: %s", strerror(e));
+    }
+    fchmod(fd, 0644 & ~0); /* mkstemp makes 0600; results are meant to be read */
+    d->fp = fdopen(fd, "wb");
+    if (!d->fp) {
+        close(fd);
+        unlink(d->tmp);
+        return fq_fail(err, FQ_E_OUTPUT, c->wfile, -1, "cannot open: %s", strerror(errno));
+    }
+    return FQ_OK;
+}
+
+/* Finish the destination; on failure remove the temporary file. */
+static int dest_close(struct dest *d, bool ok, struct fq_error *err)
+{
+    if (!d->tmp) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            if (errno == EPIPE)
+                return FQ_OK;
+            return fq_fail(err, FQ_E_OUTPUT, "standard output", -1, "write error: %s",
+                           strerror(errno));
+        }
+        return FQ_OK;
+    }
+    if (ok && (fflush(d->fp) != 0 || ferror(d->fp) || fsync(fileno(d->fp)) != 0)) {
+        fq_fail(err, FQ_E_OUTPUT, d->final, -1, "write error: %s", strerror(errno));
+        ok = false;
+    }
+    if (fclose(d->fp) != 0 && ok) {
+        fq_fail(err, FQ_E_OUTPUT, d->final, -1, "write error: %s", strerror(errno));
+        ok = false;
+    }
+    if (ok && rename(d->tmp, d->final) != 0) {
+        fq_fail(err, FQ_E_OUTPUT, d->final, -1, "cannot rename into place: %s", strerror(errno));
+        ok = false;
+    }
+    if (!ok)
+        unlink(d->tmp);
+    free(d->tmp);
+    return ok ? FQ_OK : err->code;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void json_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static void print_stats(const struct cli *c, const struct fq_query *q, const struct engine_stats *st,
+                        uint64_t elapsed)
+{
+    if (c->stats) {
+        FILE *fp = c->stats_file ? fopen(c->stats_file, "w") : stderr;
+        if (!fp) {
+            fprintf(stderr, "flowq: %s: %s\n", c->stats_file, strerror(errno));
+        } else {
+            fputs("{\"branches\": {", fp);
+            for (size_t i = 0; i < st->nbranches; i++) {
+                const struct engine_branch_stats *b = &st->branch[i];
+                fputs(i ? ", " : "", fp);
+                json_str(fp, q->branches[i].name);
+                fprintf(fp,
+                        ": {\"records_in\": %llu, \"filtered\": %llu, \"groups\": %llu, "
+                        "\"groups_kept\": %llu}",
+                        (unsigned long long)b->records_in, (unsigned long long)b->filtered,
+                        (unsigned long long)b->groups, (unsigned long long)b->groups_kept);
+            }
+            fprintf(fp,
+                    "}, \"merger\": {\"tuples\": %llu}, \"ungrouper\": {\"records\": %llu}, "
+                    "\"elapsed_ms\": %llu}\n",
+                    (unsigned long long)st->tuples, (unsigned long long)st->records_out,
+                    (unsigned long long)elapsed);
+            if (fp != stderr)
+                fclose(fp);
+        }
+    }
+    if (c->verbose) {
+        for (size_t i = 0; i < st->nbranches; i++) {
+            const struct engine_branch_stats *b = &st->branch[i];
+            fprintf(stderr,
+                    "flowq: branch %s: %llu records in, %llu filtered, %llu groups, %llu kept\n",
+                    q->branches[i].name, (unsigned long long)b->records_in,
+                    (unsigned long long)b->filtered, (unsigned long long)b->groups,
+                    (unsigned long long)b->groups_kept);
+        }
+        fprintf(stderr, "flowq: merger: %llu tuples\nflowq: ungrouper: %llu %s\n",
+                (unsigned long long)st->tuples, (unsigned long long)st->records_out,
+                c->groups ? "group records" : "records");
+        fprintf(stderr, "flowq: elapsed: %llu ms\n", (unsigned long long)elapsed);
+    }
+}
+
+static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_error *err)
+{
+    struct dest d;
+    int rc = dest_open(&d, c, err);
+    if (rc)
+        return rc;
+    struct out *o = out_open(d.fp, &c->out, err);
+    struct ft_reader *r = o ? ft_reader_open(inputs, ninputs, &c->rd, err) : NULL;
+    size_t nout = 0;
+    if (r) {
+        enum { CHUNK = 4096 };
+        struct fq_rec *buf = xmalloc(CHUNK * sizeof *buf);
+        ssize_t got;
+        while ((got = ft_reader_next(r, buf, CHUNK, err)) > 0) {
+            for (ssize_t i = 0; i < got; i++)
+                if (out_record(o, &buf[i], err))
+                    goto done;
+        }
+    done:
+        free(buf);
+        ft_reader_close(r);
+    }
+    if (o) {
+        nout = out_count(o);
+        out_close(o, err);
+    }
+    dest_close(&d, err->code == FQ_OK, err);
+    if (err->code)
+        return err->code;
+    return c->exit_status && nout == 0 ? FQ_E_NOMATCH : FQ_OK;
+}
+
+static int run_query(struct cli *c, const char *qpath, char **inputs, size_t ninputs,
+                     struct fq_error *err)
+{
+    uint64_t t0 = now_ms();
+    size_t len;
+    char *src = read_file(qpath, &len, err);
+    if (!src)
+        return err->code;
+    if (c->ndefs || memchr(src, '$', len)) {
+        char *sub;
+        size_t sublen;
+        if (query_substitute(src, len, qpath, c->defs, c->ndefs, &sub, &sublen, err)) {
+            free(src);
+            return err->code;
+        }
+        free(src);
+        src = sub;
+        len = sublen;
+    }
+    struct fq_query *q = query_compile(src, len, qpath, stderr, err);
+    free(src);
+    if (!q)
+        return FQ_E_QUERY;
+    if (c->check || c->dump) {
+        if (c->dump)
+            query_dump(stdout, q);
+        query_free(q);
+        return fflush(stdout) ? fq_fail(err, FQ_E_OUTPUT, "standard output", -1, "write error")
+                              : FQ_OK;
+    }
+    struct fq_rec *recs = NULL;
+    size_t nrecs = 0;
+    struct engine_stats st = {0};
+    struct dest d;
+    size_t nout = 0;
+    if (ft_read_all(inputs, ninputs, &c->rd, &recs, &nrecs, err) == FQ_OK &&
+        dest_open(&d, c, err) == FQ_OK) {
+        struct out *o = out_open(d.fp, &c->out, err);
+        if (o) {
+            c->eng.groups = c->groups;
+            engine_run(q, recs, nrecs, &c->eng, o, &st, err);
+            nout = out_count(o);
+            out_close(o, err);
+        }
+        dest_close(&d, err->code == FQ_OK, err);
+        if (err->code == FQ_OK)
+            print_stats(c, q, &st, now_ms() - t0);
+    }
+    engine_stats_free(&st);
+    free(recs);
+    query_free(q);
+    if (err->code)
+        return err->code;
+    return c->exit_status && nout == 0 ? FQ_E_NOMATCH : FQ_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c = {0};
+    c.eng.max_tuples = 100000000;
+    /* A closed pipe must end the run quietly: see EPIPE, not SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    parse_args(&c, argc, argv);
+
+    char **ops = argv + optind;
+    size_t nops = (size_t)(argc - optind);
+    const char *qpath = NULL;
+    if (!c.print) {
+        if (nops == 0)
+            usage_error("%s", "no query file given (usage: flowq [options] QUERY [TRACE|DIR|-]...)");
+        qpath = ops[0];
+        ops++;
+        nops--;
+        if (strcmp(qpath, "-") == 0 && nops == 0 && !c.files_from)
+            usage_error("%s", "the query may be '-' (standard input) only when traces are named");
+    }
+    size_t ninputs;
+    char **inputs = collect_inputs(&c, ops, nops, &ninputs);
+    bool reads_stdin = ninputs == 0;
+    for (size_t i = 0; i < ninputs; i++)
+        if (strcmp(inputs[i], "-") == 0)
+            reads_stdin = true;
+    if (qpath && strcmp(qpath, "-") == 0 && reads_stdin)
+        usage_error("%s", "the query and the trace cannot both come from standard input");
+    if (reads_stdin && !c.check && !c.dump && isatty(STDIN_FILENO))
+        usage_error("%s", "no trace given and standard input is a terminal");
+
+    struct fq_error err = {.code = FQ_OK, .offset = -1};
+    int rc = c.print ? run_print(&c, inputs, ninputs, &err)
+                     : run_query(&c, qpath, inputs, ninputs, &err);
+    if (err.code && err.msg[0])
+        report(&err);
+    return rc;
+}

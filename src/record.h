@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT
+ * The decoded flow record shared by every stage, and the field table.
+ * Every record version is decoded into this one layout, in host byte
+ * order, with the derived times already computed; rec_id is the record's
+ * position in the whole input.  Fields a version lacks are 0.
+ */
+#ifndef FQ_RECORD_H
+#define FQ_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Value types of LANGUAGE.md 6.1.  VT_STR exists only for output columns
+ * (the branch name of group output). */
+enum fq_vtype { VT_UINT, VT_TIME, VT_REAL, VT_ADDR, VT_PREFIX, VT_SET, VT_STR };
+
+struct fq_rec {
+    uint64_t stime, etime;              /* ftltime() of First / Last */
+    uint64_t rec_id;
+    uint32_t srcip, dstip, nexthop, exaddr;
+    uint32_t packets, bytes, duration;
+    uint32_t unix_secs, unix_nsecs, sysuptime, first, last;
+    uint16_t srcport, dstport, input, output, src_as, dst_as;
+    uint8_t proto, tos, tcp_flags, src_mask, dst_mask, engine_type, engine_id;
+};
+
+enum fq_field {
+#define FQ_FIELD(id, name, vt, w, m, tl, unit) F_##id,
+#include "fields.def"
+#undef FQ_FIELD
+    F_COUNT
+};
+
+struct fq_field_info {
+    const char *name;        /* canonical name */
+    enum fq_vtype type;      /* VT_UINT, VT_TIME or VT_ADDR */
+    unsigned width;          /* bits */
+    size_t offset;           /* offsetof(struct fq_rec, member) */
+    size_t size;             /* sizeof the member: 1, 2, 4 or 8 */
+    bool timelike;           /* for warning W-TYP-3 */
+    const char *unit;        /* --help-fields text */
+};
+
+extern const struct fq_field_info fq_fields[F_COUNT];
+
+/* Canonical name or alias -> field; F_COUNT when unknown. */
+enum fq_field field_lookup(const char *name);
+
+/* Aliases of f, NULL-terminated static list (may be empty). */
+const char *const *field_aliases(enum fq_field f);
+
+/* Every name (canonical and alias) in table order, NULL-terminated; for
+ * "did you mean" suggestions. */
+const char *const *field_all_names(void);
+
+/* The value of field f of r, widened; for printers and the reference
+ * evaluator (the engine compiles offsets instead). */
+static inline uint64_t rec_get(const struct fq_rec *r, enum fq_field f)
+{
+    const unsigned char *p = (const unsigned char *)r + fq_fields[f].offset;
+    switch (fq_fields[f].size) {
+    case 1: return *(const uint8_t *)p;
+    case 2: return *(const uint16_t *)p;
+    case 4: return *(const uint32_t *)p;
+    default: return *(const uint64_t *)p;
+    }
+}
+
+/* ftltime(): the derived fields from the raw ones, exactly as flow-tools. */
+static inline void rec_derive(struct fq_rec *r)
+{
+    uint64_t base = (uint64_t)r->unix_secs * 1000u + r->unix_nsecs / 1000000u
+                    - r->sysuptime;
+    r->stime = base + r->first;
+    r->etime = base + r->last;
+    r->duration = r->last - r->first;
+}
+
+/* --help-fields */
+void fields_help(FILE *fp);
+
+#endif
