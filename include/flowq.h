@@ -19,6 +19,8 @@ enum fq_status {
     FQ_E_QUERY = 3,    /* query file does not compile */
     FQ_E_INPUT = 4,    /* trace missing, unreadable, corrupt */
     FQ_E_OUTPUT = 5,   /* write error, resource limit, internal error */
+    FQ_E_PIPE = 100,   /* internal, never an exit status: the reader of our
+                          output went away (EPIPE); main ends quietly, 0 */
 };
 
 struct fq_error {

@@ -14,3 +14,5 @@ struct ft_writer *ft_writer_open(FILE *fp, int zlevel, struct fq_error *err)
 int ft_writer_put(struct ft_writer *w, const struct fq_rec *r, struct fq_error *err)
 { (void)w; (void)r; return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "not implemented"); }
 int ft_writer_close(struct ft_writer *w, struct fq_error *err) { (void)w; (void)err; return 0; }
+struct ft_writer *ft_writer_open_ex(FILE *fp, const struct ft_writer_opts *o, struct fq_error *err)
+{ (void)fp; (void)o; fq_fail(err, FQ_E_OUTPUT, NULL, -1, "not implemented"); return NULL; }

@@ -39,10 +39,20 @@ void ft_reader_close(struct ft_reader *r);
 int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
                 struct fq_rec **recs, size_t *nrecs, struct fq_error *err);
 
-/* v5 writer: header v3 (EX_VER, HEADER_FLAGS, ...), host byte order,
- * zlib level 0 (none) .. 9. */
+/* Writer: header v3 (EX_VER, HEADER_FLAGS, ...).  ft_writer_open writes
+ * v5 in host byte order with zlib level 0 (none) .. 9; ft_writer_open_ex
+ * writes any record version in either byte order (test fixtures, the
+ * generator).  Fields a version lacks are dropped. */
+struct ft_writer_opts {
+    int version;               /* 1, 5, 6, 7 or 1005; 0 means 5 */
+    int byte_order;            /* 0 host, 1 little, 2 big (the preamble's codes) */
+    int zlevel;                /* 0 .. 9 */
+};
+
 struct ft_writer;
 struct ft_writer *ft_writer_open(FILE *fp, int zlevel, struct fq_error *err);
+struct ft_writer *ft_writer_open_ex(FILE *fp, const struct ft_writer_opts *o,
+                                    struct fq_error *err);
 int ft_writer_put(struct ft_writer *w, const struct fq_rec *r, struct fq_error *err);
 int ft_writer_close(struct ft_writer *w, struct fq_error *err); /* flushes; does not fclose */
 

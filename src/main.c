@@ -372,9 +372,11 @@ static int dest_open(struct dest *d, const struct cli *c, struct fq_error *err)
 static int dest_close(struct dest *d, bool ok, struct fq_error *err)
 {
     if (!d->tmp) {
+        if (err->code == FQ_E_PIPE)
+            return FQ_E_PIPE;
         if (fflush(stdout) != 0 || ferror(stdout)) {
             if (errno == EPIPE)
-                return FQ_OK;
+                return fq_fail(err, FQ_E_PIPE, NULL, -1, "broken pipe");
             return fq_fail(err, FQ_E_OUTPUT, "standard output", -1, "write error: %s",
                            strerror(errno));
         }
@@ -582,6 +584,8 @@ int main(int argc, char **argv)
     struct fq_error err = {.code = FQ_OK, .offset = -1};
     int rc = c.print ? run_print(&c, inputs, ninputs, &err)
                      : run_query(&c, qpath, inputs, ninputs, &err);
+    if (err.code == FQ_E_PIPE)
+        return FQ_OK;
     if (err.code && err.msg[0])
         report(&err);
     return rc;
