@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT
+ * The merger (LANGUAGE.md 7.6): joins the kept groups of the branches into
+ * tuples for the exported module, minus the tuples any other module
+ * matches.  Internal interface between the branch stages (engine.c) and
+ * the join (merger.c).
+ */
+#ifndef FQ_MERGER_H
+#define FQ_MERGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowq.h"
+#include "query.h"
+
+/* What one branch hands to the merger: the groups that passed its group
+ * filter, in creation order. */
+struct bgroups {
+    size_t n;                   /* kept groups */
+    size_t nfields;             /* == the branch's ngfields */
+    const uint32_t *id;         /* creation index of each kept group (before the group filter) */
+    const union fq_val *val;    /* n * nfields values, row-major */
+};
+
+/* Merger output: one kept-group index (into that branch's bgroups) per
+ * branch of the exported module, in the module's `branches` order; rows
+ * sorted lexicographically (= by the groups' creation indices). */
+struct tuples {
+    size_t n;                   /* tuples */
+    size_t width;               /* branches of the exported module */
+    uint32_t *g;                /* n * width, row-major */
+};
+
+/* bg has q->nbranches entries (indexed like q->branches).  Fails with
+ * FQ_E_OUTPUT once more than max_tuples (0 = no limit) tuples would be
+ * produced. */
+int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
+               struct tuples *out, struct fq_error *err);
+
+void tuples_free(struct tuples *t);
+
+#endif
