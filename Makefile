@@ -4,6 +4,8 @@
 #   make asan       the same tests under ASan+UBSan (build-asan/)
 #   make bench      benchmarks on generated 1M/10M-record traces
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make setup      install the Debian build dependencies (as root), build,
+#                   and run an example query on a bundled trace
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -32,7 +34,9 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit e2e asan bench install uninstall clean difftest fuzz
+.PHONY: all check unit e2e asan bench install uninstall clean difftest fuzz setup deps example
+
+DEBIAN_DEPS = make gcc flex bison zlib1g-dev check pkg-config
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/flowq $(BUILD)/flowq-gen
@@ -79,6 +83,22 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 $(BUILD)/tests/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(WARN) $(WERROR) -o $@ $< $(LIB) $(LDLIBS)
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_DEPS); \
+	else \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_DEPS); \
+	fi
+
+setup: deps
+	$(MAKE) all
+	$(MAKE) example
+
+EXAMPLE_QUERY ?= queries/http-tcp-session.fq
+EXAMPLE_TRACE ?= traces/example.ft
+example: all
+	$(BUILD)/flowq $(EXAMPLE_QUERY) $(EXAMPLE_TRACE)
 
 check: all $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) sh tests/run-all.sh
