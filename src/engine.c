@@ -1,11 +1,330 @@
-/* PLACEHOLDER: replaced by the engine. */
+/* SPDX-License-Identifier: MIT
+ * engine_run: the stages of LANGUAGE.md 7 over the shared decoded records.
+ * Filters run in parallel chunks (output in place by rec_id, so timing
+ * cannot change it); then one job per branch groups, aggregates and
+ * applies the group filter; the merger and the ungrouper run on the
+ * calling thread.  Records are never copied: side data are uint32 indices.
+ */
 #include "engine.h"
+
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aggr.h"
+#include "filter.h"
+#include "gcond.h"
+#include "grouper.h"
+#include "merger.h"
+#include "ungrouper.h"
+#include "util.h"
+
+/* TRANSITIONAL until src/merger.c lands: weak references keep the tree
+ * linkable; engine_run refuses to run without the merger. */
+#pragma weak merger_run
+#pragma weak tuples_free
+
+/* ---- a tiny job runner: jobs 0..njobs-1 handed out by an atomic counter */
+
+struct jobs {
+    size_t njobs;
+    size_t next;
+    void (*fn)(void *ctx, size_t job);
+    void *ctx;
+};
+
+static void *jobs_worker(void *arg)
+{
+    struct jobs *j = arg;
+    for (;;) {
+        size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (k >= j->njobs)
+            return NULL;
+        j->fn(j->ctx, k);
+    }
+}
+
+static void jobs_run(unsigned threads, size_t njobs, void (*fn)(void *, size_t), void *ctx)
+{
+    struct jobs j = {njobs, 0, fn, ctx};
+    size_t nt = threads < njobs ? threads : njobs;
+    pthread_t *tid = xcalloc(nt ? nt : 1, sizeof *tid);
+    size_t started = 0;
+    for (size_t i = 1; i < nt; i++)
+        if (pthread_create(&tid[started], NULL, jobs_worker, &j) == 0)
+            started++;
+    jobs_worker(&j);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    free(tid);
+}
+
+/* ---- the global (stime, rec_id) order */
+
+static int cmp_time_id(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* LSD radix sort on stime - min packed above the index: stable, so ties
+ * stay in rec_id order.  Spans over 2^32 ms fall back to qsort. */
+static uint32_t *order_by_time(const struct fq_rec *recs, size_t n)
+{
+    uint32_t *ord = xmalloc((n ? n : 1) * sizeof *ord);
+    if (n == 0)
+        return ord;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].stime < lo)
+            lo = recs[i].stime;
+        if (recs[i].stime > hi)
+            hi = recs[i].stime;
+    }
+    if (hi - lo > UINT32_MAX) {
+        uint64_t *p = xmalloc(n * 2 * sizeof *p);
+        for (size_t i = 0; i < n; i++) {
+            p[2 * i] = recs[i].stime;
+            p[2 * i + 1] = i;
+        }
+        qsort(p, n, 2 * sizeof *p, cmp_time_id);
+        for (size_t i = 0; i < n; i++)
+            ord[i] = (uint32_t)p[2 * i + 1];
+        free(p);
+        return ord;
+    }
+    unsigned bits = 0;
+    while (bits < 32 && (hi - lo) >> bits)
+        bits++;
+    uint64_t *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
+    for (size_t i = 0; i < n; i++)
+        a[i] = (recs[i].stime - lo) << 32 | i;
+    enum { DIGIT = 11, RADIX = 1 << DIGIT };
+    size_t *cnt = xmalloc(RADIX * sizeof *cnt);
+    for (unsigned sh = 32; sh < 32 + bits; sh += DIGIT) {
+        memset(cnt, 0, RADIX * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[a[i] >> sh & (RADIX - 1)]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < RADIX; d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[cnt[a[i] >> sh & (RADIX - 1)]++] = a[i];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        ord[i] = (uint32_t)a[i];
+    free(cnt);
+    free(a);
+    free(b);
+    return ord;
+}
+
+/* ---- per-branch state */
+
+struct branch {
+    const struct fq_branch *br;
+    size_t index;
+    struct filt *filt;
+    uint8_t *pass;              /* n flags, by rec_id */
+    size_t npass;
+    uint32_t *kept;             /* passing records in (stime, rec_id) order */
+    struct grouping gr;
+    struct pool pool;           /* sets of the kept groups */
+    union fq_val *val;
+    uint32_t *id;
+    size_t nkept, cap;
+    struct engine_branch_stats st;
+};
+
+struct run {
+    const struct fq_query *q;
+    const struct fq_rec *recs;
+    size_t n;
+    uint32_t *ord;
+    struct branch *b;
+    size_t nchunks;             /* filter chunks per branch */
+    size_t chunk;
+};
+
+static bool wants_masks(const struct fq_branch *br)
+{
+    for (size_t i = 0; i < br->ngfields; i++)
+        if (br->gfields[i].module >= 0 && br->gfields[i].fn != AGG_PLAIN)
+            return true;
+    return false;
+}
+
+/* Job 0 sorts; the others filter one chunk of one branch. */
+static void phase_filter(void *ctx, size_t job)
+{
+    struct run *r = ctx;
+    if (job == 0) {
+        r->ord = order_by_time(r->recs, r->n);
+        return;
+    }
+    job--;
+    struct branch *b = &r->b[job / r->nchunks];
+    size_t lo = job % r->nchunks * r->chunk, hi = lo + r->chunk;
+    if (hi > r->n)
+        hi = r->n;
+    if (lo < hi)
+        filt_run(b->filt, r->recs, lo, hi, b->pass + lo);
+}
+
+static void keep_group(struct branch *b, uint32_t gid, const union fq_val *row)
+{
+    size_t nf = b->br->ngfields;
+    if (b->nkept == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 256;
+        b->val = xrealloc(b->val, b->cap * nf * sizeof *b->val);
+        b->id = xrealloc(b->id, b->cap * sizeof *b->id);
+    }
+    memcpy(&b->val[b->nkept * nf], row, nf * sizeof *row);
+    b->id[b->nkept++] = gid;
+}
+
+static void phase_branch(void *ctx, size_t job)
+{
+    struct run *r = ctx;
+    struct branch *b = &r->b[job];
+    const struct fq_branch *br = b->br;
+    size_t n = r->n;
+
+    b->kept = xmalloc((b->npass ? b->npass : 1) * sizeof *b->kept);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (b->pass[r->ord[i]])
+            b->kept[k++] = r->ord[i];
+    free(b->pass);
+    b->pass = NULL;
+
+    grouper_run(br->grouper, r->recs, b->kept, b->npass, wants_masks(br), &b->gr);
+    b->st.groups = b->gr.ngroups;
+
+    size_t nf = br->ngfields;
+    union fq_val *row = xmalloc((nf ? nf : 1) * sizeof *row);
+    const union fq_val **rows = xcalloc(r->q->nbranches, sizeof *rows);
+    rows[b->index] = row;
+    struct aggr_scratch sc = {0};
+    uint32_t *mrec = NULL;
+    uint64_t *mmask = NULL;
+    size_t mcap = 0, mw = b->gr.mwords;
+    for (size_t g = 0; g < b->gr.ngroups; g++) {
+        size_t sz = b->gr.size[g];
+        if (sz > mcap) {
+            mcap = sz > 2 * mcap ? sz : 2 * mcap;
+            free(mrec);
+            free(mmask);
+            mrec = xmalloc(mcap * sizeof *mrec);
+            mmask = mw ? xmalloc(mcap * mw * sizeof *mmask) : NULL;
+        }
+        size_t i = 0;
+        for (uint32_t p = b->gr.first[g]; p != UINT32_MAX; p = b->gr.next[p], i++) {
+            mrec[i] = b->kept[p];
+            if (mw)
+                memcpy(&mmask[i * mw], &b->gr.mask[(size_t)p * mw], mw * sizeof *mmask);
+        }
+        struct aggr_members m = {mrec, mmask, mw, sz};
+        struct pool_mark mark = pool_mark(&b->pool);
+        aggr_group(br->gfields, nf, r->recs, &m, &b->pool, &sc, row);
+        if (!br->gfilter || gcond_cnf(br->gfilter, rows))
+            keep_group(b, (uint32_t)g, row);
+        else
+            pool_release(&b->pool, mark);
+    }
+    b->st.groups_kept = b->nkept;
+    free(mrec);
+    free(mmask);
+    aggr_scratch_free(&sc);
+    free(rows);
+    free(row);
+    grouping_free(&b->gr);
+    free(b->kept);
+    b->kept = NULL;
+}
+
+static unsigned online_cpus(void)
+{
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    return c > 0 ? (unsigned)c : 1;
+}
+
 int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
                const struct engine_opts *eo, struct out *out, struct engine_stats *st,
                struct fq_error *err)
 {
-    (void)q; (void)recs; (void)n; (void)eo; (void)out; (void)st;
-    return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "not implemented");
+    memset(st, 0, sizeof *st);
+    st->nbranches = q->nbranches;
+    st->branch = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *st->branch);
+    if (n > UINT32_MAX)
+        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "too many records (%zu); the limit is %u", n,
+                       (unsigned)UINT32_MAX);
+    if (!merger_run)
+        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: the merger is not built in");
+    unsigned threads = eo->threads ? eo->threads : online_cpus();
+
+    struct run r = {.q = q, .recs = recs, .n = n};
+    r.b = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.b);
+    for (size_t i = 0; i < q->nbranches; i++) {
+        r.b[i].br = &q->branches[i];
+        r.b[i].index = i;
+        r.b[i].filt = filt_compile(q->branches[i].filter);
+        r.b[i].pass = xmalloc(n ? n : 1);
+    }
+    /* Enough chunks that a lone branch still keeps every thread busy. */
+    r.nchunks = n >= 65536 ? threads : 1;
+    r.chunk = (n + r.nchunks - 1) / r.nchunks;
+    jobs_run(threads, 1 + q->nbranches * r.nchunks, phase_filter, &r);
+    for (size_t i = 0; i < q->nbranches; i++) {
+        struct branch *b = &r.b[i];
+        size_t k = 0;
+        for (size_t j = 0; j < n; j++)
+            k += b->pass[j];
+        b->npass = k;
+        filt_free(b->filt);
+        b->filt = NULL;
+    }
+    jobs_run(threads, q->nbranches, phase_branch, &r);
+
+    struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);
+    for (size_t i = 0; i < q->nbranches; i++) {
+        struct branch *b = &r.b[i];
+        b->st.records_in = n;
+        b->st.filtered = b->npass;
+        st->branch[i] = b->st;
+        bg[i] = (struct bgroups){b->nkept, b->br->ngfields, b->id, b->val};
+    }
+
+    struct tuples t = {0};
+    int rc = merger_run(q, bg, eo->max_tuples, &t, err);
+    if (rc == FQ_OK) {
+        st->tuples = t.n;
+        rc = eo->groups ? ungroup_groups(q, bg, &t, out, &st->records_out, err)
+                        : ungroup_records(q, recs, n, r.ord, bg, &t, out, &st->records_out, err);
+        tuples_free(&t);
+    }
+    for (size_t i = 0; i < q->nbranches; i++) {
+        pool_free(&r.b[i].pool);
+        free(r.b[i].val);
+        free(r.b[i].id);
+    }
+    free(bg);
+    free(r.b);
+    free(r.ord);
+    return rc;
 }
-void engine_stats_free(struct engine_stats *st) { free(st->branch); }
+
+void engine_stats_free(struct engine_stats *st)
+{
+    free(st->branch);
+    st->branch = NULL;
+}

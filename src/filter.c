@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT
+ * Filter compilation: each term becomes a function pointer chosen once by
+ * operand shape, field size and operator, so the per-record loop has no
+ * type switches and allocates nothing.  Filter references point at the
+ * referenced filter's own compiled form.
+ */
+#include "filter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct cterm;
+typedef bool (*term_fn)(const struct cterm *t, const struct fq_rec *r);
+
+struct cterm {
+    term_fn fn;
+    bool neg;
+    size_t off;                 /* left field: byte offset in struct fq_rec */
+    uint64_t k;                 /* right constant, or prefix network */
+    uint64_t mask;              /* prefix mask */
+    uint64_t delta;
+    enum fq_op op;
+    const struct fq_expr *l, *r;  /* generic terms */
+    struct filt *ref;           /* T_REF */
+};
+
+struct cclause {
+    struct cterm *t;
+    size_t n;
+};
+
+struct filt {
+    struct cclause *c;
+    size_t n;
+};
+
+#define LOAD(T, r, off) (*(const T *)((const unsigned char *)(r) + (off)))
+
+/* field op constant, one function per (size, operator). */
+#define FC_FN(T, NAME, OP)                                                                    \
+    static bool fc_##NAME(const struct cterm *t, const struct fq_rec *r)                      \
+    {                                                                                         \
+        return (uint64_t)LOAD(T, r, t->off) OP t->k;                                          \
+    }
+#define FC_SIZE(T, S)                                                                         \
+    FC_FN(T, S##_eq, ==) FC_FN(T, S##_ne, !=) FC_FN(T, S##_lt, <) FC_FN(T, S##_le, <=)        \
+    FC_FN(T, S##_gt, >) FC_FN(T, S##_ge, >=)
+FC_SIZE(uint8_t, 1)
+FC_SIZE(uint16_t, 2)
+FC_SIZE(uint32_t, 4)
+FC_SIZE(uint64_t, 8)
+
+static const term_fn fc_table[4][6] = {
+    {fc_1_eq, fc_1_ne, fc_1_lt, fc_1_le, fc_1_gt, fc_1_ge},
+    {fc_2_eq, fc_2_ne, fc_2_lt, fc_2_le, fc_2_gt, fc_2_ge},
+    {fc_4_eq, fc_4_ne, fc_4_lt, fc_4_le, fc_4_gt, fc_4_ge},
+    {fc_8_eq, fc_8_ne, fc_8_lt, fc_8_le, fc_8_gt, fc_8_ge},
+};
+
+static bool fp_in4(const struct cterm *t, const struct fq_rec *r)
+{
+    return (LOAD(uint32_t, r, t->off) & t->mask) == t->k;
+}
+
+static bool fp_notin4(const struct cterm *t, const struct fq_rec *r)
+{
+    return (LOAD(uint32_t, r, t->off) & t->mask) != t->k;
+}
+
+static uint64_t expr_val(const struct fq_expr *e, const struct fq_rec *r)
+{
+    switch (e->kind) {
+    case X_FIELD: return rec_get(r, e->field);
+    case X_BITAND: {
+        uint64_t v = ~(uint64_t)0;
+        for (size_t i = 0; i < e->nargs; i++)
+            v &= expr_val(&e->args[i], r);
+        return v;
+    }
+    case X_BITOR: {
+        uint64_t v = 0;
+        for (size_t i = 0; i < e->nargs; i++)
+            v |= expr_val(&e->args[i], r);
+        return v;
+    }
+    default: return e->u;
+    }
+}
+
+static uint64_t prefix_mask(unsigned plen)
+{
+    return plen == 0 ? 0 : (uint64_t)(0xffffffffu << (32 - plen)) & 0xffffffffu;
+}
+
+/* Any shape: both sides evaluated as expressions. */
+static bool generic(const struct cterm *t, const struct fq_rec *r)
+{
+    uint64_t x = expr_val(t->l, r);
+    if (t->op == OP_IN || t->op == OP_NOTIN)
+        return ((x & t->mask) == t->k) == (t->op == OP_IN);
+    return fq_cmp_delta(t->op, x, expr_val(t->r, r), t->delta);
+}
+
+static bool generic_nodelta(const struct cterm *t, const struct fq_rec *r)
+{
+    return fq_cmp(t->op, expr_val(t->l, r), expr_val(t->r, r));
+}
+
+static bool ref_term(const struct cterm *t, const struct fq_rec *r)
+{
+    return filt_match(t->ref, r);
+}
+
+static enum fq_op mirror(enum fq_op op)
+{
+    switch (op) {
+    case OP_LT: return OP_GT;
+    case OP_LE: return OP_GE;
+    case OP_GT: return OP_LT;
+    case OP_GE: return OP_LE;
+    default: return op;
+    }
+}
+
+static int size_index(size_t size)
+{
+    return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
+
+static void compile_term(struct cterm *ct, const struct fq_term *t)
+{
+    memset(ct, 0, sizeof *ct);
+    ct->neg = t->negate;
+    if (t->kind == T_REF) {
+        ct->ref = filt_compile(t->ref);
+        ct->fn = ref_term;
+        return;
+    }
+    const struct fq_expr *l = &t->l, *r = &t->r;
+    enum fq_op op = t->op;
+    if (l->kind == X_CONST && r->kind != X_CONST && op != OP_IN && op != OP_NOTIN) {
+        const struct fq_expr *tmp = l;
+        l = r;
+        r = tmp;
+        op = mirror(op);
+    }
+    ct->l = l;
+    ct->r = r;
+    ct->op = op;
+    ct->delta = t->has_delta ? t->delta : 0;
+    if (op == OP_IN || op == OP_NOTIN) {
+        ct->k = r->u & 0xffffffffu;
+        ct->mask = prefix_mask(r->plen);
+        ct->k &= ct->mask;
+        if (l->kind == X_FIELD && fq_fields[l->field].size == 4) {
+            ct->off = fq_fields[l->field].offset;
+            ct->fn = op == OP_IN ? fp_in4 : fp_notin4;
+        } else {
+            ct->fn = generic;
+        }
+        return;
+    }
+    if (!t->has_delta && l->kind == X_FIELD && r->kind == X_CONST) {
+        ct->off = fq_fields[l->field].offset;
+        ct->k = r->u;
+        ct->fn = fc_table[size_index(fq_fields[l->field].size)][op];
+        return;
+    }
+    ct->fn = t->has_delta ? generic : generic_nodelta;
+}
+
+struct filt *filt_compile(const struct fq_cnf *c)
+{
+    struct filt *f = xcalloc(1, sizeof *f);
+    if (!c)
+        return f;
+    f->n = c->n;
+    f->c = xcalloc(c->n, sizeof *f->c);
+    for (size_t i = 0; i < c->n; i++) {
+        f->c[i].n = c->clauses[i].n;
+        f->c[i].t = xcalloc(c->clauses[i].n, sizeof *f->c[i].t);
+        for (size_t j = 0; j < c->clauses[i].n; j++)
+            compile_term(&f->c[i].t[j], &c->clauses[i].terms[j]);
+    }
+    return f;
+}
+
+void filt_free(struct filt *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        for (size_t j = 0; j < f->c[i].n; j++)
+            filt_free(f->c[i].t[j].ref);
+        free(f->c[i].t);
+    }
+    free(f->c);
+    free(f);
+}
+
+bool filt_match(const struct filt *f, const struct fq_rec *r)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const struct cclause *c = &f->c[i];
+        size_t j = 0;
+        while (j < c->n && c->t[j].fn(&c->t[j], r) == c->t[j].neg)
+            j++;
+        if (j == c->n)
+            return false;
+    }
+    return true;
+}
+
+size_t filt_run(const struct filt *f, const struct fq_rec *recs, size_t lo, size_t hi,
+                uint8_t *pass)
+{
+    if (f->n == 0) {
+        memset(pass, 1, hi - lo);
+        return hi - lo;
+    }
+    size_t k = 0;
+    for (size_t i = lo; i < hi; i++) {
+        bool m = filt_match(f, &recs[i]);
+        pass[i - lo] = m;
+        k += m;
+    }
+    return k;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT
+ * Ungrouper.  Duplicates go away with one bit per input record; the
+ * output order comes from walking the global (stime, rec_id) order once,
+ * so the cost is O(n + members of the tuples) whatever the tuple count.
+ */
+#include "ungrouper.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int ungroup_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
+                    const uint32_t *ord, const struct bgroups *bg, const struct tuples *t,
+                    struct out *o, uint64_t *written, struct fq_error *err)
+{
+    *written = 0;
+    if (t->n == 0)
+        return FQ_OK;
+    const struct fq_mmodule *m = &q->modules[q->export_module];
+    uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
+    for (size_t i = 0; i < t->n; i++)
+        for (size_t w = 0; w < t->width; w++) {
+            const struct bgroups *g = &bg[m->branches[w]];
+            const struct fq_set *s = g->val[(size_t)t->g[i * t->width + w] * g->nfields +
+                                            GF_RECORDS].set;
+            for (size_t k = 0; k < s->n; k++)
+                bits[s->v[k] / 64] |= (uint64_t)1 << (s->v[k] % 64);
+        }
+    int rc = FQ_OK;
+    for (size_t i = 0; i < n && rc == FQ_OK; i++) {
+        uint32_t r = ord[i];
+        if (bits[r / 64] >> (r % 64) & 1) {
+            rc = out_record(o, &recs[r], err);
+            if (rc == FQ_OK)
+                ++*written;
+        }
+    }
+    free(bits);
+    return rc;
+}
+
+static bool same_columns(const struct fq_branch *a, const struct fq_branch *b)
+{
+    if (a->ngfields != b->ngfields)
+        return false;
+    for (size_t i = 0; i < a->ngfields; i++)
+        if (strcmp(a->gfields[i].name, b->gfields[i].name) != 0 ||
+            a->gfields[i].type != b->gfields[i].type || a->gfields[i].elem != b->gfields[i].elem)
+            return false;
+    return true;
+}
+
+static int begin_columns(struct out *o, const struct fq_branch *br, struct fq_error *err)
+{
+    struct out_col *cols = xmalloc((br->ngfields + 3) * sizeof *cols);
+    cols[0] = (struct out_col){"tuple", VT_UINT, VT_UINT};
+    cols[1] = (struct out_col){"branch", VT_STR, VT_STR};
+    cols[2] = (struct out_col){"group", VT_UINT, VT_UINT};
+    for (size_t i = 0; i < br->ngfields; i++)
+        cols[i + 3] = (struct out_col){br->gfields[i].name, br->gfields[i].type,
+                                       br->gfields[i].elem};
+    int rc = out_begin_rows(o, cols, br->ngfields + 3, err);
+    free(cols);
+    return rc;
+}
+
+/* The columns are declared again only when a branch's group fields differ
+ * from the previous row's (branches sharing a grouper share one header). */
+int ungroup_groups(const struct fq_query *q, const struct bgroups *bg, const struct tuples *t,
+                   struct out *o, uint64_t *written, struct fq_error *err)
+{
+    *written = 0;
+    const struct fq_mmodule *m = &q->modules[q->export_module];
+    const struct fq_branch *cur = NULL;
+    size_t maxf = 0;
+    for (size_t w = 0; w < m->nbranches; w++)
+        if (q->branches[m->branches[w]].ngfields > maxf)
+            maxf = q->branches[m->branches[w]].ngfields;
+    union fq_val *row = xmalloc((maxf + 3) * sizeof *row);
+    int rc = FQ_OK;
+    if (m->nbranches > 0) {
+        cur = &q->branches[m->branches[0]];
+        rc = begin_columns(o, cur, err);
+    }
+    for (size_t i = 0; i < t->n && rc == FQ_OK; i++)
+        for (size_t w = 0; w < t->width && rc == FQ_OK; w++) {
+            int b = m->branches[w];
+            const struct fq_branch *br = &q->branches[b];
+            const struct bgroups *g = &bg[b];
+            if (!same_columns(cur, br)) {
+                cur = br;
+                if ((rc = begin_columns(o, cur, err)) != FQ_OK)
+                    break;
+            }
+            uint32_t k = t->g[i * t->width + w];
+            row[0].u = i;
+            row[1].s = br->name;
+            row[2].u = g->id[k];
+            memcpy(&row[3], &g->val[(size_t)k * g->nfields], g->nfields * sizeof *row);
+            rc = out_row(o, row, err);
+            if (rc == FQ_OK)
+                ++*written;
+        }
+    free(row);
+    return rc;
+}
