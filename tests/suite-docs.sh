@@ -156,6 +156,24 @@ while [ "$_i" -le "$_n" ]; do
     _i=$((_i + 1))
 done
 
+# ---- the example queries of flowq(5) compile without a diagnostic --------
+# A '.\" check' comment marks the next .Bd -literal block.
+awk -v dir="$TMP" '
+    /^\.\\" check/ { pend = 1; next }
+    /^\.Bd -literal/ && pend { blk = 1; pend = 0; n++; f = dir "/q" n ".fq"; printf "" > f; next }
+    /^\.Ed/ && blk { blk = 0; close(f); next }
+    blk           { print > f }
+    END           { print n + 0 > (dir "/q.count") }
+' "$TOP/man/flowq.5"
+_n=$(cat "$TMP/q.count")
+[ "$_n" -ge 2 ] || fail "flowq.5: only $_n checked example queries found"
+_i=1
+while [ "$_i" -le "$_n" ]; do
+    docs_unroff <"$TMP/q$_i.fq" >"$TMP/q$_i.check.fq"
+    expect "flowq.5 example query $_i" 0 - - "$FLOWQ" -n "$TMP/q$_i.check.fq"
+    _i=$((_i + 1))
+done
+
 # ---- (c) the runnable command blocks of README.md ---------------------------
 # '<!-- run -->' or '<!-- run: exit N -->' before a fenced block: its
 # '$ ' lines are run in order and must end with that status.  '<!-- run:
