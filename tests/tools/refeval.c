@@ -545,29 +545,51 @@ static int ref_ungroup(struct ref_ctx *c, const struct fq_mmodule *ex, const str
     return rc;
 }
 
+/* Two branches print under one header when their group fields look the
+ * same (e.g. they share a grouper). */
+static bool ref_same_layout(const struct fq_branch *a, const struct fq_branch *b)
+{
+    if (a->ngfields != b->ngfields)
+        return false;
+    for (size_t f = 0; f < a->ngfields; f++)
+        if (strcmp(a->gfields[f].name, b->gfields[f].name) || a->gfields[f].type != b->gfields[f].type ||
+            a->gfields[f].elem != b->gfields[f].elem)
+            return false;
+    return true;
+}
+
+static int ref_columns(struct out *o, const struct fq_branch *qb, struct fq_error *err)
+{
+    struct out_col *cols = xmalloc((qb->ngfields + 3) * sizeof *cols);
+    cols[0] = (struct out_col){"tuple", VT_UINT, VT_UINT};
+    cols[1] = (struct out_col){"branch", VT_STR, VT_STR};
+    cols[2] = (struct out_col){"group", VT_UINT, VT_UINT};
+    for (size_t f = 0; f < qb->ngfields; f++)
+        cols[f + 3] = (struct out_col){qb->gfields[f].name, qb->gfields[f].type, qb->gfields[f].elem};
+    int rc = out_begin_rows(o, cols, qb->ngfields + 3, err);
+    free(cols);
+    return rc;
+}
+
+/* -g (§7.7): per tuple, one row per exported branch: tuple, branch, group
+ * (creation index), then the group fields.  The columns are declared
+ * before the first row (so an empty result still has its header) and
+ * again whenever a branch's group fields differ from the previous row's. */
 static int ref_group_rows(struct ref_ctx *c, const struct fq_mmodule *ex,
                           const struct ref_tuples *t, struct out *o, uint64_t *nout,
                           struct fq_error *err)
 {
     const struct fq_query *q = c->q;
-    int rc = FQ_OK;
-    int cur = -1;       /* branch whose columns were declared last */
+    if (ex->nbranches == 0)
+        return FQ_OK;
+    const struct fq_branch *cur = &q->branches[ex->branches[0]];
+    int rc = ref_columns(o, cur, err);
     for (size_t ti = 0; ti < t->n && rc == FQ_OK; ti++)
         for (size_t k = 0; k < ex->nbranches && rc == FQ_OK; k++) {
-            int b = ex->branches[k];
-            const struct fq_branch *qb = &q->branches[b];
-            if (b != cur) {
-                struct out_col *cols = xmalloc((qb->ngfields + 3) * sizeof *cols);
-                cols[0] = (struct out_col){"tuple", VT_UINT, VT_UINT};
-                cols[1] = (struct out_col){"branch", VT_STR, VT_UINT};
-                cols[2] = (struct out_col){"group", VT_UINT, VT_UINT};
-                for (size_t f = 0; f < qb->ngfields; f++)
-                    cols[f + 3] = (struct out_col){qb->gfields[f].name, qb->gfields[f].type,
-                                                   qb->gfields[f].elem};
-                rc = out_begin_rows(o, cols, qb->ngfields + 3, err);
-                free(cols);
-                cur = b;
-                if (rc)
+            const struct fq_branch *qb = &q->branches[ex->branches[k]];
+            if (!ref_same_layout(cur, qb)) {
+                cur = qb;
+                if ((rc = ref_columns(o, cur, err)) != FQ_OK)
                     break;
             }
             size_t gi = t->g[ti * t->width + k];
@@ -575,7 +597,8 @@ static int ref_group_rows(struct ref_ctx *c, const struct fq_mmodule *ex,
             vals[0].u = ti;
             vals[1].s = qb->name;
             vals[2].u = gi;
-            memcpy(vals + 3, c->br[b].val + gi * qb->ngfields, qb->ngfields * sizeof *vals);
+            memcpy(vals + 3, c->br[ex->branches[k]].val + gi * qb->ngfields,
+                   qb->ngfields * sizeof *vals);
             rc = out_row(o, vals, err);
             free(vals);
             if (rc == FQ_OK)

@@ -1,0 +1,1015 @@
+/* SPDX-License-Identifier: MIT
+ * Differential test: random small traces and random query texts covering
+ * the whole language, run through the engine (engine_run) and through the
+ * reference evaluator (refeval.c); outputs must be identical (reals within
+ * a relative 1e-9), in record mode and in -g group mode, and so must the
+ * per-stage counts.  Case i of a run with seed S uses seed S + i, so every
+ * case can be replayed alone.  --replay DIR re-runs a saved case.
+ */
+#define REFEVAL_LIBRARY
+#include "refeval.c"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- random numbers: splitmix64, no global state ---- */
+
+struct rng {
+    uint64_t s;
+};
+
+static uint64_t rng_next(struct rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static unsigned rnd(struct rng *r, unsigned n)
+{
+    return n ? (unsigned)(rng_next(r) % n) : 0;
+}
+
+static bool chance(struct rng *r, unsigned pct)
+{
+    return rnd(r, 100) < pct;
+}
+
+/* ---- random trace: small value domains so that things match ---- */
+
+static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n)
+{
+    static const uint16_t ports[] = {53, 80, 443, 1024, 1025, 1900, 5353};
+    static const uint32_t bytes[] = {40, 100, 160, 321, 1500, 0xffffffffu};
+    uint32_t uptime = 600000;
+    for (size_t i = 0; i < n; i++) {
+        struct fq_rec *x = &recs[i];
+        memset(x, 0, sizeof *x);
+        x->unix_secs = 1260226600 + rnd(r, 2);
+        x->unix_nsecs = chance(r, 20) ? 500000000u : 0;
+        x->sysuptime = uptime;
+        x->first = uptime - 10000 + 250 * rnd(r, 24) + (chance(r, 10) ? rnd(r, 250) : 0);
+        unsigned dk = rnd(r, 10);
+        uint32_t dur = dk < 3 ? 0 : dk < 8 ? 250 * rnd(r, 12) : rnd(r, 3000);
+        x->last = x->first + dur;
+        x->srcip = 0x0a000001u + rnd(r, 4);
+        x->dstip = chance(r, 85) ? 0x0a000001u + rnd(r, 4) : 0xc0a80001u + rnd(r, 2);
+        x->nexthop = 0x0a0000feu + rnd(r, 2);
+        x->exaddr = 0xac100001u + rnd(r, 2);
+        x->srcport = chance(r, 90) ? ports[rnd(r, 7)] : (uint16_t)rnd(r, 65536);
+        x->dstport = chance(r, 90) ? ports[rnd(r, 7)] : (uint16_t)rnd(r, 65536);
+        x->proto = (uint8_t)(chance(r, 50) ? 6 : chance(r, 70) ? 17 : 1);
+        x->tos = (uint8_t)rnd(r, 3);
+        x->tcp_flags = (uint8_t)rnd(r, 64);
+        x->packets = chance(r, 5) ? 0xffffffffu : chance(r, 5) ? 0 : 1 + rnd(r, 6);
+        x->bytes = chance(r, 10) ? rnd(r, 3000) : bytes[rnd(r, chance(r, 95) ? 5 : 6)];
+        x->input = (uint16_t)rnd(r, 3);
+        x->output = (uint16_t)rnd(r, 3);
+        x->src_as = (uint16_t)rnd(r, 3);
+        x->dst_as = (uint16_t)rnd(r, 3);
+        x->src_mask = (uint8_t)(8 * rnd(r, 5));
+        x->dst_mask = (uint8_t)(8 * rnd(r, 5));
+        x->engine_type = (uint8_t)rnd(r, 2);
+        x->engine_id = (uint8_t)rnd(r, 2);
+        x->rec_id = i;
+        rec_derive(x);
+    }
+}
+
+/* ---- random query text ---- */
+
+enum gk { GK_U, GK_T, GK_R, GK_A, GK_SU, GK_SA, GK_ST };
+
+struct gfd {                    /* a group field as the generator knows it */
+    char name[40];
+    enum gk k;
+    unsigned width;
+    uint64_t hint;              /* a plausible value, for constants */
+};
+
+struct bdesc {                  /* one branch */
+    char name[8];
+    struct gfd f[96];
+    size_t nf;
+    bool grouper;
+};
+
+struct gen {
+    struct rng *r;
+    const struct fq_rec *recs;
+    size_t n;
+    FILE *fp;                   /* the query text */
+};
+
+static uint64_t wmax(unsigned width)
+{
+    return width >= 64 ? UINT64_MAX : (((uint64_t)1 << width) - 1);
+}
+
+static uint64_t sample(struct gen *g, enum fq_field f)
+{
+    return g->n ? rec_get(&g->recs[rnd(g->r, (unsigned)g->n)], f) : 0;
+}
+
+static uint64_t jitter(struct gen *g, uint64_t v, unsigned width)
+{
+    unsigned k = rnd(g->r, 10);
+    uint64_t mx = wmax(width);
+    if (k < 6)
+        return v;
+    if (k < 8)
+        return v < mx ? v + 1 + rnd(g->r, 300) % (mx - v < 300 ? (unsigned)(mx - v) : 300) : v;
+    return v > 0 ? v - 1 - rnd(g->r, (unsigned)(v < 300 ? v : 300)) : v;
+}
+
+static void put_addr(struct gen *g, uint64_t a)
+{
+    fprintf(g->fp, "%u.%u.%u.%u", (unsigned)(a >> 24) & 255, (unsigned)(a >> 16) & 255,
+            (unsigned)(a >> 8) & 255, (unsigned)a & 255);
+}
+
+static void put_uint(struct gen *g, uint64_t v, bool timelike)
+{
+    unsigned k = rnd(g->r, 10);
+    if (timelike && v % 1000 == 0 && v && k < 4)
+        fprintf(g->fp, "%llu %s", (unsigned long long)(v / 1000), k < 2 ? "s" : "sec");
+    else if (timelike && k < 5)
+        fprintf(g->fp, "%llu ms", (unsigned long long)v);
+    else if (k == 9)
+        fprintf(g->fp, "0x%llx", (unsigned long long)v);
+    else
+        fprintf(g->fp, "%llu", (unsigned long long)v);
+}
+
+static void put_prefix(struct gen *g, uint64_t a)
+{
+    static const unsigned lens[] = {0, 8, 16, 24, 30, 31, 32};
+    unsigned plen = lens[rnd(g->r, 7)];
+    uint32_t mask = plen ? (uint32_t)(0xffffffffu << (32 - plen)) : 0;
+    put_addr(g, chance(g->r, 85) ? (a & mask) : a);    /* host bits: W-LEX-1 */
+    fprintf(g->fp, "/%u", plen);
+}
+
+static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">="};
+
+static void put_delta(struct gen *g, bool timelike, bool allow_r)
+{
+    static const unsigned ds[] = {0, 1, 2, 100, 250, 500, 1000, 2000};
+    unsigned d = ds[rnd(g->r, 8)];
+    fprintf(g->fp, " %s ", allow_r && chance(g->r, 30) ? "rdelta" : "delta");
+    put_uint(g, d, timelike);
+}
+
+static const char *fname(struct gen *g, enum fq_field f)
+{
+    const char *const *al = field_aliases(f);
+    size_t na = 0;
+    while (al[na])
+        na++;
+    if (na && chance(g->r, 20))
+        return al[rnd(g->r, (unsigned)na)];
+    return fq_fields[f].name;
+}
+
+static enum fq_field pick_field(struct gen *g, int want)    /* want: -1 any, else a vtype */
+{
+    for (;;) {
+        enum fq_field f = (enum fq_field)rnd(g->r, F_COUNT);
+        /* favour the fields the trace varies */
+        if (f > F_DST_AS && chance(g->r, 60))
+            continue;
+        if (want < 0 || (want == VT_ADDR) == (fq_fields[f].type == VT_ADDR))
+            return f;
+    }
+}
+
+static void gen_filter_term(struct gen *g, int nhelp, int self)
+{
+    struct rng *r = g->r;
+    if (chance(r, 15))
+        fputs("NOT ", g->fp);
+    unsigned k = rnd(r, 100);
+    if (k < 8 && self + 1 < nhelp) {
+        fprintf(g->fp, "H%d", self + 1 + (int)rnd(r, (unsigned)(nhelp - self - 1)));
+    } else if (k < 30) {
+        enum fq_field f = pick_field(g, VT_ADDR);
+        unsigned c = rnd(r, 10);
+        if (c < 5) {
+            fprintf(g->fp, "%s %s ", fname(g, f),
+                    c < 2 ? "in" : c < 3 ? "notin" : c < 4 ? "=" : "!=");
+            put_prefix(g, sample(g, f));
+        } else if (c < 8) {
+            fprintf(g->fp, "%s %s ", fname(g, f), ops[rnd(r, 6)]);
+            put_addr(g, sample(g, f));
+        } else {
+            fprintf(g->fp, "%s %s %s", fname(g, f), ops[rnd(r, 6)],
+                    fname(g, pick_field(g, VT_ADDR)));
+        }
+    } else if (k < 40) {
+        enum fq_field f = pick_field(g, VT_UINT);
+        static const unsigned masks[] = {1, 2, 4, 16, 0x12, 0x13, 0xff};
+        unsigned m = masks[rnd(r, 7)];
+        uint64_t mx = wmax(fq_fields[f].width);
+        fprintf(g->fp, "%s(%s, 0x%llx) %s %llu", chance(r, 60) ? "bitAND" : "bitOR",
+                fname(g, f), (unsigned long long)(m & mx), chance(r, 70) ? "=" : "!=",
+                (unsigned long long)(chance(r, 50) ? (m & mx) : (sample(g, f) & 0xff & mx)));
+    } else if (k < 45) {
+        static const char *const pn[] = {"TCP", "udp", "icmp", "Tcp"};
+        fprintf(g->fp, "%s %s protocol(\"%s\")", fname(g, F_PROTO), chance(r, 70) ? "=" : "!=",
+                pn[rnd(r, 4)]);
+    } else if (k < 60) {
+        enum fq_field a = pick_field(g, VT_UINT), b = pick_field(g, VT_UINT);
+        if (chance(r, 50)) {
+            a = chance(r, 50) ? F_STIME : F_ETIME;
+            b = chance(r, 50) ? F_STIME : F_ETIME;
+        }
+        fprintf(g->fp, "%s %s %s", fname(g, a), ops[rnd(r, 6)], fname(g, b));
+        if (chance(r, 40))
+            put_delta(g, fq_fields[a].timelike, false);
+    } else {
+        enum fq_field f = pick_field(g, VT_UINT);
+        uint64_t v = jitter(g, sample(g, f), fq_fields[f].width);
+        bool rev = chance(r, 15);
+        if (rev) {
+            put_uint(g, v, fq_fields[f].timelike);
+            fprintf(g->fp, " %s %s", ops[rnd(r, 6)], fname(g, f));
+        } else {
+            fprintf(g->fp, "%s %s ", fname(g, f), ops[rnd(r, 6)]);
+            put_uint(g, v, fq_fields[f].timelike);
+        }
+        if (chance(r, 30))
+            put_delta(g, fq_fields[f].timelike, false);
+    }
+}
+
+static void gen_filter_body(struct gen *g, int nhelp, int self)
+{
+    unsigned nc = rnd(g->r, 4);
+    for (unsigned i = 0; i < nc; i++) {
+        fputs("    ", g->fp);
+        unsigned nt = 1 + (chance(g->r, 35) ? 1 + rnd(g->r, 2) : 0);
+        for (unsigned j = 0; j < nt; j++) {
+            if (j)
+                fputs(chance(g->r, 50) ? " OR " : " or ", g->fp);
+            gen_filter_term(g, nhelp, self);
+        }
+        fputc('\n', g->fp);
+    }
+}
+
+static struct gfd *add_gf(struct bdesc *b, const char *name, enum gk k, unsigned width,
+                          uint64_t hint)
+{
+    struct gfd *f = &b->f[b->nf++];
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->k = k;
+    f->width = width;
+    f->hint = hint;
+    return f;
+}
+
+static enum gk field_gk(enum fq_field f)
+{
+    return fq_fields[f].type == VT_ADDR ? GK_A : fq_fields[f].type == VT_TIME ? GK_T : GK_U;
+}
+
+static void gen_grouper(struct gen *g, const char *name, struct bdesc *b)
+{
+    struct rng *r = g->r;
+    unsigned nmod = chance(r, 12) ? 0 : 1 + rnd(r, 3);
+    fprintf(g->fp, "grouper %s {\n", name);
+    for (unsigned m = 0; m < nmod; m++) {
+        fprintf(g->fp, "    module m%u {\n", m);
+        unsigned nr = chance(r, 10) ? 0 : 1 + rnd(r, 3);
+        for (unsigned i = 0; i < nr; i++) {
+            unsigned k = rnd(r, 10);
+            if (k < 4) {
+                static const enum fq_field keys[] = {F_SRCIP, F_DSTIP, F_SRCPORT, F_DSTPORT,
+                                                     F_PROTO};
+                enum fq_field f = keys[rnd(r, 5)];
+                fprintf(g->fp, "        %s = %s\n", fname(g, f), fname(g, f));
+            } else if (k < 5) {
+                fprintf(g->fp, "        %s %s %s\n", fname(g, pick_field(g, VT_ADDR)),
+                        ops[rnd(r, 6)], fname(g, pick_field(g, VT_ADDR)));
+            } else {
+                enum fq_field a, c;
+                if (chance(r, 60)) {
+                    a = chance(r, 50) ? F_STIME : F_ETIME;
+                    c = chance(r, 70) ? F_STIME : F_ETIME;
+                } else {
+                    a = pick_field(g, VT_UINT);
+                    c = chance(r, 50) ? a : pick_field(g, VT_UINT);
+                }
+                fprintf(g->fp, "        %s %s %s", fname(g, a), ops[rnd(r, 6)], fname(g, c));
+                if (chance(r, 60))
+                    put_delta(g, fq_fields[a].timelike, true);
+                fputc('\n', g->fp);
+            }
+        }
+        fputs("    }\n", g->fp);
+    }
+    add_gf(b, "stime", GK_T, 64, sample(g, F_STIME));
+    add_gf(b, "etime", GK_T, 64, sample(g, F_ETIME));
+    add_gf(b, "records", GK_SU, 64, rnd(r, (unsigned)g->n + 1));
+    b->grouper = true;
+    if (chance(r, 80)) {
+        static const char *const fns[] = {"count", "sum", "min", "max", "avg", "mean",
+                                          "median", "stddev", "prod", "bitAND", "bitOR",
+                                          "bitXOR", "union"};
+        unsigned ni = 1 + rnd(r, 5);
+        fputs("    aggregate ", g->fp);
+        for (unsigned i = 0; i < ni; i++) {
+            char nm[16];
+            snprintf(nm, sizeof nm, "a%u", i);
+            if (i)
+                fputs(",\n        ", g->fp);
+            int mod = nmod && chance(r, 20) ? (int)rnd(r, nmod) : -1;
+            char qual[8] = "";
+            if (mod >= 0)
+                snprintf(qual, sizeof qual, "m%d.", mod);
+            if (chance(r, 25)) {
+                enum fq_field f = pick_field(g, -1);
+                if (f == F_STIME || f == F_ETIME || f == F_REC_ID)
+                    f = F_DSTPORT;
+                if (mod < 0 && chance(r, 50)) {
+                    /* plain field known by its names: give it no 'as' */
+                    bool dup = false;
+                    for (size_t j = 0; j < b->nf; j++)
+                        if (!strcmp(b->f[j].name, fq_fields[f].name))
+                            dup = true;
+                    if (!dup) {
+                        fprintf(g->fp, "%s", fq_fields[f].name);
+                        add_gf(b, fq_fields[f].name, field_gk(f), fq_fields[f].width,
+                               sample(g, f));
+                        continue;
+                    }
+                }
+                fprintf(g->fp, "%s%s as %s", qual, fname(g, f), nm);
+                add_gf(b, nm, field_gk(f), fq_fields[f].width, sample(g, f));
+                continue;
+            }
+            unsigned fi = rnd(r, 13);
+            enum fq_field f = pick_field(g, -1);
+            bool addr = fq_fields[f].type == VT_ADDR;
+            if (addr && (fi == 1 || fi == 4 || fi == 5 || fi == 7 || fi == 8 || fi == 9 ||
+                         fi == 10 || fi == 11))
+                f = pick_field(g, VT_UINT), addr = false;
+            if (chance(r, 5) && mod < 0) {
+                /* re-declaring a default with its own definition adds nothing */
+                fprintf(g->fp, "%s", chance(r, 50) ? "min(stime) as stime" : "max(etime) as etime");
+                continue;
+            }
+            fprintf(g->fp, "%s(%s%s) as %s", fns[fi], qual, fname(g, f), nm);
+            uint64_t h = sample(g, f);
+            switch (fi) {
+            case 0: add_gf(b, nm, GK_U, 64, 1 + rnd(r, 4)); break;
+            case 1: add_gf(b, nm, GK_U, 64, h * (1 + rnd(r, 3))); break;
+            case 4: case 5: add_gf(b, nm, GK_R, 64, h); break;
+            case 7: add_gf(b, nm, GK_R, 64, rnd(r, 600)); break;
+            case 8: add_gf(b, nm, GK_U, 64, h); break;
+            case 12:
+                add_gf(b, nm, addr ? GK_SA : fq_fields[f].type == VT_TIME ? GK_ST : GK_SU,
+                       fq_fields[f].width, h);
+                break;
+            default: add_gf(b, nm, field_gk(f), fq_fields[f].width, h); break;
+            }
+        }
+        fputc('\n', g->fp);
+    }
+    fputs("}\n", g->fp);
+}
+
+static void nogrouper_fields(struct gen *g, struct bdesc *b)
+{
+    add_gf(b, "stime", GK_T, 64, sample(g, F_STIME));
+    add_gf(b, "etime", GK_T, 64, sample(g, F_ETIME));
+    add_gf(b, "records", GK_SU, 64, rnd(g->r, (unsigned)g->n + 1));
+    for (int f = 0; f < F_COUNT; f++)
+        if (f != F_STIME && f != F_ETIME)
+            add_gf(b, fq_fields[f].name, field_gk((enum fq_field)f), fq_fields[f].width,
+                   sample(g, (enum fq_field)f));
+}
+
+/* Group field operand: bare in a group filter, BRANCH.name in the merger. */
+static void put_gf(struct gen *g, const struct bdesc *b, const struct gfd *f, bool qualify)
+{
+    if (qualify)
+        fprintf(g->fp, "%s.", b->name);
+    fputs(f->name, g->fp);
+}
+
+static bool numeric(enum gk k)
+{
+    return k == GK_U || k == GK_T || k == GK_R;
+}
+
+static const struct gfd *pick_gf(struct gen *g, const struct bdesc *b, int want)
+{
+    /* want: -1 any; else 0 numeric, 1 addr, 2 set */
+    for (int tries = 0; tries < 200; tries++) {
+        const struct gfd *f = &b->f[rnd(g->r, (unsigned)b->nf)];
+        /* without a grouper most fields are unvaried: favour the useful ones */
+        if (!b->grouper && f - b->f > 3 + F_DST_AS && chance(g->r, 70))
+            continue;
+        int c = numeric(f->k) ? 0 : f->k == GK_A ? 1 : 2;
+        if (want < 0 || want == c)
+            return f;
+    }
+    return NULL;
+}
+
+static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool merger)
+{
+    struct rng *r = g->r;
+    if (chance(r, 15))
+        fputs("NOT ", g->fp);
+    const struct bdesc *x = bs[rnd(r, (unsigned)nb)], *y = bs[rnd(r, (unsigned)nb)];
+    unsigned k = rnd(r, 100);
+    if (merger && nb > 1 && k < 35) {
+        static const char *const rel[] = {"<", ">", "m", "mi", "o", "oi", "s", "si",
+                                          "d", "di", "f", "fi", "=", "eq"};
+        while (y == x)
+            y = bs[rnd(r, (unsigned)nb)];
+        unsigned ri = rnd(r, 14);
+        fprintf(g->fp, "%s %s %s", x->name, rel[ri], y->name);
+        if (!(ri >= 4 && ri <= 9) && chance(r, 45))
+            put_delta(g, true, true);
+        return;
+    }
+    const struct gfd *a = NULL, *c = NULL;
+    if (k < 55) {
+        a = pick_gf(g, x, 0);
+        if (a) {
+            bool tl = a->k == GK_T;
+            if (chance(r, 40) && (c = pick_gf(g, y, 0)) != NULL) {
+                put_gf(g, x, a, merger);
+                fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
+                put_gf(g, y, c, merger);
+            } else if (a->k == GK_R) {
+                put_gf(g, x, a, merger);
+                fprintf(g->fp, " %s %llu", ops[rnd(r, 6)], (unsigned long long)jitter(g, a->hint, 16));
+            } else {
+                put_gf(g, x, a, merger);
+                fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
+                put_uint(g, jitter(g, a->hint, a->width), tl);
+            }
+            if (chance(r, 30))
+                put_delta(g, tl, merger);
+            return;
+        }
+    } else if (k < 70) {
+        a = pick_gf(g, x, 1);
+        if (a) {
+            unsigned c2 = rnd(r, 3);
+            put_gf(g, x, a, merger);
+            if (c2 == 0) {
+                fprintf(g->fp, " %s ", chance(r, 50) ? "in" : "notin");
+                put_prefix(g, a->hint);
+            } else if (c2 == 1 && (c = pick_gf(g, y, 1)) != NULL) {
+                fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
+                put_gf(g, y, c, merger);
+            } else {
+                fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
+                put_addr(g, a->hint);
+            }
+            return;
+        }
+    } else if (k < 90) {
+        c = pick_gf(g, y, 2);
+        if (c) {
+            const char *op = chance(r, 50) ? "in" : "notin";
+            if (c->k == GK_SA) {
+                if ((a = pick_gf(g, x, 1)) != NULL && chance(r, 50))
+                    put_gf(g, x, a, merger);
+                else
+                    put_addr(g, c->hint);
+            } else if (c->k == GK_SU && chance(r, 30) && (a = pick_gf(g, x, 0)) != NULL &&
+                       a->k == GK_U) {
+                put_gf(g, x, a, merger);
+            } else if (c->k == GK_SU && chance(r, 15)) {
+                /* set = set */
+                const struct gfd *s2 = pick_gf(g, x, 2);
+                if (s2 && s2->k == GK_SU) {
+                    put_gf(g, x, s2, merger);
+                    op = chance(r, 50) ? "=" : "!=";
+                } else {
+                    fprintf(g->fp, "%llu", (unsigned long long)(c->hint & wmax(c->width)));
+                }
+            } else {
+                put_uint(g, c->hint & wmax(c->width), c->k == GK_ST);
+            }
+            fprintf(g->fp, " %s ", op);
+            put_gf(g, y, c, merger);
+            return;
+        }
+    } else {
+        a = pick_gf(g, x, 0);
+        if (a && a->k == GK_U) {
+            fprintf(g->fp, "bitAND(");
+            put_gf(g, x, a, merger);
+            fprintf(g->fp, ", 3) %s 1", chance(r, 50) ? "=" : "!=");
+            return;
+        }
+    }
+    /* fallback: a time comparison every group has */
+    fprintf(g->fp, merger ? "%s.etime >= %s.stime" : "etime >= stime", x->name, y->name);
+    if (!merger)
+        (void)0;
+}
+
+static void gen_gcond_body(struct gen *g, struct bdesc *const *bs, size_t nb, bool merger,
+                           const char *indent)
+{
+    unsigned nc = rnd(g->r, merger ? 4 : 3);
+    for (unsigned i = 0; i < nc; i++) {
+        fputs(indent, g->fp);
+        unsigned nt = 1 + (chance(g->r, 30) ? 1 : 0);
+        for (unsigned j = 0; j < nt; j++) {
+            if (j)
+                fputs(" OR ", g->fp);
+            gen_gterm(g, bs, nb, merger);
+        }
+        fputc('\n', g->fp);
+    }
+}
+
+/* Write a whole query; returns the number of branches. */
+static void gen_query(struct gen *g)
+{
+    struct rng *r = g->r;
+    struct bdesc bd[3];
+    memset(bd, 0, sizeof bd);
+    size_t nb = 1 + rnd(r, 3);
+    int nhelp = (int)rnd(r, 3);
+    bool share = nb > 1 && chance(r, 20);   /* branch 1 reuses branch 0's stages */
+    bool hasf[3], hasg[3], hasgf[3];
+    fputs("splitter S {}\n", g->fp);
+    for (int h = 0; h < nhelp; h++) {
+        fprintf(g->fp, "filter H%d {\n", h);
+        gen_filter_body(g, nhelp, h);
+        fputs("}\n", g->fp);
+    }
+    for (size_t b = 0; b < nb; b++) {
+        snprintf(bd[b].name, sizeof bd[b].name, "%c", (char)('A' + b));
+        if (share && b == 1) {
+            hasf[1] = hasf[0], hasg[1] = hasg[0], hasgf[1] = hasgf[0];
+            memcpy(bd[1].f, bd[0].f, sizeof bd[0].f);
+            bd[1].nf = bd[0].nf;
+            bd[1].grouper = bd[0].grouper;
+            continue;
+        }
+        hasf[b] = chance(r, 75);
+        if (hasf[b]) {
+            fprintf(g->fp, "filter F%zu {\n", b);
+            gen_filter_body(g, nhelp, -1);
+            fputs("}\n", g->fp);
+        }
+        hasg[b] = chance(r, 75);
+        if (hasg[b]) {
+            char nm[8];
+            snprintf(nm, sizeof nm, "G%zu", b);
+            gen_grouper(g, nm, &bd[b]);
+        } else {
+            nogrouper_fields(g, &bd[b]);
+        }
+        hasgf[b] = chance(r, 50);
+        if (hasgf[b]) {
+            struct bdesc *one = &bd[b];
+            fprintf(g->fp, "groupfilter GF%zu {\n", b);
+            gen_gcond_body(g, &one, 1, false, "    ");
+            fputs("}\n", g->fp);
+        }
+    }
+    bool nomerger = nb == 1 && chance(r, 20);
+    if (!nomerger) {
+        fputs("merger M {\n", g->fp);
+        /* module 0 is exported; the others share a branch with it */
+        unsigned nmod = chance(r, 60) ? 1 : 2 + rnd(r, 2);
+        bool shortform = nmod == 1 && chance(r, 40);
+        size_t exb[3], nex = 0;
+        for (size_t b = 0; b < nb; b++)
+            exb[nex++] = b;
+        if (nmod > 1 && nb > 1 && chance(r, 40))
+            nex = 1 + rnd(r, (unsigned)nb - 1);
+        for (size_t i = nex; i > 1; i--) {  /* shuffle the branches line */
+            size_t j = rnd(r, (unsigned)i);
+            size_t t = exb[i - 1];
+            exb[i - 1] = exb[j];
+            exb[j] = t;
+        }
+        int expm = (int)rnd(r, nmod);
+        for (unsigned m = 0; m < nmod; m++) {
+            size_t mb[3], nmb = 0;
+            if ((int)m == expm) {
+                memcpy(mb, exb, sizeof exb);
+                nmb = nex;
+            } else {
+                mb[nmb++] = exb[rnd(r, (unsigned)nex)];
+                for (size_t b = 0; b < nb; b++)
+                    if (b != mb[0] && chance(r, 50))
+                        mb[nmb++] = b;
+            }
+            const char *ind = shortform ? "    " : "        ";
+            if (!shortform)
+                fprintf(g->fp, "    module mm%u {\n", m);
+            fprintf(g->fp, "%sbranches ", ind);
+            struct bdesc *bs[3];
+            for (size_t i = 0; i < nmb; i++) {
+                fprintf(g->fp, "%s%s", i ? ", " : "", bd[mb[i]].name);
+                bs[i] = &bd[mb[i]];
+            }
+            fputc('\n', g->fp);
+            gen_gcond_body(g, bs, nmb, true, ind);
+            if (!shortform)
+                fputs("    }\n", g->fp);
+        }
+        if (!shortform && (nmod > 1 || chance(r, 50)))
+            fprintf(g->fp, "    export mm%d\n", expm);
+        fputs("}\n", g->fp);
+    }
+    fputs("ungrouper U {}\n\"input\" -> S\n", g->fp);
+    for (size_t b = 0; b < nb; b++) {
+        size_t s = share && b == 1 ? 0 : b;
+        fprintf(g->fp, "S %s %s", chance(r, 80) ? "branch" : "br", bd[b].name);
+        if (hasf[s])
+            fprintf(g->fp, " -> F%zu", s);
+        if (hasg[s])
+            fprintf(g->fp, " -> G%zu", s);
+        if (hasgf[s])
+            fprintf(g->fp, " -> GF%zu", s);
+        fputs(nomerger ? " -> U\n" : " -> M\n", g->fp);
+    }
+    fputs(nomerger ? "U -> \"output\"\n" : "M -> U -> \"output\"\n", g->fp);
+}
+
+/* ---- comparison ---- */
+
+static bool same_real(const char *a, size_t la, const char *b, size_t lb)
+{
+    char x[64], y[64], *ex, *ey;
+    if (la == 0 || lb == 0 || la >= sizeof x || lb >= sizeof y)
+        return false;
+    memcpy(x, a, la), x[la] = 0;
+    memcpy(y, b, lb), y[lb] = 0;
+    double dx = strtod(x, &ex), dy = strtod(y, &ey);
+    if (*ex || *ey)
+        return false;
+    double m = fabs(dx) > fabs(dy) ? fabs(dx) : fabs(dy);
+    return fabs(dx - dy) <= 1e-9 * m;
+}
+
+/* Byte for byte, except that comma-separated cells that differ may be
+ * reals within a relative 1e-9 (LANGUAGE.md 7.4). */
+static bool same_output(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la == lb && !memcmp(a, b, la))
+        return true;
+    size_t i = 0, j = 0;
+    while (i < la && j < lb) {
+        size_t ei = i, ej = j;
+        while (ei < la && a[ei] != ',' && a[ei] != '\n')
+            ei++;
+        while (ej < lb && b[ej] != ',' && b[ej] != '\n')
+            ej++;
+        if (!(ei - i == ej - j && !memcmp(a + i, b + j, ei - i)) &&
+            !same_real(a + i, ei - i, b + j, ej - j))
+            return false;
+        if (ei == la || ej == lb)
+            return ei == la && ej == lb;
+        if (a[ei] != b[ej])
+            return false;
+        i = ei + 1;
+        j = ej + 1;
+    }
+    return i == la && j == lb;
+}
+
+static bool same_stats(const struct engine_stats *x, const struct engine_stats *y, char *why,
+                       size_t wn)
+{
+    if (x->nbranches != y->nbranches) {
+        snprintf(why, wn, "nbranches %zu vs %zu", x->nbranches, y->nbranches);
+        return false;
+    }
+    for (size_t b = 0; b < x->nbranches; b++) {
+        const struct engine_branch_stats *p = &x->branch[b], *q = &y->branch[b];
+        if (p->records_in != q->records_in || p->filtered != q->filtered ||
+            p->groups != q->groups || p->groups_kept != q->groups_kept) {
+            snprintf(why, wn, "branch %zu: engine in/filtered/groups/kept %llu/%llu/%llu/%llu, "
+                              "reference %llu/%llu/%llu/%llu", b,
+                     (unsigned long long)p->records_in, (unsigned long long)p->filtered,
+                     (unsigned long long)p->groups, (unsigned long long)p->groups_kept,
+                     (unsigned long long)q->records_in, (unsigned long long)q->filtered,
+                     (unsigned long long)q->groups, (unsigned long long)q->groups_kept);
+            return false;
+        }
+    }
+    if (x->tuples != y->tuples || x->records_out != y->records_out) {
+        snprintf(why, wn, "engine tuples/out %llu/%llu, reference %llu/%llu",
+                 (unsigned long long)x->tuples, (unsigned long long)x->records_out,
+                 (unsigned long long)y->tuples, (unsigned long long)y->records_out);
+        return false;
+    }
+    return true;
+}
+
+/* ---- running one side ---- */
+
+static const enum fq_field rec_cols[] = {
+    F_REC_ID, F_STIME, F_ETIME, F_SRCIP, F_DSTIP, F_SRCPORT, F_DSTPORT, F_PROTO,
+    F_PACKETS, F_BYTES, F_TCP_FLAGS, F_DURATION, F_NEXTHOP, F_EXADDR, F_TOS, F_INPUT,
+    F_OUTPUT, F_SRC_AS, F_DST_AS, F_SRC_MASK, F_DST_MASK, F_ENGINE_TYPE, F_ENGINE_ID,
+};
+
+struct side {
+    char *buf;
+    size_t len;
+    struct engine_stats st;
+    struct fq_error err;
+    int rc;
+};
+
+static void side_free(struct side *s)
+{
+    free(s->buf);
+    free(s->st.branch);
+    memset(s, 0, sizeof *s);
+}
+
+static void run_side(bool ref, const struct fq_query *q, const struct fq_rec *recs, size_t n,
+                     bool groups, unsigned threads, struct side *s)
+{
+    memset(s, 0, sizeof *s);
+    FILE *fp = open_memstream(&s->buf, &s->len);
+    struct out_opts oo = {FMT_CSV, TFMT_EPOCH, false, groups ? NULL : rec_cols,
+                          groups ? 0 : sizeof rec_cols / sizeof rec_cols[0], 0};
+    struct out *o = out_open(fp, &oo, &s->err);
+    if (!o) {
+        s->rc = s->err.code;
+    } else {
+        if (ref) {
+            s->rc = ref_run(q, recs, n, groups, o, &s->st, &s->err);
+        } else {
+            struct engine_opts eo = {threads, 0, groups};
+            s->rc = engine_run(q, recs, n, &eo, o, &s->st, &s->err);
+        }
+        if (out_close(o, &s->err) && !s->rc)
+            s->rc = s->err.code;
+    }
+    fclose(fp);
+}
+
+/* ---- reporting and saving a case ---- */
+
+static void print_trace(FILE *fp, const struct fq_rec *recs, size_t n)
+{
+    fprintf(fp, "rec_id,stime,etime,srcip,dstip,srcport,dstport,proto,packets,bytes,tcp_flags,"
+                "unix_secs,unix_nsecs,sysUpTime,First,Last\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct fq_rec *x = &recs[i];
+        fprintf(fp, "%llu,%llu,%llu,%u.%u.%u.%u,%u.%u.%u.%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u\n",
+                (unsigned long long)x->rec_id, (unsigned long long)x->stime,
+                (unsigned long long)x->etime, x->srcip >> 24, (x->srcip >> 16) & 255,
+                (x->srcip >> 8) & 255, x->srcip & 255, x->dstip >> 24, (x->dstip >> 16) & 255,
+                (x->dstip >> 8) & 255, x->dstip & 255, x->srcport, x->dstport, x->proto,
+                x->packets, x->bytes, x->tcp_flags, x->unix_secs, x->unix_nsecs, x->sysuptime,
+                x->first, x->last);
+    }
+}
+
+static int write_file(const char *path, const char *data, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
+        return -1;
+    size_t k = fwrite(data, 1, len, fp);
+    return fclose(fp) || k != len ? -1 : 0;
+}
+
+static int save_case(const char *dir, uint64_t seed, const char *query, size_t qlen,
+                     const struct fq_rec *recs, size_t n, bool groups, const struct side *ref)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/seed-%llu%s", dir, (unsigned long long)seed,
+             groups ? "-g" : "");
+    if (mkdir(path, 0777) && errno != EEXIST)
+        return -1;
+    char f[600];
+    snprintf(f, sizeof f, "%s/query.fq", path);
+    if (write_file(f, query, qlen))
+        return -1;
+    snprintf(f, sizeof f, "%s/expected", path);
+    if (write_file(f, ref->buf, ref->len))
+        return -1;
+    snprintf(f, sizeof f, "%s/mode", path);
+    if (write_file(f, groups ? "groups\n" : "records\n", groups ? 7 : 8))
+        return -1;
+    snprintf(f, sizeof f, "%s/trace.ft", path);
+    FILE *fp = fopen(f, "wb");
+    if (!fp)
+        return -1;
+    struct fq_error err = {0};
+    struct ft_writer *w = ft_writer_open(fp, 0, &err);
+    for (size_t i = 0; w && i < n; i++)
+        ft_writer_put(w, &recs[i], &err);
+    if (w)
+        ft_writer_close(w, &err);
+    fclose(fp);
+    if (err.code)
+        fprintf(stderr, "difftest: cannot write %s: %s\n", f, err.msg);
+    printf("saved %s\n", path);
+    return err.code ? -1 : 0;
+}
+
+/* ---- one case ---- */
+
+struct tally {
+    unsigned long cases, rejected, mismatches, errors, tuples, nonempty;
+};
+
+static bool run_case(uint64_t seed, const char *save, int verbose, struct tally *t)
+{
+    struct rng r = {seed};
+    size_t n = rnd(&r, 40);
+    struct fq_rec *recs = xcalloc(n ? n : 1, sizeof *recs);
+    gen_trace(&r, recs, n);
+    char *qtext = NULL, *diag = NULL;
+    size_t qlen = 0, dlen = 0;
+    struct gen g = {&r, recs, n, open_memstream(&qtext, &qlen)};
+    gen_query(&g);
+    fclose(g.fp);
+    FILE *dfp = open_memstream(&diag, &dlen);
+    struct fq_error err = {0};
+    struct fq_query *q = query_compile(qtext, qlen, "random.fq", dfp, &err);
+    fclose(dfp);
+    bool ok = true;
+    t->cases++;
+    if (!q) {
+        t->rejected++;
+        if (verbose || t->rejected <= 3)
+            printf("seed %llu: query rejected (%s):\n%s%s\n", (unsigned long long)seed, err.msg,
+                   qtext, diag);
+        goto out;
+    }
+    if (verbose > 1)
+        printf("seed %llu:\n%s", (unsigned long long)seed, qtext);
+    for (int mode = 0; mode < 2 && ok; mode++) {
+        struct side e, f;
+        unsigned threads = rnd(&r, 3);
+        run_side(false, q, recs, n, mode == 1, threads, &e);
+        run_side(true, q, recs, n, mode == 1, 0, &f);
+        char why[1200] = "";
+        if (e.rc || f.rc) {
+            /* a valid query on valid records, no tuple limit: nothing may fail */
+            snprintf(why, sizeof why, "status: engine %d (%s), reference %d (%s)", e.rc,
+                     e.err.msg, f.rc, f.err.msg);
+        } else if (e.rc == FQ_OK && !same_output(e.buf, e.len, f.buf, f.len)) {
+            snprintf(why, sizeof why, "outputs differ");
+        } else if (e.rc == FQ_OK) {
+            same_stats(&e.st, &f.st, why, sizeof why);
+        }
+        if (f.rc)
+            t->errors++;
+        if (mode == 0 && f.rc == FQ_OK) {
+            t->tuples += f.st.tuples;
+            t->nonempty += f.st.records_out > 0;
+        }
+        if (*why) {
+            ok = false;
+            t->mismatches++;
+            printf("MISMATCH seed %llu (%s mode, %u threads): %s\n--- query\n%s--- trace\n",
+                   (unsigned long long)seed, mode ? "group" : "record", threads, why, qtext);
+            print_trace(stdout, recs, n);
+            printf("--- engine\n%.*s--- reference\n%.*s---\n", (int)e.len, e.buf ? e.buf : "",
+                   (int)f.len, f.buf ? f.buf : "");
+            if (save)
+                save_case(save, seed, qtext, qlen, recs, n, mode == 1, &f);
+        }
+        side_free(&e);
+        side_free(&f);
+    }
+    query_free(q);
+out:
+    free(diag);
+    free(qtext);
+    free(recs);
+    return ok;
+}
+
+/* ---- replay of a saved case ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    size_t cap = 4096, n = 0, k;
+    char *s = xmalloc(cap);
+    while ((k = fread(s + n, 1, cap - n, fp)) > 0) {
+        n += k;
+        if (n == cap)
+            s = xrealloc(s, cap *= 2);
+    }
+    fclose(fp);
+    *len = n;
+    return s;
+}
+
+static int replay(const char *dir)
+{
+    char p[600];
+    size_t qlen, elen, mlen;
+    snprintf(p, sizeof p, "%s/query.fq", dir);
+    char *qt = slurp(p, &qlen);
+    snprintf(p, sizeof p, "%s/expected", dir);
+    char *exp = slurp(p, &elen);
+    snprintf(p, sizeof p, "%s/mode", dir);
+    char *mode = slurp(p, &mlen);
+    if (!qt || !exp || !mode) {
+        fprintf(stderr, "difftest: %s: incomplete case\n", dir);
+        return 2;
+    }
+    bool groups = mlen >= 6 && !memcmp(mode, "groups", 6);
+    struct fq_error err = {0};
+    struct fq_query *q = query_compile(qt, qlen, "query.fq", stderr, &err);
+    snprintf(p, sizeof p, "%s/trace.ft", dir);
+    char *paths[1] = {p};
+    struct fq_rec *recs = NULL;
+    size_t n = 0;
+    struct ft_reader_opts ro = {false, false};
+    int rc = 0;
+    if (!q || ft_read_all(paths, 1, &ro, &recs, &n, &err) != FQ_OK) {
+        fprintf(stderr, "difftest: %s: %s\n", dir, err.msg);
+        rc = 2;
+    } else {
+        for (int side = 0; side < 2; side++) {
+            struct side s;
+            run_side(side == 1, q, recs, n, groups, 2, &s);
+            if (s.rc || !same_output(s.buf, s.len, exp, elen)) {
+                fprintf(stderr, "difftest: %s: %s output differs from expected (status %d %s)\n"
+                                "--- got\n%.*s--- expected\n%.*s",
+                        dir, side ? "reference" : "engine", s.rc, s.err.msg, (int)s.len,
+                        s.buf ? s.buf : "", (int)elen, exp);
+                rc = 1;
+            }
+            side_free(&s);
+        }
+    }
+    if (q)
+        query_free(q);
+    free(recs);
+    free(qt);
+    free(exp);
+    free(mode);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t seed = 1;
+    unsigned long iter = 1000;
+    const char *save = NULL;
+    int verbose = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+            seed = strtoull(argv[++i], NULL, 0);
+        } else if (!strcmp(argv[i], "--iter") && i + 1 < argc) {
+            iter = strtoul(argv[++i], NULL, 0);
+        } else if (!strcmp(argv[i], "--save") && i + 1 < argc) {
+            save = argv[++i];
+        } else if (!strcmp(argv[i], "--replay") && i + 1 < argc) {
+            return replay(argv[++i]);
+        } else if (!strcmp(argv[i], "-v")) {
+            verbose++;
+        } else if (!strcmp(argv[i], "--show") && i + 1 < argc) {
+            /* print the case of one seed: query and trace */
+            struct rng r = {strtoull(argv[++i], NULL, 0)};
+            size_t n = rnd(&r, 40);
+            struct fq_rec *recs = xcalloc(n ? n : 1, sizeof *recs);
+            gen_trace(&r, recs, n);
+            struct gen g = {&r, recs, n, stdout};
+            gen_query(&g);
+            print_trace(stdout, recs, n);
+            free(recs);
+            return 0;
+        } else {
+            fprintf(stderr, "usage: difftest [--seed S] [--iter N] [--save DIR] [-v] | "
+                            "--replay DIR | --show SEED\n");
+            return 2;
+        }
+    }
+    printf("difftest: seed %llu, %lu cases\n", (unsigned long long)seed, iter);
+    fflush(stdout);
+    struct tally t = {0};
+    for (unsigned long i = 0; i < iter; i++) {
+        run_case(seed + i, save, verbose, &t);
+        if (t.mismatches >= 20)
+            break;
+    }
+    printf("difftest: %lu cases, %lu rejected by the compiler, %lu with output, %lu tuples, "
+           "%lu reference errors, %lu mismatches\n",
+           t.cases, t.rejected, t.nonempty, t.tuples, t.errors, t.mismatches);
+    return t.mismatches ? 1 : 0;
+}
