@@ -126,4 +126,54 @@ uninstall:
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
 
+# ---- reliability (issue #6): fuzzing, TSan, valgrind, static analysis ----
+#   make fuzz         each libFuzzer target for FUZZ_TIME seconds (default 600)
+#   make fuzz-ci      each target for FUZZ_CI_TIME seconds (default 60)
+#   make tsan         the test suites under ThreadSanitizer (build-tsan/)
+#   make valgrind     a subset under valgrind memcheck (tests/valgrind.sh)
+#   make lint         cppcheck + clang-tidy on src/ (generated parser excluded)
+.PHONY: fuzz fuzz-ci fuzz-build tsan valgrind lint
+
+FUZZ_DIR      = build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 600
+FUZZ_CI_TIME ?= 60
+FUZZ_TARGETS  = fuzz_query fuzz_trace fuzz_run
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# The library is rebuilt by the ordinary rules into $(FUZZ_DIR) (its own
+# objects and generated parser) with coverage instrumentation; clang's
+# warnings differ from gcc's, so they do not stop a fuzz build.
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) OPT=-O1 WERROR= \
+	    SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+
+fuzz: fuzz-build
+	FUZZ_DIR=$(FUZZ_DIR) sh tests/fuzz/run.sh $(FUZZ_TIME)
+
+fuzz-ci: fuzz-build
+	FUZZ_DIR=$(FUZZ_DIR) sh tests/fuzz/run.sh $(FUZZ_CI_TIME)
+
+tsan:
+	$(MAKE) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread -fno-omit-frame-pointer" check
+
+valgrind: all
+	@BUILD=$(BUILD) sh tests/valgrind.sh
+
+LINT_SRC  = $(wildcard src/*.c src/gen/*.c)
+TIDY_CHECKS = -*,bugprone-*,clang-analyzer-*,cert-err33-c,cert-err34-c,misc-redundant-expression,\
+-bugprone-easily-swappable-parameters,-bugprone-narrowing-conversions,\
+-bugprone-assignment-in-if-condition,-bugprone-reserved-identifier,\
+-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
+lint: $(if $(GEN_OBJ),$(BUILD)/gen/parser.h $(BUILD)/gen/scanner.h)
+	cppcheck -q --std=c11 --error-exitcode=1 --inline-suppr \
+	    --enable=warning,performance,portability --suppress=missingIncludeSystem \
+	    -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen $(LINT_SRC)
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' $(LINT_SRC) -- \
+	    $(CPPFLAGS) -std=c11 -pthread
+
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/gen/*.d $(BUILD)/tests/*.d)
