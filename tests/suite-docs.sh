@@ -64,11 +64,12 @@ docs_sandbox() {
 docs_sh=sh
 command -v bash >/dev/null 2>&1 && docs_sh="bash -o pipefail"
 
-# docs_run NAME RC SCRIPT [EXPECTED]: run SCRIPT with sh in the sandbox,
+# docs_run NAME RC SCRIPT [EXPECTED]: run SCRIPT with sh -e in the sandbox,
 # build/ first in PATH; check the status and, if given, stdout exactly.
 docs_run() {
     docs_sandbox
-    (cd "$TMP/run" && PATH="$(dirname "$FLOWQ"):$PATH" $docs_sh "$3" </dev/null \
+    { echo "set -e"; cat "$3"; } >"$TMP/ex.sh"
+    (cd "$TMP/run" && PATH="$(dirname "$FLOWQ"):$PATH" $docs_sh "$TMP/ex.sh" </dev/null \
         >"$TMP/ex.out" 2>"$TMP/ex.err")
     _rc=$?
     if [ "$_rc" != "$2" ]; then
