@@ -20,11 +20,6 @@
 #include "ungrouper.h"
 #include "util.h"
 
-/* TRANSITIONAL until src/merger.c lands: weak references keep the tree
- * linkable; engine_run refuses to run without the merger. */
-#pragma weak merger_run
-#pragma weak tuples_free
-
 /* ---- a tiny job runner: jobs 0..njobs-1 handed out by an atomic counter */
 
 struct jobs {
@@ -268,8 +263,6 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
     if (n > UINT32_MAX)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "too many records (%zu); the limit is %u", n,
                        (unsigned)UINT32_MAX);
-    if (!merger_run)
-        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: the merger is not built in");
     unsigned threads = eo->threads ? eo->threads : online_cpus();
 
     struct run r = {.q = q, .recs = recs, .n = n};

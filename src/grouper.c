@@ -294,11 +294,11 @@ static void place(struct gstate *st, uint32_t pos)
         bucket_push(b, new_group(st, pos));
         return;
     }
+    if (st->mask)
+        record_mask(st, pos, found, fmod, c);   /* before pos becomes the last member */
     st->next[st->last[found]] = pos;
     st->last[found] = pos;
     st->size[found]++;
-    if (st->mask)
-        record_mask(st, pos, found, fmod, c);
     set_expiry(st, found);
 }
 
