@@ -19,28 +19,24 @@ struct rng {
     uint64_t s;
 };
 
-static uint64_t rng_next(struct rng *r)
-{
+static uint64_t rng_next(struct rng *r) {
     uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     return z ^ (z >> 31);
 }
 
-static unsigned rnd(struct rng *r, unsigned n)
-{
+static unsigned rnd(struct rng *r, unsigned n) {
     return n ? (unsigned)(rng_next(r) % n) : 0;
 }
 
-static bool chance(struct rng *r, unsigned pct)
-{
+static bool chance(struct rng *r, unsigned pct) {
     return rnd(r, 100) < pct;
 }
 
 /* ---- random trace: small value domains so that things match ---- */
 
-static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n)
-{
+static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n) {
     static const uint16_t ports[] = {53, 80, 443, 1024, 1025, 1900, 5353};
     static const uint32_t bytes[] = {40, 100, 160, 321, 1500, 0xffffffffu};
     uint32_t uptime = 600000;
@@ -82,14 +78,14 @@ static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n)
 
 enum gk { GK_U, GK_T, GK_R, GK_A, GK_SU, GK_SA, GK_ST };
 
-struct gfd {                    /* a group field as the generator knows it */
+struct gfd { /* a group field as the generator knows it */
     char name[40];
     enum gk k;
     unsigned width;
-    uint64_t hint;              /* a plausible value, for constants */
+    uint64_t hint; /* a plausible value, for constants */
 };
 
-struct bdesc {                  /* one branch */
+struct bdesc { /* one branch */
     char name[8];
     struct gfd f[96];
     size_t nf;
@@ -100,21 +96,18 @@ struct gen {
     struct rng *r;
     const struct fq_rec *recs;
     size_t n;
-    FILE *fp;                   /* the query text */
+    FILE *fp; /* the query text */
 };
 
-static uint64_t wmax(unsigned width)
-{
+static uint64_t wmax(unsigned width) {
     return width >= 64 ? UINT64_MAX : (((uint64_t)1 << width) - 1);
 }
 
-static uint64_t sample(struct gen *g, enum fq_field f)
-{
+static uint64_t sample(struct gen *g, enum fq_field f) {
     return g->n ? rec_get(&g->recs[rnd(g->r, (unsigned)g->n)], f) : 0;
 }
 
-static uint64_t jitter(struct gen *g, uint64_t v, unsigned width)
-{
+static uint64_t jitter(struct gen *g, uint64_t v, unsigned width) {
     unsigned k = rnd(g->r, 10);
     uint64_t mx = wmax(width);
     if (k < 6)
@@ -124,14 +117,12 @@ static uint64_t jitter(struct gen *g, uint64_t v, unsigned width)
     return v > 0 ? v - 1 - rnd(g->r, (unsigned)(v < 300 ? v : 300)) : v;
 }
 
-static void put_addr(struct gen *g, uint64_t a)
-{
+static void put_addr(struct gen *g, uint64_t a) {
     fprintf(g->fp, "%u.%u.%u.%u", (unsigned)(a >> 24) & 255, (unsigned)(a >> 16) & 255,
             (unsigned)(a >> 8) & 255, (unsigned)a & 255);
 }
 
-static void put_uint(struct gen *g, uint64_t v, bool timelike)
-{
+static void put_uint(struct gen *g, uint64_t v, bool timelike) {
     unsigned k = rnd(g->r, 10);
     if (timelike && v % 1000 == 0 && v && k < 4)
         fprintf(g->fp, "%llu %s", (unsigned long long)(v / 1000), k < 2 ? "s" : "sec");
@@ -143,27 +134,24 @@ static void put_uint(struct gen *g, uint64_t v, bool timelike)
         fprintf(g->fp, "%llu", (unsigned long long)v);
 }
 
-static void put_prefix(struct gen *g, uint64_t a)
-{
+static void put_prefix(struct gen *g, uint64_t a) {
     static const unsigned lens[] = {0, 8, 16, 24, 30, 31, 32};
     unsigned plen = lens[rnd(g->r, 7)];
     uint32_t mask = plen ? (uint32_t)(0xffffffffu << (32 - plen)) : 0;
-    put_addr(g, chance(g->r, 85) ? (a & mask) : a);    /* host bits: W-LEX-1 */
+    put_addr(g, chance(g->r, 85) ? (a & mask) : a); /* host bits: W-LEX-1 */
     fprintf(g->fp, "/%u", plen);
 }
 
 static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">="};
 
-static void put_delta(struct gen *g, bool timelike, bool allow_r)
-{
+static void put_delta(struct gen *g, bool timelike, bool allow_r) {
     static const unsigned ds[] = {0, 1, 2, 100, 250, 500, 1000, 2000};
     unsigned d = ds[rnd(g->r, 8)];
     fprintf(g->fp, " %s ", allow_r && chance(g->r, 30) ? "rdelta" : "delta");
     put_uint(g, d, timelike);
 }
 
-static const char *fname(struct gen *g, enum fq_field f)
-{
+static const char *fname(struct gen *g, enum fq_field f) {
     const char *const *al = field_aliases(f);
     size_t na = 0;
     while (al[na])
@@ -173,7 +161,7 @@ static const char *fname(struct gen *g, enum fq_field f)
     return fq_fields[f].name;
 }
 
-static enum fq_field pick_field(struct gen *g, int want)    /* want: -1 any, else a vtype */
+static enum fq_field pick_field(struct gen *g, int want) /* want: -1 any, else a vtype */
 {
     for (;;) {
         enum fq_field f = (enum fq_field)rnd(g->r, F_COUNT);
@@ -185,8 +173,7 @@ static enum fq_field pick_field(struct gen *g, int want)    /* want: -1 any, els
     }
 }
 
-static void gen_filter_term(struct gen *g, int nhelp, int self)
-{
+static void gen_filter_term(struct gen *g, int nhelp, int self) {
     struct rng *r = g->r;
     if (chance(r, 15))
         fputs("NOT ", g->fp);
@@ -198,7 +185,10 @@ static void gen_filter_term(struct gen *g, int nhelp, int self)
         unsigned c = rnd(r, 10);
         if (c < 5) {
             fprintf(g->fp, "%s %s ", fname(g, f),
-                    c < 2 ? "in" : c < 3 ? "notin" : c < 4 ? "=" : "!=");
+                    c < 2   ? "in"
+                    : c < 3 ? "notin"
+                    : c < 4 ? "="
+                            : "!=");
             put_prefix(g, sample(g, f));
         } else if (c < 8) {
             fprintf(g->fp, "%s %s ", fname(g, f), ops[rnd(r, 6)]);
@@ -212,13 +202,13 @@ static void gen_filter_term(struct gen *g, int nhelp, int self)
         static const unsigned masks[] = {1, 2, 4, 16, 0x12, 0x13, 0xff};
         unsigned m = masks[rnd(r, 7)];
         uint64_t mx = wmax(fq_fields[f].width);
-        fprintf(g->fp, "%s(%s, 0x%llx) %s %llu", chance(r, 60) ? "bitAND" : "bitOR",
-                fname(g, f), (unsigned long long)(m & mx), chance(r, 70) ? "=" : "!=",
+        fprintf(g->fp, "%s(%s, 0x%llx) %s %llu", chance(r, 60) ? "bitAND" : "bitOR", fname(g, f),
+                (unsigned long long)(m & mx), chance(r, 70) ? "=" : "!=",
                 (unsigned long long)(chance(r, 50) ? (m & mx) : (sample(g, f) & 0xff & mx)));
     } else if (k < 45) {
         static const char *const pn[] = {"TCP", "udp", "icmp", "Tcp"};
-        fprintf(g->fp, "%s %s protocol(\"%s\")", fname(g, F_PROTO), chance(r, 70) ? "=" : "!=",
-                pn[rnd(r, 4)]);
+        fprintf(g->fp, "%s %s protocol(\"%s\")", fname(g, F_PROTO),
+                chance(r, 70) ? "=" : "!=", pn[rnd(r, 4)]);
     } else if (k < 60) {
         enum fq_field a = pick_field(g, VT_UINT), b = pick_field(g, VT_UINT);
         if (chance(r, 50)) {
@@ -244,8 +234,7 @@ static void gen_filter_term(struct gen *g, int nhelp, int self)
     }
 }
 
-static void gen_filter_body(struct gen *g, int nhelp, int self)
-{
+static void gen_filter_body(struct gen *g, int nhelp, int self) {
     unsigned nc = rnd(g->r, 4);
     for (unsigned i = 0; i < nc; i++) {
         fputs("    ", g->fp);
@@ -260,8 +249,7 @@ static void gen_filter_body(struct gen *g, int nhelp, int self)
 }
 
 static struct gfd *add_gf(struct bdesc *b, const char *name, enum gk k, unsigned width,
-                          uint64_t hint)
-{
+                          uint64_t hint) {
     struct gfd *f = &b->f[b->nf++];
     snprintf(f->name, sizeof f->name, "%s", name);
     f->k = k;
@@ -270,13 +258,11 @@ static struct gfd *add_gf(struct bdesc *b, const char *name, enum gk k, unsigned
     return f;
 }
 
-static enum gk field_gk(enum fq_field f)
-{
+static enum gk field_gk(enum fq_field f) {
     return fq_fields[f].type == VT_ADDR ? GK_A : fq_fields[f].type == VT_TIME ? GK_T : GK_U;
 }
 
-static void gen_grouper(struct gen *g, const char *name, struct bdesc *b)
-{
+static void gen_grouper(struct gen *g, const char *name, struct bdesc *b) {
     struct rng *r = g->r;
     unsigned nmod = chance(r, 12) ? 0 : 1 + rnd(r, 3);
     fprintf(g->fp, "grouper %s {\n", name);
@@ -315,9 +301,9 @@ static void gen_grouper(struct gen *g, const char *name, struct bdesc *b)
     add_gf(b, "records", GK_SU, 64, rnd(r, (unsigned)g->n + 1));
     b->grouper = true;
     if (chance(r, 80)) {
-        static const char *const fns[] = {"count", "sum", "min", "max", "avg", "mean",
-                                          "median", "stddev", "prod", "bitAND", "bitOR",
-                                          "bitXOR", "union"};
+        static const char *const fns[] = {"count", "sum",    "min",    "max",  "avg",
+                                          "mean",  "median", "stddev", "prod", "bitAND",
+                                          "bitOR", "bitXOR", "union"};
         unsigned ni = 1 + rnd(r, 5);
         fputs("    aggregate ", g->fp);
         for (unsigned i = 0; i < ni; i++) {
@@ -341,8 +327,7 @@ static void gen_grouper(struct gen *g, const char *name, struct bdesc *b)
                             dup = true;
                     if (!dup) {
                         fprintf(g->fp, "%s", fq_fields[f].name);
-                        add_gf(b, fq_fields[f].name, field_gk(f), fq_fields[f].width,
-                               sample(g, f));
+                        add_gf(b, fq_fields[f].name, field_gk(f), fq_fields[f].width, sample(g, f));
                         continue;
                     }
                 }
@@ -364,16 +349,32 @@ static void gen_grouper(struct gen *g, const char *name, struct bdesc *b)
             fprintf(g->fp, "%s(%s%s) as %s", fns[fi], qual, fname(g, f), nm);
             uint64_t h = sample(g, f);
             switch (fi) {
-            case 0: add_gf(b, nm, GK_U, 64, 1 + rnd(r, 4)); break;
-            case 1: add_gf(b, nm, GK_U, 64, h * (1 + rnd(r, 3))); break;
-            case 4: case 5: add_gf(b, nm, GK_R, 64, h); break;
-            case 7: add_gf(b, nm, GK_R, 64, rnd(r, 600)); break;
-            case 8: add_gf(b, nm, GK_U, 64, h); break;
+            case 0:
+                add_gf(b, nm, GK_U, 64, 1 + rnd(r, 4));
+                break;
+            case 1:
+                add_gf(b, nm, GK_U, 64, h * (1 + rnd(r, 3)));
+                break;
+            case 4:
+            case 5:
+                add_gf(b, nm, GK_R, 64, h);
+                break;
+            case 7:
+                add_gf(b, nm, GK_R, 64, rnd(r, 600));
+                break;
+            case 8:
+                add_gf(b, nm, GK_U, 64, h);
+                break;
             case 12:
-                add_gf(b, nm, addr ? GK_SA : fq_fields[f].type == VT_TIME ? GK_ST : GK_SU,
+                add_gf(b, nm,
+                       addr                           ? GK_SA
+                       : fq_fields[f].type == VT_TIME ? GK_ST
+                                                      : GK_SU,
                        fq_fields[f].width, h);
                 break;
-            default: add_gf(b, nm, field_gk(f), fq_fields[f].width, h); break;
+            default:
+                add_gf(b, nm, field_gk(f), fq_fields[f].width, h);
+                break;
             }
         }
         fputc('\n', g->fp);
@@ -381,8 +382,7 @@ static void gen_grouper(struct gen *g, const char *name, struct bdesc *b)
     fputs("}\n", g->fp);
 }
 
-static void nogrouper_fields(struct gen *g, struct bdesc *b)
-{
+static void nogrouper_fields(struct gen *g, struct bdesc *b) {
     add_gf(b, "stime", GK_T, 64, sample(g, F_STIME));
     add_gf(b, "etime", GK_T, 64, sample(g, F_ETIME));
     add_gf(b, "records", GK_SU, 64, rnd(g->r, (unsigned)g->n + 1));
@@ -393,20 +393,17 @@ static void nogrouper_fields(struct gen *g, struct bdesc *b)
 }
 
 /* Group field operand: bare in a group filter, BRANCH.name in the merger. */
-static void put_gf(struct gen *g, const struct bdesc *b, const struct gfd *f, bool qualify)
-{
+static void put_gf(struct gen *g, const struct bdesc *b, const struct gfd *f, bool qualify) {
     if (qualify)
         fprintf(g->fp, "%s.", b->name);
     fputs(f->name, g->fp);
 }
 
-static bool numeric(enum gk k)
-{
+static bool numeric(enum gk k) {
     return k == GK_U || k == GK_T || k == GK_R;
 }
 
-static const struct gfd *pick_gf(struct gen *g, const struct bdesc *b, int want)
-{
+static const struct gfd *pick_gf(struct gen *g, const struct bdesc *b, int want) {
     /* want: -1 any; else 0 numeric, 1 addr, 2 set */
     for (int tries = 0; tries < 200; tries++) {
         const struct gfd *f = &b->f[rnd(g->r, (unsigned)b->nf)];
@@ -420,16 +417,15 @@ static const struct gfd *pick_gf(struct gen *g, const struct bdesc *b, int want)
     return NULL;
 }
 
-static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool merger)
-{
+static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool merger) {
     struct rng *r = g->r;
     if (chance(r, 15))
         fputs("NOT ", g->fp);
     const struct bdesc *x = bs[rnd(r, (unsigned)nb)], *y = bs[rnd(r, (unsigned)nb)];
     unsigned k = rnd(r, 100);
     if (merger && nb > 1 && k < 35) {
-        static const char *const rel[] = {"<", ">", "m", "mi", "o", "oi", "s", "si",
-                                          "d", "di", "f", "fi", "=", "eq"};
+        static const char *const rel[] = {"<",  ">", "m",  "mi", "o",  "oi", "s",
+                                          "si", "d", "di", "f",  "fi", "=",  "eq"};
         while (y == x)
             y = bs[rnd(r, (unsigned)nb)];
         unsigned ri = rnd(r, 14);
@@ -449,7 +445,8 @@ static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool me
                 put_gf(g, y, c, merger);
             } else if (a->k == GK_R) {
                 put_gf(g, x, a, merger);
-                fprintf(g->fp, " %s %llu", ops[rnd(r, 6)], (unsigned long long)jitter(g, a->hint, 16));
+                fprintf(g->fp, " %s %llu", ops[rnd(r, 6)],
+                        (unsigned long long)jitter(g, a->hint, 16));
             } else {
                 put_gf(g, x, a, merger);
                 fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
@@ -520,8 +517,7 @@ static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool me
 }
 
 static void gen_gcond_body(struct gen *g, struct bdesc *const *bs, size_t nb, bool merger,
-                           const char *indent)
-{
+                           const char *indent) {
     unsigned nc = rnd(g->r, merger ? 4 : 3);
     for (unsigned i = 0; i < nc; i++) {
         fputs(indent, g->fp);
@@ -536,14 +532,13 @@ static void gen_gcond_body(struct gen *g, struct bdesc *const *bs, size_t nb, bo
 }
 
 /* Write a whole query; returns the number of branches. */
-static void gen_query(struct gen *g)
-{
+static void gen_query(struct gen *g) {
     struct rng *r = g->r;
     struct bdesc bd[3];
     memset(bd, 0, sizeof bd);
     size_t nb = 1 + rnd(r, 3);
     int nhelp = (int)rnd(r, 3);
-    bool share = nb > 1 && chance(r, 20);   /* branch 1 reuses branch 0's stages */
+    bool share = nb > 1 && chance(r, 20); /* branch 1 reuses branch 0's stages */
     bool hasf[3], hasg[3], hasgf[3];
     fputs("splitter S {}\n", g->fp);
     for (int h = 0; h < nhelp; h++) {
@@ -593,7 +588,7 @@ static void gen_query(struct gen *g)
             exb[nex++] = b;
         if (nmod > 1 && nb > 1 && chance(r, 40))
             nex = 1 + rnd(r, (unsigned)nb - 1);
-        for (size_t i = nex; i > 1; i--) {  /* shuffle the branches line */
+        for (size_t i = nex; i > 1; i--) { /* shuffle the branches line */
             size_t j = rnd(r, (unsigned)i);
             size_t t = exb[i - 1];
             exb[i - 1] = exb[j];
@@ -646,8 +641,7 @@ static void gen_query(struct gen *g)
 
 /* ---- comparison ---- */
 
-static bool same_real(const char *a, size_t la, const char *b, size_t lb)
-{
+static bool same_real(const char *a, size_t la, const char *b, size_t lb) {
     char x[64], y[64], *ex, *ey;
     if (la == 0 || lb == 0 || la >= sizeof x || lb >= sizeof y)
         return false;
@@ -662,8 +656,7 @@ static bool same_real(const char *a, size_t la, const char *b, size_t lb)
 
 /* Byte for byte, except that comma-separated cells that differ may be
  * reals within a relative 1e-9 (LANGUAGE.md 7.4). */
-static bool same_output(const char *a, size_t la, const char *b, size_t lb)
-{
+static bool same_output(const char *a, size_t la, const char *b, size_t lb) {
     if (la == lb && !memcmp(a, b, la))
         return true;
     size_t i = 0, j = 0;
@@ -687,8 +680,7 @@ static bool same_output(const char *a, size_t la, const char *b, size_t lb)
 }
 
 static bool same_stats(const struct engine_stats *x, const struct engine_stats *y, char *why,
-                       size_t wn)
-{
+                       size_t wn) {
     if (x->nbranches != y->nbranches) {
         snprintf(why, wn, "nbranches %zu vs %zu", x->nbranches, y->nbranches);
         return false;
@@ -697,9 +689,10 @@ static bool same_stats(const struct engine_stats *x, const struct engine_stats *
         const struct engine_branch_stats *p = &x->branch[b], *q = &y->branch[b];
         if (p->records_in != q->records_in || p->filtered != q->filtered ||
             p->groups != q->groups || p->groups_kept != q->groups_kept) {
-            snprintf(why, wn, "branch %zu: engine in/filtered/groups/kept %llu/%llu/%llu/%llu, "
-                              "reference %llu/%llu/%llu/%llu", b,
-                     (unsigned long long)p->records_in, (unsigned long long)p->filtered,
+            snprintf(why, wn,
+                     "branch %zu: engine in/filtered/groups/kept %llu/%llu/%llu/%llu, "
+                     "reference %llu/%llu/%llu/%llu",
+                     b, (unsigned long long)p->records_in, (unsigned long long)p->filtered,
                      (unsigned long long)p->groups, (unsigned long long)p->groups_kept,
                      (unsigned long long)q->records_in, (unsigned long long)q->filtered,
                      (unsigned long long)q->groups, (unsigned long long)q->groups_kept);
@@ -718,9 +711,9 @@ static bool same_stats(const struct engine_stats *x, const struct engine_stats *
 /* ---- running one side ---- */
 
 static const enum fq_field rec_cols[] = {
-    F_REC_ID, F_STIME, F_ETIME, F_SRCIP, F_DSTIP, F_SRCPORT, F_DSTPORT, F_PROTO,
-    F_PACKETS, F_BYTES, F_TCP_FLAGS, F_DURATION, F_NEXTHOP, F_EXADDR, F_TOS, F_INPUT,
-    F_OUTPUT, F_SRC_AS, F_DST_AS, F_SRC_MASK, F_DST_MASK, F_ENGINE_TYPE, F_ENGINE_ID,
+    F_REC_ID,  F_STIME,  F_ETIME,     F_SRCIP,    F_DSTIP,    F_SRCPORT,     F_DSTPORT,   F_PROTO,
+    F_PACKETS, F_BYTES,  F_TCP_FLAGS, F_DURATION, F_NEXTHOP,  F_EXADDR,      F_TOS,       F_INPUT,
+    F_OUTPUT,  F_SRC_AS, F_DST_AS,    F_SRC_MASK, F_DST_MASK, F_ENGINE_TYPE, F_ENGINE_ID,
 };
 
 struct side {
@@ -731,20 +724,22 @@ struct side {
     int rc;
 };
 
-static void side_free(struct side *s)
-{
+static void side_free(struct side *s) {
     free(s->buf);
     free(s->st.branch);
     memset(s, 0, sizeof *s);
 }
 
 static void run_side(bool ref, const struct fq_query *q, const struct fq_rec *recs, size_t n,
-                     bool groups, unsigned threads, struct side *s)
-{
+                     bool groups, unsigned threads, struct side *s) {
     memset(s, 0, sizeof *s);
     FILE *fp = open_memstream(&s->buf, &s->len);
-    struct out_opts oo = {FMT_CSV, TFMT_EPOCH, false, groups ? NULL : rec_cols,
-                          groups ? 0 : sizeof rec_cols / sizeof rec_cols[0], 0};
+    struct out_opts oo = {FMT_CSV,
+                          TFMT_EPOCH,
+                          false,
+                          groups ? NULL : rec_cols,
+                          groups ? 0 : sizeof rec_cols / sizeof rec_cols[0],
+                          0};
     struct out *o = out_open(fp, &oo, &s->err);
     if (!o) {
         s->rc = s->err.code;
@@ -763,8 +758,7 @@ static void run_side(bool ref, const struct fq_query *q, const struct fq_rec *re
 
 /* ---- reporting and saving a case ---- */
 
-static void print_trace(FILE *fp, const struct fq_rec *recs, size_t n)
-{
+static void print_trace(FILE *fp, const struct fq_rec *recs, size_t n) {
     fprintf(fp, "rec_id,stime,etime,srcip,dstip,srcport,dstport,proto,packets,bytes,tcp_flags,"
                 "unix_secs,unix_nsecs,sysUpTime,First,Last\n");
     for (size_t i = 0; i < n; i++) {
@@ -773,14 +767,13 @@ static void print_trace(FILE *fp, const struct fq_rec *recs, size_t n)
                 (unsigned long long)x->rec_id, (unsigned long long)x->stime,
                 (unsigned long long)x->etime, x->srcip >> 24, (x->srcip >> 16) & 255,
                 (x->srcip >> 8) & 255, x->srcip & 255, x->dstip >> 24, (x->dstip >> 16) & 255,
-                (x->dstip >> 8) & 255, x->dstip & 255, x->srcport, x->dstport, x->proto,
-                x->packets, x->bytes, x->tcp_flags, x->unix_secs, x->unix_nsecs, x->sysuptime,
-                x->first, x->last);
+                (x->dstip >> 8) & 255, x->dstip & 255, x->srcport, x->dstport, x->proto, x->packets,
+                x->bytes, x->tcp_flags, x->unix_secs, x->unix_nsecs, x->sysuptime, x->first,
+                x->last);
     }
 }
 
-static int write_file(const char *path, const char *data, size_t len)
-{
+static int write_file(const char *path, const char *data, size_t len) {
     FILE *fp = fopen(path, "wb");
     if (!fp)
         return -1;
@@ -789,8 +782,7 @@ static int write_file(const char *path, const char *data, size_t len)
 }
 
 static int save_case(const char *dir, uint64_t seed, const char *query, size_t qlen,
-                     const struct fq_rec *recs, size_t n, bool groups, const struct side *ref)
-{
+                     const struct fq_rec *recs, size_t n, bool groups, const struct side *ref) {
     char path[512];
     snprintf(path, sizeof path, "%s/seed-%llu%s", dir, (unsigned long long)seed,
              groups ? "-g" : "");
@@ -829,8 +821,7 @@ struct tally {
     unsigned long cases, rejected, mismatches, errors, tuples, nonempty;
 };
 
-static bool run_case(uint64_t seed, const char *save, int verbose, struct tally *t)
-{
+static bool run_case(uint64_t seed, const char *save, int verbose, struct tally *t) {
     struct rng r = {seed};
     size_t n = rnd(&r, 40);
     struct fq_rec *recs = xcalloc(n ? n : 1, sizeof *recs);
@@ -863,8 +854,8 @@ static bool run_case(uint64_t seed, const char *save, int verbose, struct tally 
         char why[1200] = "";
         if (e.rc || f.rc) {
             /* a valid query on valid records, no tuple limit: nothing may fail */
-            snprintf(why, sizeof why, "status: engine %d (%s), reference %d (%s)", e.rc,
-                     e.err.msg, f.rc, f.err.msg);
+            snprintf(why, sizeof why, "status: engine %d (%s), reference %d (%s)", e.rc, e.err.msg,
+                     f.rc, f.err.msg);
         } else if (e.rc == FQ_OK && !same_output(e.buf, e.len, f.buf, f.len)) {
             snprintf(why, sizeof why, "outputs differ");
         } else if (e.rc == FQ_OK) {
@@ -900,8 +891,7 @@ out:
 
 /* ---- replay of a saved case ---- */
 
-static char *slurp(const char *path, size_t *len)
-{
+static char *slurp(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return NULL;
@@ -917,8 +907,7 @@ static char *slurp(const char *path, size_t *len)
     return s;
 }
 
-static int replay(const char *dir)
-{
+static int replay(const char *dir) {
     char p[600];
     size_t qlen, elen, mlen;
     snprintf(p, sizeof p, "%s/query.fq", dir);
@@ -948,8 +937,9 @@ static int replay(const char *dir)
             struct side s;
             run_side(side == 1, q, recs, n, groups, 2, &s);
             if (s.rc || !same_output(s.buf, s.len, exp, elen)) {
-                fprintf(stderr, "difftest: %s: %s output differs from expected (status %d %s)\n"
-                                "--- got\n%.*s--- expected\n%.*s",
+                fprintf(stderr,
+                        "difftest: %s: %s output differs from expected (status %d %s)\n"
+                        "--- got\n%.*s--- expected\n%.*s",
                         dir, side ? "reference" : "engine", s.rc, s.err.msg, (int)s.len,
                         s.buf ? s.buf : "", (int)elen, exp);
                 rc = 1;
@@ -966,8 +956,7 @@ static int replay(const char *dir)
     return rc;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     uint64_t seed = 1;
     unsigned long iter = 1000;
     const char *save = NULL;

@@ -34,17 +34,17 @@ struct ref_v {
 };
 
 struct ref_group {
-    size_t *mem;            /* record indices, in the order they joined */
-    unsigned char *match;   /* per member, per grouper module: matched when joining */
+    size_t *mem;          /* record indices, in the order they joined */
+    unsigned char *match; /* per member, per grouper module: matched when joining */
     size_t n, cap;
 };
 
 struct ref_branch {
     size_t nfiltered;
-    struct ref_group *g;    /* creation order */
+    struct ref_group *g; /* creation order */
     size_t ng;
-    union fq_val *val;      /* ng * ngfields */
-    size_t *kept;           /* creation indices passing the group filter */
+    union fq_val *val; /* ng * ngfields */
+    size_t *kept;      /* creation indices passing the group filter */
     size_t nkept;
 };
 
@@ -53,12 +53,11 @@ struct ref_ctx {
     const struct fq_rec *recs;
     size_t n;
     struct ref_branch *br;
-    void **pool;            /* sets, freed at the end */
+    void **pool; /* sets, freed at the end */
     size_t npool, cappool;
 };
 
-static void *ref_keep(struct ref_ctx *c, void *p)
-{
+static void *ref_keep(struct ref_ctx *c, void *p) {
     if (c->npool == c->cappool) {
         c->cappool = c->cappool ? 2 * c->cappool : 64;
         c->pool = xrealloc(c->pool, c->cappool * sizeof *c->pool);
@@ -69,44 +68,53 @@ static void *ref_keep(struct ref_ctx *c, void *p)
 
 /* ---- §6.2, §6.3: comparisons ---- */
 
-static uint64_t ref_absdiff(uint64_t x, uint64_t y)
-{
+static uint64_t ref_absdiff(uint64_t x, uint64_t y) {
     return x >= y ? x - y : y - x;
 }
 
-static bool ref_cmp_u(enum fq_op op, uint64_t x, uint64_t y, bool hd, uint64_t d)
-{
+static bool ref_cmp_u(enum fq_op op, uint64_t x, uint64_t y, bool hd, uint64_t d) {
     switch (op) {
-    case OP_EQ: return hd ? ref_absdiff(x, y) <= d : x == y;
-    case OP_NE: return hd ? ref_absdiff(x, y) > d : x != y;
-    case OP_LT: return x < y && (!hd || y - x <= d);
-    case OP_LE: return x <= y && (!hd || y - x <= d);
-    case OP_GT: return x > y && (!hd || x - y <= d);
-    case OP_GE: return x >= y && (!hd || x - y <= d);
-    default: return false;
+    case OP_EQ:
+        return hd ? ref_absdiff(x, y) <= d : x == y;
+    case OP_NE:
+        return hd ? ref_absdiff(x, y) > d : x != y;
+    case OP_LT:
+        return x < y && (!hd || y - x <= d);
+    case OP_LE:
+        return x <= y && (!hd || y - x <= d);
+    case OP_GT:
+        return x > y && (!hd || x - y <= d);
+    case OP_GE:
+        return x >= y && (!hd || x - y <= d);
+    default:
+        return false;
     }
 }
 
-static bool ref_cmp_d(enum fq_op op, double x, double y, bool hd, double d)
-{
+static bool ref_cmp_d(enum fq_op op, double x, double y, bool hd, double d) {
     switch (op) {
-    case OP_EQ: return hd ? fabs(x - y) <= d : x == y;
-    case OP_NE: return hd ? fabs(x - y) > d : x != y;
-    case OP_LT: return x < y && (!hd || y - x <= d);
-    case OP_LE: return x <= y && (!hd || y - x <= d);
-    case OP_GT: return x > y && (!hd || x - y <= d);
-    case OP_GE: return x >= y && (!hd || x - y <= d);
-    default: return false;
+    case OP_EQ:
+        return hd ? fabs(x - y) <= d : x == y;
+    case OP_NE:
+        return hd ? fabs(x - y) > d : x != y;
+    case OP_LT:
+        return x < y && (!hd || y - x <= d);
+    case OP_LE:
+        return x <= y && (!hd || y - x <= d);
+    case OP_GT:
+        return x > y && (!hd || x - y <= d);
+    case OP_GE:
+        return x >= y && (!hd || x - y <= d);
+    default:
+        return false;
     }
 }
 
-static bool ref_positive(enum fq_op op)
-{
+static bool ref_positive(enum fq_op op) {
     return op == OP_EQ || op == OP_IN;
 }
 
-static bool ref_compare(enum fq_op op, struct ref_v l, struct ref_v r, bool hd, uint64_t d)
-{
+static bool ref_compare(enum fq_op op, struct ref_v l, struct ref_v r, bool hd, uint64_t d) {
     if (r.k == RV_PREFIX) {
         uint32_t mask = r.plen == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - r.plen));
         bool in = ((uint32_t)l.u & mask) == (uint32_t)r.u;
@@ -135,29 +143,40 @@ static bool ref_compare(enum fq_op op, struct ref_v l, struct ref_v r, bool hd, 
 
 /* ---- §7.6: Allen relations on [xs, xe] and [ys, ye] ---- */
 
-static bool ref_near(uint64_t a, uint64_t b, uint64_t d)
-{
+static bool ref_near(uint64_t a, uint64_t b, uint64_t d) {
     return ref_absdiff(a, b) <= d;
 }
 
 static bool ref_allen(enum fq_allen rel, uint64_t xs, uint64_t xe, uint64_t ys, uint64_t ye,
-                      bool hd, uint64_t delta)
-{
+                      bool hd, uint64_t delta) {
     uint64_t d = hd ? delta : 0;
     switch (rel) {
-    case AL_BEFORE: return xe < ys && (!hd || ys - xe <= delta);
-    case AL_AFTER: return ye < xs && (!hd || xs - ye <= delta);
-    case AL_MEETS: return ref_near(xe, ys, d);
-    case AL_METBY: return ref_near(ye, xs, d);
-    case AL_OVERLAPS: return xs < ys && ys < xe && xe < ye;
-    case AL_OVERLAPPEDBY: return ys < xs && xs < ye && ye < xe;
-    case AL_STARTS: return ref_near(xs, ys, d) && xe < ye;
-    case AL_STARTEDBY: return ref_near(xs, ys, d) && xe > ye;
-    case AL_DURING: return ys < xs && xe < ye;
-    case AL_CONTAINS: return xs < ys && ye < xe;
-    case AL_FINISHES: return ref_near(xe, ye, d) && xs > ys;
-    case AL_FINISHEDBY: return ref_near(xe, ye, d) && xs < ys;
-    case AL_EQUALS: return ref_near(xs, ys, d) && ref_near(xe, ye, d);
+    case AL_BEFORE:
+        return xe < ys && (!hd || ys - xe <= delta);
+    case AL_AFTER:
+        return ye < xs && (!hd || xs - ye <= delta);
+    case AL_MEETS:
+        return ref_near(xe, ys, d);
+    case AL_METBY:
+        return ref_near(ye, xs, d);
+    case AL_OVERLAPS:
+        return xs < ys && ys < xe && xe < ye;
+    case AL_OVERLAPPEDBY:
+        return ys < xs && xs < ye && ye < xe;
+    case AL_STARTS:
+        return ref_near(xs, ys, d) && xe < ye;
+    case AL_STARTEDBY:
+        return ref_near(xs, ys, d) && xe > ye;
+    case AL_DURING:
+        return ys < xs && xe < ye;
+    case AL_CONTAINS:
+        return xs < ys && ye < xe;
+    case AL_FINISHES:
+        return ref_near(xe, ye, d) && xs > ys;
+    case AL_FINISHEDBY:
+        return ref_near(xe, ye, d) && xs < ys;
+    case AL_EQUALS:
+        return ref_near(xs, ys, d) && ref_near(xe, ye, d);
     }
     return false;
 }
@@ -166,12 +185,11 @@ static bool ref_allen(enum fq_allen rel, uint64_t xs, uint64_t xe, uint64_t ys, 
 
 struct ref_env {
     const struct fq_query *q;
-    const struct fq_rec *rec;           /* filter */
-    const union fq_val *const *rows;    /* group conditions, by branch */
+    const struct fq_rec *rec;        /* filter */
+    const union fq_val *const *rows; /* group conditions, by branch */
 };
 
-static struct ref_v ref_expr(const struct ref_env *e, const struct fq_expr *x)
-{
+static struct ref_v ref_expr(const struct ref_env *e, const struct fq_expr *x) {
     struct ref_v v = {RV_U, 0, 0, 0, NULL};
     switch (x->kind) {
     case X_CONST:
@@ -213,8 +231,7 @@ static struct ref_v ref_expr(const struct ref_env *e, const struct fq_expr *x)
 
 static bool ref_cnf(const struct ref_env *e, const struct fq_cnf *c);
 
-static bool ref_term(const struct ref_env *e, const struct fq_term *t)
-{
+static bool ref_term(const struct ref_env *e, const struct fq_term *t) {
     bool r = false;
     switch (t->kind) {
     case T_CMP:
@@ -233,8 +250,7 @@ static bool ref_term(const struct ref_env *e, const struct fq_term *t)
     return t->negate ? !r : r;
 }
 
-static bool ref_cnf(const struct ref_env *e, const struct fq_cnf *c)
-{
+static bool ref_cnf(const struct ref_env *e, const struct fq_cnf *c) {
     if (!c)
         return true;
     for (size_t i = 0; i < c->n; i++) {
@@ -249,8 +265,7 @@ static bool ref_cnf(const struct ref_env *e, const struct fq_cnf *c)
 
 /* ---- §7.3: grouper, the normative algorithm literally ---- */
 
-static int ref_bytime(const void *a, const void *b, void *recs)
-{
+static int ref_bytime(const void *a, const void *b, void *recs) {
     const struct fq_rec *r = recs;
     const struct fq_rec *x = &r[*(const size_t *)a], *y = &r[*(const size_t *)b];
     if (x->stime != y->stime)
@@ -259,15 +274,13 @@ static int ref_bytime(const void *a, const void *b, void *recs)
 }
 
 static bool ref_rule(const struct fq_grule *ru, const struct fq_rec *first,
-                     const struct fq_rec *last, const struct fq_rec *cand)
-{
+                     const struct fq_rec *last, const struct fq_rec *cand) {
     const struct fq_rec *refm = ru->dk == D_REL ? last : first;
     return ref_cmp_u(ru->op, rec_get(refm, ru->l), rec_get(cand, ru->r), ru->dk != D_NONE,
                      ru->delta);
 }
 
-static void ref_join(struct ref_group *g, size_t rec, const unsigned char *match, size_t nmod)
-{
+static void ref_join(struct ref_group *g, size_t rec, const unsigned char *match, size_t nmod) {
     if (g->n == g->cap) {
         g->cap = g->cap ? 2 * g->cap : 4;
         g->mem = xrealloc(g->mem, g->cap * sizeof *g->mem);
@@ -279,8 +292,7 @@ static void ref_join(struct ref_group *g, size_t rec, const unsigned char *match
 }
 
 static void ref_group(struct ref_ctx *c, struct ref_branch *b, const struct fq_branch *qb,
-                      size_t *kept, size_t nk)
-{
+                      size_t *kept, size_t nk) {
     const struct fq_grouper *gr = qb->grouper;
     size_t nmod = gr ? gr->nmodules : 0;
     unsigned char *m = xcalloc(nmod ? nmod : 1, 1);
@@ -292,7 +304,7 @@ static void ref_group(struct ref_ctx *c, struct ref_branch *b, const struct fq_b
         for (size_t gi = 0; gr && gi < b->ng && !joined; gi++) {
             struct ref_group *g = &b->g[gi];
             const struct fq_rec *first = &c->recs[g->mem[0]], *last = &c->recs[g->mem[g->n - 1]];
-            bool any = nmod == 0;   /* no module: one empty module */
+            bool any = nmod == 0; /* no module: one empty module */
             for (size_t mi = 0; mi < nmod; mi++) {
                 const struct fq_gmodule *mo = &gr->modules[mi];
                 bool all = true;
@@ -316,15 +328,13 @@ static void ref_group(struct ref_ctx *c, struct ref_branch *b, const struct fq_b
 
 /* ---- §7.4: aggregates ---- */
 
-static int ref_ucmp(const void *a, const void *b)
-{
+static int ref_ucmp(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
 static union fq_val ref_aggregate(struct ref_ctx *c, const struct ref_group *g, size_t nmod,
-                                  const struct fq_gfield *gf)
-{
+                                  const struct fq_gfield *gf) {
     union fq_val out = {0};
     uint64_t *v = xmalloc(g->n * sizeof *v);
     size_t n = 0;
@@ -337,8 +347,12 @@ static union fq_val ref_aggregate(struct ref_ctx *c, const struct ref_group *g, 
     uint64_t acc = 0;
     unsigned __int128 exact = 0;
     switch (gf->fn) {
-    case AGG_PLAIN: out.u = v[0]; break;
-    case AGG_COUNT: out.u = n; break;
+    case AGG_PLAIN:
+        out.u = v[0];
+        break;
+    case AGG_COUNT:
+        out.u = n;
+        break;
     case AGG_SUM:
         for (size_t i = 0; i < n; i++)
             acc = acc > UINT64_MAX - v[i] ? UINT64_MAX : acc + v[i];
@@ -404,8 +418,7 @@ static union fq_val ref_aggregate(struct ref_ctx *c, const struct ref_group *g, 
 
 /* ---- the branch stages ---- */
 
-static void ref_branch(struct ref_ctx *c, size_t bi)
-{
+static void ref_branch(struct ref_ctx *c, size_t bi) {
     const struct fq_branch *qb = &c->q->branches[bi];
     struct ref_branch *b = &c->br[bi];
     size_t *kept = xmalloc((c->n ? c->n : 1) * sizeof *kept);
@@ -445,8 +458,7 @@ static void ref_branch(struct ref_ctx *c, size_t bi)
 
 /* ---- §7.6: merger as nested loops ---- */
 
-static bool ref_in(const int *list, size_t n, int b)
-{
+static bool ref_in(const int *list, size_t n, int b) {
     for (size_t i = 0; i < n; i++)
         if (list[i] == b)
             return true;
@@ -456,8 +468,7 @@ static bool ref_in(const int *list, size_t n, int b)
 /* Is there a choice of kept groups for m's branches outside the exported
  * list (free[0..nfree)) that satisfies all of m's clauses? */
 static bool ref_exists(struct ref_ctx *c, const struct fq_mmodule *m, const int *freeb,
-                       size_t nfree, size_t depth, const union fq_val **rows)
-{
+                       size_t nfree, size_t depth, const union fq_val **rows) {
     if (depth == nfree) {
         struct ref_env e = {c->q, NULL, rows};
         return ref_cnf(&e, &m->rules);
@@ -473,13 +484,12 @@ static bool ref_exists(struct ref_ctx *c, const struct fq_mmodule *m, const int 
 }
 
 struct ref_tuples {
-    size_t *g;              /* n * width creation indices */
+    size_t *g; /* n * width creation indices */
     size_t n, cap, width;
 };
 
 static void ref_tuples(struct ref_ctx *c, const struct fq_mmodule *ex, size_t depth, size_t *pick,
-                       const union fq_val **rows, struct ref_tuples *out)
-{
+                       const union fq_val **rows, struct ref_tuples *out) {
     const struct fq_query *q = c->q;
     if (depth < ex->nbranches) {
         int b = ex->branches[depth];
@@ -519,8 +529,7 @@ static void ref_tuples(struct ref_ctx *c, const struct fq_mmodule *ex, size_t de
 /* ---- §7.7: ungrouper ---- */
 
 static int ref_ungroup(struct ref_ctx *c, const struct fq_mmodule *ex, const struct ref_tuples *t,
-                       struct out *o, uint64_t *nout, struct fq_error *err)
-{
+                       struct out *o, uint64_t *nout, struct fq_error *err) {
     unsigned char *seen = xcalloc(c->n ? c->n : 1, 1);
     size_t *ids = xmalloc((c->n ? c->n : 1) * sizeof *ids);
     size_t nids = 0;
@@ -547,25 +556,24 @@ static int ref_ungroup(struct ref_ctx *c, const struct fq_mmodule *ex, const str
 
 /* Two branches print under one header when their group fields look the
  * same (e.g. they share a grouper). */
-static bool ref_same_layout(const struct fq_branch *a, const struct fq_branch *b)
-{
+static bool ref_same_layout(const struct fq_branch *a, const struct fq_branch *b) {
     if (a->ngfields != b->ngfields)
         return false;
     for (size_t f = 0; f < a->ngfields; f++)
-        if (strcmp(a->gfields[f].name, b->gfields[f].name) || a->gfields[f].type != b->gfields[f].type ||
-            a->gfields[f].elem != b->gfields[f].elem)
+        if (strcmp(a->gfields[f].name, b->gfields[f].name) ||
+            a->gfields[f].type != b->gfields[f].type || a->gfields[f].elem != b->gfields[f].elem)
             return false;
     return true;
 }
 
-static int ref_columns(struct out *o, const struct fq_branch *qb, struct fq_error *err)
-{
+static int ref_columns(struct out *o, const struct fq_branch *qb, struct fq_error *err) {
     struct out_col *cols = xmalloc((qb->ngfields + 3) * sizeof *cols);
     cols[0] = (struct out_col){"tuple", VT_UINT, VT_UINT};
     cols[1] = (struct out_col){"branch", VT_STR, VT_STR};
     cols[2] = (struct out_col){"group", VT_UINT, VT_UINT};
     for (size_t f = 0; f < qb->ngfields; f++)
-        cols[f + 3] = (struct out_col){qb->gfields[f].name, qb->gfields[f].type, qb->gfields[f].elem};
+        cols[f + 3] =
+            (struct out_col){qb->gfields[f].name, qb->gfields[f].type, qb->gfields[f].elem};
     int rc = out_begin_rows(o, cols, qb->ngfields + 3, err);
     free(cols);
     return rc;
@@ -577,8 +585,7 @@ static int ref_columns(struct out *o, const struct fq_branch *qb, struct fq_erro
  * again whenever a branch's group fields differ from the previous row's. */
 static int ref_group_rows(struct ref_ctx *c, const struct fq_mmodule *ex,
                           const struct ref_tuples *t, struct out *o, uint64_t *nout,
-                          struct fq_error *err)
-{
+                          struct fq_error *err) {
     const struct fq_query *q = c->q;
     if (ex->nbranches == 0)
         return FQ_OK;
@@ -609,16 +616,15 @@ static int ref_group_rows(struct ref_ctx *c, const struct fq_mmodule *ex,
 
 /* Same contract as engine_run(): the whole query over recs[0..n). */
 static int ref_run(const struct fq_query *q, const struct fq_rec *recs, size_t n, bool groups,
-                   struct out *o, struct engine_stats *st, struct fq_error *err)
-{
+                   struct out *o, struct engine_stats *st, struct fq_error *err) {
     struct ref_ctx c = {q, recs, n, NULL, NULL, 0, 0};
     c.br = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *c.br);
     st->nbranches = q->nbranches;
     st->branch = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *st->branch);
     for (size_t b = 0; b < q->nbranches; b++) {
         ref_branch(&c, b);
-        st->branch[b] = (struct engine_branch_stats){n, c.br[b].nfiltered, c.br[b].ng,
-                                                     c.br[b].nkept};
+        st->branch[b] =
+            (struct engine_branch_stats){n, c.br[b].nfiltered, c.br[b].ng, c.br[b].nkept};
     }
     const struct fq_mmodule *ex = &q->modules[q->export_module];
     struct ref_tuples t = {NULL, 0, 0, ex->nbranches};
@@ -652,8 +658,7 @@ static int ref_run(const struct fq_query *q, const struct fq_rec *recs, size_t n
 
 /* refeval [-g] [-q] [-o FMT] [--epoch] [--fields LIST] [--stats] QUERY TRACE... */
 
-static char *ref_slurp(const char *path, size_t *len)
-{
+static char *ref_slurp(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return NULL;
@@ -670,8 +675,7 @@ static char *ref_slurp(const char *path, size_t *len)
     return s;
 }
 
-static enum fq_field *ref_fields(const char *list, size_t *nf)
-{
+static enum fq_field *ref_fields(const char *list, size_t *nf) {
     char *dup = xstrdup(list), *save = NULL;
     enum fq_field *f = xmalloc(F_COUNT * 4 * sizeof *f);
     *nf = 0;
@@ -688,8 +692,7 @@ static enum fq_field *ref_fields(const char *list, size_t *nf)
     return f;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     struct out_opts oo = {FMT_TEXT, TFMT_ISO, false, NULL, 0, 0};
     bool groups = false, stats = false;
     enum fq_field *fl = NULL;
@@ -760,8 +763,9 @@ int main(int argc, char **argv)
     } else if (stats) {
         fprintf(stderr, "{\"branches\": {");
         for (size_t b = 0; b < st.nbranches; b++)
-            fprintf(stderr, "%s\"%s\": {\"records_in\": %llu, \"filtered\": %llu, \"groups\": %llu, "
-                            "\"groups_kept\": %llu}",
+            fprintf(stderr,
+                    "%s\"%s\": {\"records_in\": %llu, \"filtered\": %llu, \"groups\": %llu, "
+                    "\"groups_kept\": %llu}",
                     b ? ", " : "", q->branches[b].name, (unsigned long long)st.branch[b].records_in,
                     (unsigned long long)st.branch[b].filtered,
                     (unsigned long long)st.branch[b].groups,

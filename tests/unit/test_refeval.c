@@ -9,8 +9,7 @@
 #include <check.h>
 
 static struct fq_rec mkrec(uint64_t id, uint64_t st, uint64_t et, uint32_t src, uint16_t dport,
-                           uint32_t bytes)
-{
+                           uint32_t bytes) {
     struct fq_rec r;
     memset(&r, 0, sizeof r);
     r.rec_id = id;
@@ -24,14 +23,12 @@ static struct fq_rec mkrec(uint64_t id, uint64_t st, uint64_t et, uint32_t src, 
 }
 
 static struct fq_gfield gf(const char *name, enum fq_aggfn fn, enum fq_field f, int module,
-                           enum fq_vtype type, enum fq_vtype elem)
-{
+                           enum fq_vtype type, enum fq_vtype elem) {
     struct fq_gfield g = {name, fn, f, module, type, elem, 64};
     return g;
 }
 
-static void defaults(struct fq_gfield *g)
-{
+static void defaults(struct fq_gfield *g) {
     g[0] = gf("stime", AGG_MIN, F_STIME, -1, VT_TIME, VT_TIME);
     g[1] = gf("etime", AGG_MAX, F_ETIME, -1, VT_TIME, VT_TIME);
     g[2] = gf("records", AGG_UNION, F_REC_ID, -1, VT_SET, VT_UINT);
@@ -39,8 +36,7 @@ static void defaults(struct fq_gfield *g)
 
 /* Runs the branch stages of branch 0 of q over recs. */
 static void run_branch(struct ref_ctx *c, const struct fq_query *q, const struct fq_rec *recs,
-                       size_t n)
-{
+                       size_t n) {
     memset(c, 0, sizeof *c);
     c->q = q;
     c->recs = recs;
@@ -50,8 +46,7 @@ static void run_branch(struct ref_ctx *c, const struct fq_query *q, const struct
         ref_branch(c, b);
 }
 
-static void free_ctx(struct ref_ctx *c)
-{
+static void free_ctx(struct ref_ctx *c) {
     for (size_t b = 0; b < c->q->nbranches; b++) {
         for (size_t g = 0; g < c->br[b].ng; g++) {
             free(c->br[b].g[g].mem);
@@ -67,8 +62,7 @@ static void free_ctx(struct ref_ctx *c)
     free(c->pool);
 }
 
-START_TEST(aggregates_over_one_group)
-{
+START_TEST(aggregates_over_one_group) {
     /* no module: one group of all records */
     struct fq_rec r[4] = {
         mkrec(0, 3000, 3500, 1, 80, 10),
@@ -107,7 +101,7 @@ START_TEST(aggregates_over_one_group)
      * (425^2 + 2075^2 + 925^2 + 725^2) / 4 = 1466875 */
     ck_assert(v[6].d == 925.0);
     ck_assert(fabs(v[7].d - sqrt(1466875.0)) < 1e-9);
-    ck_assert_uint_eq(v[8].u, UINT64_MAX);  /* saturated */
+    ck_assert_uint_eq(v[8].u, UINT64_MAX); /* saturated */
     ck_assert_uint_eq(v[9].set->n, 3);
     ck_assert_uint_eq(v[9].set->v[0], 53);
     ck_assert_uint_eq(v[9].set->v[1], 80);
@@ -121,8 +115,7 @@ START_TEST(aggregates_over_one_group)
 }
 END_TEST
 
-START_TEST(grouper_oldest_group_and_rdelta_chain)
-{
+START_TEST(grouper_oldest_group_and_rdelta_chain) {
     /* module k: srcip = srcip; module t: etime < stime rdelta 1000.
      * In (stime, rec_id) order: r0 [0,100] src 1 founds g0; r1 [500,600]
      * src 2: not k, t: 100 < 500, gap 400 -> g0 (matched t only); r2
@@ -160,8 +153,7 @@ START_TEST(grouper_oldest_group_and_rdelta_chain)
 }
 END_TEST
 
-START_TEST(filter_prefix_delta_and_refs)
-{
+START_TEST(filter_prefix_delta_and_refs) {
     struct fq_rec r = mkrec(0, 1000, 1300, 0x0a000105u, 80, 100);
     struct ref_env e = {NULL, &r, NULL};
     struct fq_term t;
@@ -182,7 +174,7 @@ START_TEST(filter_prefix_delta_and_refs)
     ck_assert(!ref_term(&e, &t));
     t.r.plen = 0;
     t.r.u = 0;
-    ck_assert(ref_term(&e, &t));    /* /0 holds everything */
+    ck_assert(ref_term(&e, &t)); /* /0 holds everything */
     t.op = OP_NOTIN;
     ck_assert(!ref_term(&e, &t));
     /* duration 300 < 400 delta 99: ordered but 100 apart */
@@ -226,8 +218,7 @@ START_TEST(filter_prefix_delta_and_refs)
 }
 END_TEST
 
-START_TEST(allen_boundaries)
-{
+START_TEST(allen_boundaries) {
     /* zero-length x = [10,10] against [10,20]: meets and starts both hold */
     ck_assert(ref_allen(AL_MEETS, 10, 10, 10, 20, false, 0));
     ck_assert(ref_allen(AL_STARTS, 10, 10, 10, 20, false, 0));
@@ -263,8 +254,7 @@ START_TEST(allen_boundaries)
 }
 END_TEST
 
-START_TEST(merger_difference_and_output)
-{
+START_TEST(merger_difference_and_output) {
     /* A: singletons of r0 (src 1), r1 (src 2); B: r2 (src 2).  Export m0
      * [A]; m1 [A, B] with A.srcip = B.srcip removes A's group of src 2. */
     struct fq_rec r[3] = {
@@ -278,7 +268,7 @@ START_TEST(merger_difference_and_output)
     ga[3] = gf("srcip", AGG_PLAIN, F_SRCIP, -1, VT_ADDR, VT_ADDR);
     gb[3] = ga[3];
     struct fq_cnf fa = {"FA", NULL, 0};
-    struct fq_term keep;            /* B's filter: srcip = 2 */
+    struct fq_term keep; /* B's filter: srcip = 2 */
     memset(&keep, 0, sizeof keep);
     keep.kind = T_CMP;
     keep.op = OP_EQ;
@@ -335,8 +325,7 @@ START_TEST(merger_difference_and_output)
 }
 END_TEST
 
-int main(void)
-{
+int main(void) {
     Suite *s = suite_create("refeval");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, aggregates_over_one_group);
