@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT
+ * NetFlow v5 export over UDP: one datagram per export packet (24-byte
+ * header, up to 30 records of 48 bytes, network byte order), paced so that
+ * no more than `rate` flows per second leave, as a router would send them
+ * to a collector such as nfcapd or flow-capture.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gen.h"
+#include "util.h"
+
+enum { V5_HDR = 24, V5_REC = 48, V5_MAX = 30 };
+
+struct udpx {
+    int fd;
+    unsigned rate;
+    uint32_t sequence;         /* flows sent before this packet */
+    struct timespec next;      /* earliest time of the next send */
+};
+
+static void be16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static void be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+struct udpx *udpx_open(const char *target, unsigned rate, struct fq_error *err)
+{
+    char host[256];
+    const char *port;
+    if (target[0] == '[') {
+        const char *close = strchr(target, ']');
+        if (!close || close[1] != ':' || (size_t)(close - target - 1) >= sizeof host) {
+            fq_fail(err, FQ_E_USAGE, NULL, -1, "bad --export target '%s' (expected HOST:PORT)", target);
+            return NULL;
+        }
+        memcpy(host, target + 1, (size_t)(close - target - 1));
+        host[close - target - 1] = '\0';
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(target, ':');
+        if (!colon || colon == target || (size_t)(colon - target) >= sizeof host) {
+            fq_fail(err, FQ_E_USAGE, NULL, -1, "bad --export target '%s' (expected HOST:PORT)", target);
+            return NULL;
+        }
+        memcpy(host, target, (size_t)(colon - target));
+        host[colon - target] = '\0';
+        port = colon + 1;
+    }
+    if (!*port) {
+        fq_fail(err, FQ_E_USAGE, NULL, -1, "bad --export target '%s' (expected HOST:PORT)", target);
+        return NULL;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *ai;
+    int rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc != 0) {
+        fq_fail(err, FQ_E_USAGE, NULL, -1, "--export %s: %s", target, gai_strerror(rc));
+        return NULL;
+    }
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        fq_fail(err, FQ_E_OUTPUT, NULL, -1, "--export %s: %s", target, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return NULL;
+    }
+    freeaddrinfo(ai);
+    struct udpx *u = xcalloc(1, sizeof *u);
+    u->fd = fd;
+    u->rate = rate;
+    clock_gettime(CLOCK_MONOTONIC, &u->next);
+    return u;
+}
+
+static void pace(struct udpx *u, size_t n)
+{
+    if (!u->rate)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec < u->next.tv_sec ||
+        (now.tv_sec == u->next.tv_sec && now.tv_nsec < u->next.tv_nsec)) {
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &u->next, NULL) == EINTR)
+            ;
+    } else {
+        u->next = now; /* behind schedule: do not burst to catch up */
+    }
+    uint64_t ns = (uint64_t)n * 1000000000u / u->rate;
+    u->next.tv_sec += (time_t)(ns / 1000000000u);
+    u->next.tv_nsec += (long)(ns % 1000000000u);
+    if (u->next.tv_nsec >= 1000000000L) {
+        u->next.tv_sec++;
+        u->next.tv_nsec -= 1000000000L;
+    }
+}
+
+int udpx_send(struct udpx *u, const struct fq_rec *recs, size_t n, struct fq_error *err)
+{
+    unsigned char pdu[V5_HDR + V5_MAX * V5_REC];
+    if (n == 0)
+        return FQ_OK;
+    if (n > V5_MAX)
+        n = V5_MAX;
+    memset(pdu, 0, sizeof pdu);
+    be16(pdu, 5);
+    be16(pdu + 2, (uint16_t)n);
+    be32(pdu + 4, recs[0].sysuptime);
+    be32(pdu + 8, recs[0].unix_secs);
+    be32(pdu + 12, recs[0].unix_nsecs);
+    be32(pdu + 16, u->sequence);
+    pdu[20] = recs[0].engine_type;
+    pdu[21] = recs[0].engine_id;
+    /* bytes 22-23: sampling mode and interval, 0 = not sampled */
+    for (size_t i = 0; i < n; i++) {
+        const struct fq_rec *r = &recs[i];
+        unsigned char *p = pdu + V5_HDR + i * V5_REC;
+        be32(p + 0, r->srcip);
+        be32(p + 4, r->dstip);
+        be32(p + 8, r->nexthop);
+        be16(p + 12, r->input);
+        be16(p + 14, r->output);
+        be32(p + 16, r->packets);
+        be32(p + 20, r->bytes);
+        be32(p + 24, r->first);
+        be32(p + 28, r->last);
+        be16(p + 32, r->srcport);
+        be16(p + 34, r->dstport);
+        p[37] = r->tcp_flags;
+        p[38] = r->proto;
+        p[39] = r->tos;
+        be16(p + 40, r->src_as);
+        be16(p + 42, r->dst_as);
+        p[44] = r->src_mask;
+        p[45] = r->dst_mask;
+    }
+    pace(u, n);
+    size_t len = V5_HDR + n * V5_REC;
+    ssize_t w;
+    do
+        w = send(u->fd, pdu, len, 0);
+    while (w < 0 && errno == EINTR);
+    /* a collector that is not (yet) listening makes a connected UDP socket
+     * report ECONNREFUSED on a later send: that is the collector's business,
+     * a router keeps sending */
+    if (w < 0 && errno != ECONNREFUSED)
+        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "--export: %s", strerror(errno));
+    u->sequence += (uint32_t)n;
+    return FQ_OK;
+}
+
+void udpx_close(struct udpx *u)
+{
+    if (!u)
+        return;
+    close(u->fd);
+    free(u);
+}
