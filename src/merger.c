@@ -17,20 +17,22 @@
 #include "gcond.h"
 #include "util.h"
 
-enum drv {
-    DRV_ALL,                    /* every candidate: no rule to join on */
-    DRV_EQ,                     /* hash lookup of the bound value */
-    DRV_RANGE,                  /* window of values around the bound value */
-    DRV_ALLEN,                  /* window of interval end-points */
+/* One equality rule "bound.other_gf = new.key_gf" driving a level. */
+struct eqk {
+    int other, other_gf, key_gf;
 };
 
-/* One branch's candidate groups sorted by one group field. */
+enum rkind { R_NONE, R_CMP, R_ALLEN };
+
+/* One branch's candidate groups sorted by a composite key: the equality
+ * components, then at most one range component. */
 struct idx {
-    size_t n;
-    uint64_t *key;              /* ascending */
-    uint32_t *g;                /* group of each key, ties by group */
-    uint32_t *slot;             /* DRV_EQ: 1 + position of a key's first entry; 0 = free */
+    size_t n, stride;
+    uint64_t *key;              /* n rows of stride values, ascending */
+    uint32_t *g;                /* group of each row, ties by group */
+    uint32_t *slot;             /* equality hash: 1 + run index; 0 = free */
     size_t mask;
+    uint32_t *run;              /* nruns + 1 starts of the equal-component runs */
     uint32_t *improper;         /* split Allen index: groups with stime > etime */
     size_t nimproper;
     uint64_t maxlen;            /* largest etime - stime of the proper ones */
@@ -39,14 +41,16 @@ struct idx {
 struct level {
     int branch;                 /* query branch bound at this level */
     size_t pos;                 /* its position in the module's branch list */
-    enum drv drv;
-    int other, other_gf;        /* the bound side of the driving rule */
-    int key_gf;                 /* the indexed field of the new side */
-    enum fq_op op;              /* "bound op new" */
-    enum fq_allen rel;          /* "bound rel new" */
+    struct eqk *eq;             /* equality rules to the bound branches */
+    size_t neq;
+    enum rkind rk;              /* plus one window rule: */
+    int other, other_gf, key_gf;
+    enum fq_op op;              /* R_CMP: "bound op new" */
+    enum fq_allen rel;          /* R_ALLEN: "bound rel new" */
     bool has_delta;
     uint64_t delta;
-    bool exact;                 /* DRV_ALLEN: the window holds for every interval */
+    bool exact;                 /* R_ALLEN: the window holds for every interval */
+    bool indexed;
     struct idx ix;
     size_t *chk;                /* clauses whose last branch is bound here */
     size_t nchk;
@@ -61,6 +65,8 @@ struct plan {
     uint32_t **cand;            /* per module position, after its one-branch clauses */
     size_t *ncand;
     bool dead;                  /* a free branch has no candidate */
+    int memo_branch;            /* difference module sharing one branch: */
+    signed char *memo;          /* its result per group of it, -1 = unknown */
 };
 
 struct run {
@@ -130,66 +136,100 @@ static enum fq_op flip(enum fq_op op)
     }
 }
 
-/* How well clause c can bind branch b from the bound ones (bound[] by
- * query branch): 0 = not at all; fills *lv's driver fields when > 0. */
-static int driver(const struct fq_clause *c, int b, const bool *bound, struct level *lv)
+/* A single-term clause "new.f op bound.g" (either way round) between
+ * scalar group fields, normalised to "bound op new"; NULL otherwise. */
+static const struct fq_term *join_cmp(const struct fq_clause *c, int b, const bool *bound,
+                                      struct eqk *k, enum fq_op *op)
 {
-    if (c->n != 1 || c->terms[0].negate)
-        return 0;
+    if (c->n != 1 || c->terms[0].negate || c->terms[0].kind != T_CMP)
+        return NULL;
     const struct fq_term *t = &c->terms[0];
-    if (t->kind == T_CMP) {
-        const struct fq_expr *l = &t->l, *r = &t->r;
-        if (l->kind != X_GFIELD || r->kind != X_GFIELD || !scalar_type(l->type) ||
-            !scalar_type(r->type) || l->branch == r->branch || t->op > OP_GE || t->op == OP_NE)
-            return 0;
-        if (r->branch == b && bound[l->branch]) {
-            lv->op = t->op, lv->other = l->branch, lv->other_gf = l->gfield;
-            lv->key_gf = r->gfield;
-        } else if (l->branch == b && bound[r->branch]) {
-            lv->op = flip(t->op), lv->other = r->branch, lv->other_gf = r->gfield;
-            lv->key_gf = l->gfield;
-        } else {
-            return 0;
-        }
-        lv->has_delta = t->has_delta, lv->delta = t->delta;
-        if (t->op == OP_EQ && !t->has_delta) {
-            lv->drv = DRV_EQ;
-            return 5;
-        }
-        lv->drv = DRV_RANGE;
-        return t->has_delta ? 4 : 1;
-    }
-    if (t->kind == T_ALLEN && t->bx != t->by) {
-        if (t->by == b && bound[t->bx])
-            lv->rel = t->rel, lv->other = t->bx;
-        else if (t->bx == b && bound[t->by])
-            lv->rel = allen_inverse(t->rel), lv->other = t->by;
-        else
-            return 0;
-        int end;
-        uint64_t lo, hi;
-        lv->drv = DRV_ALLEN;
-        lv->has_delta = t->has_delta, lv->delta = t->delta;
-        lv->exact = allen_window(lv->rel, 0, 0, t->has_delta, t->delta, 0, &end, &lo, &hi);
-        lv->key_gf = end;
-        if ((lv->rel == AL_BEFORE || lv->rel == AL_AFTER) && !t->has_delta)
-            return 1;
-        return lv->exact ? 4 : 2;
-    }
-    return 0;
+    const struct fq_expr *l = &t->l, *r = &t->r;
+    if (l->kind != X_GFIELD || r->kind != X_GFIELD || !scalar_type(l->type) ||
+        !scalar_type(r->type) || l->branch == r->branch || t->op > OP_GE || t->op == OP_NE)
+        return NULL;
+    if (r->branch == b && bound[l->branch])
+        *op = t->op, *k = (struct eqk){l->branch, l->gfield, r->gfield};
+    else if (l->branch == b && bound[r->branch])
+        *op = flip(t->op), *k = (struct eqk){r->branch, r->gfield, l->gfield};
+    else
+        return NULL;
+    return t;
 }
 
-struct kg {
-    uint64_t key;
-    uint32_t g;
-};
-
-static int kg_cmp(const void *a, const void *b)
+/* How well clause c can give branch b a window from the bound ones:
+ * 0 = not at all; fills the window fields of *lv when > 0. */
+static int window_rule(const struct fq_clause *c, int b, const bool *bound, struct level *lv)
 {
-    const struct kg *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->g > y->g) - (x->g < y->g);
+    struct eqk k;
+    enum fq_op op;
+    const struct fq_term *t = join_cmp(c, b, bound, &k, &op);
+
+    if (t) {
+        lv->rk = R_CMP, lv->op = op;
+        lv->other = k.other, lv->other_gf = k.other_gf, lv->key_gf = k.key_gf;
+        lv->has_delta = t->has_delta, lv->delta = t->delta;
+        return t->has_delta ? 4 : op == OP_EQ ? 5 : 1;
+    }
+    if (c->n != 1 || c->terms[0].negate || c->terms[0].kind != T_ALLEN)
+        return 0;
+    t = &c->terms[0];
+    if (t->bx == t->by)
+        return 0;
+    if (t->by == b && bound[t->bx])
+        lv->rel = t->rel, lv->other = t->bx;
+    else if (t->bx == b && bound[t->by])
+        lv->rel = allen_inverse(t->rel), lv->other = t->by;
+    else
+        return 0;
+    int end;
+    uint64_t lo, hi;
+    lv->rk = R_ALLEN;
+    lv->has_delta = t->has_delta, lv->delta = t->delta;
+    lv->exact = allen_window(lv->rel, 0, 0, t->has_delta, t->delta, 0, &end, &lo, &hi);
+    lv->key_gf = end;
+    if ((lv->rel == AL_BEFORE || lv->rel == AL_AFTER) && !t->has_delta)
+        return 1;
+    return lv->exact ? 4 : 2;
+}
+
+/* The join rules for binding branch b after the bound ones: every plain
+ * equality, plus the best window rule.  Returns a score (0 = none). */
+static int level_rules(const struct fq_mmodule *m, int b, const bool *bound, struct level *lv)
+{
+    int best = 0;
+
+    lv->neq = 0, lv->rk = R_NONE;
+    for (size_t c = 0; c < m->rules.n; c++) {
+        const struct fq_clause *cl = &m->rules.clauses[c];
+        struct eqk k;
+        enum fq_op op;
+        const struct fq_term *t = join_cmp(cl, b, bound, &k, &op);
+        if (t && op == OP_EQ && !t->has_delta) {
+            lv->eq[lv->neq++] = k;
+            continue;
+        }
+        struct level w = *lv;
+        int s = window_rule(cl, b, bound, &w);
+        if (s > best) {
+            best = s;
+            lv->rk = w.rk, lv->op = w.op, lv->rel = w.rel;
+            lv->other = w.other, lv->other_gf = w.other_gf, lv->key_gf = w.key_gf;
+            lv->has_delta = w.has_delta, lv->delta = w.delta, lv->exact = w.exact;
+        }
+    }
+    return lv->neq ? 10 * (int)lv->neq + best : best;
+}
+
+static int row_cmp(const void *a, const void *b, void *arg)
+{
+    const uint64_t *x = a, *y = b;
+    size_t n = *(const size_t *)arg;
+
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return x[i] < y[i] ? -1 : 1;
+    return 0;
 }
 
 static uint64_t mix(uint64_t x)
@@ -201,13 +241,25 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 33);
 }
 
-static void idx_build(struct idx *ix, const struct bgroups *b, int gf, const uint32_t *cand,
-                      size_t n, bool split, bool hash)
+static uint64_t hash_key(const uint64_t *k, size_t n)
 {
-    struct kg *a = xmalloc((n ? n : 1) * sizeof *a);
+    uint64_t h = 0x2545f4914f6cdd1dULL;
+
+    for (size_t i = 0; i < n; i++)
+        h = mix(h ^ k[i]) + i;
+    return h;
+}
+
+static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t *cand, size_t n)
+{
+    struct idx *ix = &lv->ix;
+    size_t w = lv->neq + (lv->rk != R_NONE), rw = w + 1;
+    bool split = lv->rk == R_ALLEN && !lv->exact;
+    uint64_t *a = xmalloc((n ? n : 1) * rw * sizeof *a);
     size_t m = 0;
 
     memset(ix, 0, sizeof *ix);
+    ix->stride = w;
     if (split)
         ix->improper = xmalloc((n ? n : 1) * sizeof *ix->improper);
     for (size_t i = 0; i < n; i++) {
@@ -218,29 +270,41 @@ static void idx_build(struct idx *ix, const struct bgroups *b, int gf, const uin
         }
         if (split && v[GF_ETIME].u - v[GF_STIME].u > ix->maxlen)
             ix->maxlen = v[GF_ETIME].u - v[GF_STIME].u;
-        a[m].key = v[gf].u, a[m].g = cand[i], m++;
+        uint64_t *row = a + m * rw;
+        for (size_t k = 0; k < lv->neq; k++)
+            row[k] = v[lv->eq[k].key_gf].u;
+        if (lv->rk != R_NONE)
+            row[lv->neq] = v[lv->key_gf].u;
+        row[w] = cand[i];
+        m++;
     }
-    qsort(a, m, sizeof *a, kg_cmp);
+    qsort_r(a, m, rw * sizeof *a, row_cmp, &rw);
     ix->n = m;
-    ix->key = xmalloc((m ? m : 1) * sizeof *ix->key);
+    ix->key = xmalloc((m ? m : 1) * w * sizeof *ix->key);
     ix->g = xmalloc((m ? m : 1) * sizeof *ix->g);
-    for (size_t i = 0; i < m; i++)
-        ix->key[i] = a[i].key, ix->g[i] = a[i].g;
+    for (size_t i = 0; i < m; i++) {
+        memcpy(ix->key + i * w, a + i * rw, w * sizeof *a);
+        ix->g[i] = (uint32_t)a[i * rw + w];
+    }
     free(a);
-    if (!hash)
+    if (lv->neq == 0)
         return;
-    size_t cap = 16;
-    while (cap < 2 * m)
+
+    size_t nruns = 0, cap = 16;
+    ix->run = xmalloc((m + 1) * sizeof *ix->run);
+    for (size_t i = 0; i < m; i++)
+        if (i == 0 || row_cmp(ix->key + (i - 1) * w, ix->key + i * w, &lv->neq) != 0)
+            ix->run[nruns++] = (uint32_t)i;
+    ix->run[nruns] = (uint32_t)m;
+    while (cap < 2 * nruns)
         cap *= 2;
     ix->slot = xcalloc(cap, sizeof *ix->slot);
     ix->mask = cap - 1;
-    for (size_t i = 0; i < m; i++) {
-        if (i > 0 && ix->key[i] == ix->key[i - 1])
-            continue;
-        size_t h = mix(ix->key[i]) & ix->mask;
+    for (size_t r = 0; r < nruns; r++) {
+        size_t h = hash_key(ix->key + (size_t)ix->run[r] * w, lv->neq) & ix->mask;
         while (ix->slot[h])
             h = (h + 1) & ix->mask;
-        ix->slot[h] = (uint32_t)(i + 1);
+        ix->slot[h] = (uint32_t)(r + 1);
     }
 }
 
@@ -249,32 +313,36 @@ static void idx_free(struct idx *ix)
     free(ix->key);
     free(ix->g);
     free(ix->slot);
+    free(ix->run);
     free(ix->improper);
 }
 
-/* First position with key >= v. */
-static size_t idx_lower(const struct idx *ix, uint64_t v)
+/* The rows [*s, *e) whose equality components are k; false if none. */
+static bool idx_run(const struct idx *ix, const uint64_t *k, size_t neq, size_t *s, size_t *e)
 {
-    size_t lo = 0, hi = ix->n;
+    size_t h = hash_key(k, neq) & ix->mask;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->key[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (; ix->slot[h]; h = (h + 1) & ix->mask) {
+        size_t r = ix->slot[h] - 1;
+        if (row_cmp(ix->key + (size_t)ix->run[r] * ix->stride, k, &neq) == 0) {
+            *s = ix->run[r], *e = ix->run[r + 1];
+            return true;
+        }
     }
-    return lo;
+    return false;
 }
 
-static size_t idx_find(const struct idx *ix, uint64_t v)
+/* First row in [s, e) whose component c is >= v. */
+static size_t idx_lower(const struct idx *ix, size_t c, size_t s, size_t e, uint64_t v)
 {
-    size_t h = mix(v) & ix->mask;
-
-    for (; ix->slot[h]; h = (h + 1) & ix->mask)
-        if (ix->key[ix->slot[h] - 1] == v)
-            return ix->slot[h] - 1;
-    return ix->n;
+    while (s < e) {
+        size_t mid = s + (e - s) / 2;
+        if (ix->key[mid * ix->stride + c] < v)
+            s = mid + 1;
+        else
+            e = mid;
+    }
+    return s;
 }
 
 static uint64_t sub_sat(uint64_t a, uint64_t b)
@@ -320,6 +388,7 @@ static void plan_free(struct plan *p)
     for (size_t i = 0; i < p->nlv; i++) {
         idx_free(&p->lv[i].ix);
         free(p->lv[i].chk);
+        free(p->lv[i].eq);
     }
     free(p->lv);
     free(p->chk0);
@@ -328,6 +397,7 @@ static void plan_free(struct plan *p)
             free(p->cand[i]);
     free(p->cand);
     free(p->ncand);
+    free(p->memo);
 }
 
 /* Plan module m with the branches marked in prebound[] already bound (the
@@ -336,17 +406,19 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
                        const bool *prebound)
 {
     const struct fq_query *q = r->q;
-    size_t nb = q->nbranches, nc = m->rules.n;
+    size_t nb = q->nbranches, nc = m->rules.n, k = m->nbranches ? m->nbranches : 1;
     int *br = xmalloc((nb ? nb : 1) * sizeof *br);
     bool *bound = xcalloc(nb ? nb : 1, sizeof *bound);
     int *lvl_of = xmalloc((nb ? nb : 1) * sizeof *lvl_of);
     const union fq_val **rows = xcalloc(nb ? nb : 1, sizeof *rows);
+    size_t nshared = 0;
 
     memset(p, 0, sizeof *p);
     p->m = m;
-    p->cand = xcalloc(m->nbranches ? m->nbranches : 1, sizeof *p->cand);
-    p->ncand = xcalloc(m->nbranches ? m->nbranches : 1, sizeof *p->ncand);
-    p->lv = xcalloc(m->nbranches ? m->nbranches : 1, sizeof *p->lv);
+    p->memo_branch = -1;
+    p->cand = xcalloc(k, sizeof *p->cand);
+    p->ncand = xcalloc(k, sizeof *p->ncand);
+    p->lv = xcalloc(k, sizeof *p->lv);
     p->chk0 = xmalloc((nc ? nc : 1) * sizeof *p->chk0);
     for (size_t i = 0; i < nb; i++)
         bound[i] = prebound[i], lvl_of[i] = -1;
@@ -354,8 +426,11 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
     /* Candidates: each free branch's groups after its one-branch clauses. */
     for (size_t pos = 0; pos < m->nbranches; pos++) {
         int b = m->branches[pos];
-        if (bound[b])
+        if (bound[b]) {
+            nshared++;
+            p->memo_branch = b;
             continue;
+        }
         const struct bgroups *g = &r->bg[b];
         p->cand[pos] = xmalloc((g->n ? g->n : 1) * sizeof **p->cand);
         for (size_t i = 0; i < g->n; i++) {
@@ -370,50 +445,45 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
         if (p->ncand[pos] == 0)
             p->dead = true;
     }
+    /* A difference module that shares one branch answers per group of it. */
+    if (nshared == 1) {
+        size_t n = r->bg[p->memo_branch].n;
+        p->memo = xmalloc(n ? n : 1);
+        memset(p->memo, -1, n ? n : 1);
+    } else {
+        p->memo_branch = -1;
+    }
 
-    /* Order: greedily the free branch with the best join rule to the bound
+    /* Order: greedily the free branch with the best join rules to the bound
      * ones, then the fewest candidates. */
-    bool *placed = xcalloc(m->nbranches ? m->nbranches : 1, sizeof *placed);
+    bool *placed = xcalloc(k, sizeof *placed);
+    struct eqk *eqbuf = xmalloc((nc ? nc : 1) * sizeof *eqbuf);
     for (;;) {
         int best = -1, bscore = -1;
-        struct level bl = {0};
         for (size_t pos = 0; pos < m->nbranches; pos++) {
             int b = m->branches[pos];
             if (bound[b] || placed[pos])
                 continue;
-            struct level lv = {.branch = b, .pos = pos, .drv = DRV_ALL}, t;
-            int score = 0;
-            for (size_t c = 0; c < nc; c++) {
-                memset(&t, 0, sizeof t);
-                int s = driver(&m->rules.clauses[c], b, bound, &t);
-                if (s > score) {
-                    score = s;
-                    t.branch = b, t.pos = pos;
-                    lv = t;
-                }
-            }
-            if (score > bscore ||
-                (score == bscore && p->ncand[pos] < p->ncand[bl.pos])) {
-                best = (int)pos, bscore = score, bl = lv;
-            }
+            struct level lv = {.branch = b, .pos = pos, .eq = eqbuf};
+            int score = level_rules(m, b, bound, &lv);
+            if (score > bscore || (score == bscore && p->ncand[pos] < p->ncand[best]))
+                best = (int)pos, bscore = score;
         }
         if (best < 0)
             break;
+        struct level *lv = &p->lv[p->nlv];
+        lv->branch = m->branches[best], lv->pos = (size_t)best;
+        lv->eq = xmalloc((nc ? nc : 1) * sizeof *lv->eq);
+        level_rules(m, lv->branch, bound, lv);
+        lv->indexed = lv->neq > 0 || lv->rk != R_NONE;
+        if (lv->indexed)
+            idx_build(lv, &r->bg[lv->branch], p->cand[best], p->ncand[best]);
         placed[best] = true;
-        bound[bl.branch] = true;
-        lvl_of[bl.branch] = (int)p->nlv;
-        p->lv[p->nlv++] = bl;
+        bound[lv->branch] = true;
+        lvl_of[lv->branch] = (int)p->nlv++;
     }
+    free(eqbuf);
     free(placed);
-
-    /* Indexes for the driven levels. */
-    for (size_t l = 0; l < p->nlv; l++) {
-        struct level *lv = &p->lv[l];
-        if (lv->drv == DRV_ALL)
-            continue;
-        idx_build(&lv->ix, &r->bg[lv->branch], lv->key_gf, p->cand[lv->pos], p->ncand[lv->pos],
-                  lv->drv == DRV_ALLEN && !lv->exact, lv->drv == DRV_EQ);
-    }
 
     /* Each clause is verified at the level binding its last branch. */
     for (size_t l = 0; l < p->nlv; l++)
@@ -457,19 +527,6 @@ static bool bind(struct run *r, const struct plan *p, size_t l, uint32_t g, bool
     return search(r, p, l + 1, exists);
 }
 
-static bool scan(struct run *r, const struct plan *p, size_t l, uint64_t lo, uint64_t hi,
-                 bool exists)
-{
-    const struct idx *ix = &p->lv[l].ix;
-
-    if (lo > hi)
-        return false;
-    for (size_t i = idx_lower(ix, lo); i < ix->n && ix->key[i] <= hi; i++)
-        if (bind(r, p, l, ix->g[i], exists))
-            return true;
-    return false;
-}
-
 /* Is the current export tuple matched by another module?  Then it is not
  * output (7.6, point 2). */
 static bool excluded(struct run *r)
@@ -480,7 +537,17 @@ static bool excluded(struct run *r)
         const struct plan *p = &r->plans[mi];
         if (mi == q->export_module || p->dead)
             continue;
-        if (clauses_hold(r, p, p->chk0, p->nchk0) && search(r, p, 0, true))
+        signed char *memo = p->memo_branch < 0 ? NULL : &p->memo[r->cur[p->memo_branch]];
+        if (!memo || *memo < 0) {
+            bool hit = clauses_hold(r, p, p->chk0, p->nchk0) && search(r, p, 0, true);
+            if (!memo) {
+                if (hit)
+                    return true;
+                continue;
+            }
+            *memo = hit;
+        }
+        if (*memo)
             return true;
     }
     return false;
@@ -515,38 +582,47 @@ static bool search(struct run *r, const struct plan *p, size_t l, bool exists)
         return exists ? true : emit(r, p);
 
     const struct level *lv = &p->lv[l];
-    const union fq_val *o = lv->drv == DRV_ALL ? NULL : r->rows[lv->other];
-    uint64_t lo, hi;
+    const struct idx *ix = &lv->ix;
 
-    switch (lv->drv) {
-    case DRV_ALL:
+    if (!lv->indexed) {
         for (size_t i = 0; i < p->ncand[lv->pos]; i++)
             if (bind(r, p, l, p->cand[lv->pos][i], exists))
                 return true;
         return false;
-    case DRV_EQ: {
-        uint64_t a = o[lv->other_gf].u;
-        for (size_t i = idx_find(&lv->ix, a); i < lv->ix.n && lv->ix.key[i] == a; i++)
-            if (bind(r, p, l, lv->ix.g[i], exists))
-                return true;
-        return false;
     }
-    case DRV_RANGE:
-        if (!cmp_window(lv->op, o[lv->other_gf].u, lv->has_delta, lv->delta, &lo, &hi))
-            return false;
-        return scan(r, p, l, lo, hi, exists);
-    case DRV_ALLEN: {
+
+    size_t s = 0, e = ix->n;
+    if (lv->neq) {
+        uint64_t k[lv->neq];
+        for (size_t i = 0; i < lv->neq; i++)
+            k[i] = r->rows[lv->eq[i].other][lv->eq[i].other_gf].u;
+        if (!idx_run(ix, k, lv->neq, &s, &e))
+            s = e = 0;
+    }
+    if (lv->rk != R_NONE) {
+        const union fq_val *o = r->rows[lv->other];
+        uint64_t lo = 1, hi = 0;
         int end;
-        allen_window(lv->rel, o[GF_STIME].u, o[GF_ETIME].u, lv->has_delta, lv->delta,
-                     lv->ix.maxlen, &end, &lo, &hi);
-        if (scan(r, p, l, lo, hi, exists))
-            return true;
-        for (size_t i = 0; i < lv->ix.nimproper; i++)
-            if (bind(r, p, l, lv->ix.improper[i], exists))
+        if (lv->rk == R_CMP)
+            cmp_window(lv->op, o[lv->other_gf].u, lv->has_delta, lv->delta, &lo, &hi);
+        else
+            allen_window(lv->rel, o[GF_STIME].u, o[GF_ETIME].u, lv->has_delta, lv->delta,
+                         ix->maxlen, &end, &lo, &hi);
+        if (lo > hi)
+            s = e;
+        else
+            s = idx_lower(ix, lv->neq, s, e, lo);
+        for (; s < e && ix->key[s * ix->stride + lv->neq] <= hi; s++)
+            if (bind(r, p, l, ix->g[s], exists))
                 return true;
-        return false;
+    } else {
+        for (; s < e; s++)
+            if (bind(r, p, l, ix->g[s], exists))
+                return true;
     }
-    }
+    for (size_t i = 0; i < ix->nimproper; i++)
+        if (bind(r, p, l, ix->improper[i], exists))
+            return true;
     return false;
 }
 
