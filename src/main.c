@@ -464,14 +464,19 @@ static void print_stats(const struct cli *c, const struct fq_query *q, const str
 
 static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_error *err)
 {
+    /* Inputs first: a missing operand leaves no output, not even a header. */
+    struct ft_reader *r = ft_reader_open(inputs, ninputs, &c->rd, err);
+    if (!r)
+        return err->code;
     struct dest d;
     int rc = dest_open(&d, c, err);
-    if (rc)
+    if (rc) {
+        ft_reader_close(r);
         return rc;
+    }
     struct out *o = out_open(d.fp, &c->out, err);
-    struct ft_reader *r = o ? ft_reader_open(inputs, ninputs, &c->rd, err) : NULL;
     size_t nout = 0;
-    if (r) {
+    if (o) {
         enum { CHUNK = 4096 };
         struct fq_rec *buf = xmalloc(CHUNK * sizeof *buf);
         ssize_t got;
@@ -482,12 +487,10 @@ static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_err
         }
     done:
         free(buf);
-        ft_reader_close(r);
-    }
-    if (o) {
         nout = out_count(o);
         out_close(o, err);
     }
+    ft_reader_close(r);
     dest_close(&d, err->code == FQ_OK, err);
     if (err->code)
         return err->code;
