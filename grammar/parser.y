@@ -551,11 +551,11 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
     }
     unsigned line = (unsigned)l->first_line, col = (unsigned)l->first_column;
     diag_add(ctx->diags, DIAG_ERROR, line, col, "%s", msg);
-    if (is_keyword(la) && want_name)
-        diag_note(ctx->diags, line, col, "'%s' is a reserved word", ctx->text);
     if ((la == YYSYMBOL_OR || la == YYSYMBOL_NOT) && ctx->stage_kw == GROUPER && ctx->depth >= 2)
         diag_note(ctx->diags, line, col,
                   "grouper rules have no OR or NOT; use several modules for alternatives");
+    else if (is_keyword(la) && want_name)
+        diag_note(ctx->diags, line, col, "'%s' is a reserved word", ctx->text);
     return 0;
 }
 

@@ -197,18 +197,25 @@ static void branch_statement(struct sema *s, const struct ast_pipe *p, struct sb
             last = st;
             continue;
         }
-        if (!at_end || st != end) {
+        if (!at_end || !end || st->kind != end->kind) {
             if (end)
                 ERR(s, n->loc, "branch '%s' must end at %s '%s'", b->name, endkind, end->name);
             return;
         }
     }
+    b->wired = true;
     b->filter = seen[S_FILTER];
     b->grouper = seen[S_GROUPER];
     b->gfilter = seen[S_GROUPFILTER];
     for (int k = S_FILTER; k <= S_GROUPFILTER; k++)
         if (seen[k])
             strmap_put(&s->used, seen[k]->name, (void *)1);
+}
+
+static bool kind_is(const struct sema *s, const struct ast_node *n, enum ast_skind k)
+{
+    const struct ast_stage *st = n->string ? NULL : stage_of(s, n->s);
+    return st && st->kind == k;
 }
 
 static void wiring(struct sema *s)
@@ -258,7 +265,7 @@ static void wiring(struct sema *s)
             input = p;
             const struct ast_node *to = p->nodes.v[1];
             const struct ast_stage *st = to->string ? NULL : stage_of(s, to->s);
-            if ((to->string || st) && (p->nodes.n != 2 || st != s->splitter || !st))
+            if ((to->string || st) && (p->nodes.n != 2 || !st || st->kind != S_SPLITTER))
                 ERR(s, to->loc, "the input must feed the splitter '%s'", sname);
         } else if (last->string) {
             if (output) {
@@ -268,15 +275,15 @@ static void wiring(struct sema *s)
             output = p;
             bool ok;
             if (s->merger || !s->ungrouper)
-                ok = p->nodes.n == 3 && s->merger &&
-                     stage_of(s, ((const struct ast_node *)p->nodes.v[0])->s) == s->merger &&
-                     stage_of(s, ((const struct ast_node *)p->nodes.v[1])->s) == s->ungrouper;
+                ok = p->nodes.n == 3 && s->merger && kind_is(s, p->nodes.v[0], S_MERGER) &&
+                     kind_is(s, p->nodes.v[1], S_UNGROUPER);
             else
-                ok = p->nodes.n == 2 && stage_of(s, first->s) == s->ungrouper;
+                ok = p->nodes.n == 2 && kind_is(s, p->nodes.v[0], S_UNGROUPER);
             bool undefined = false;
             for (size_t j = 0; j + 1 < p->nodes.n; j++) {
                 const struct ast_node *n = p->nodes.v[j];
-                undefined |= !n->string && !stage_of(s, n->s);
+                /* undefined names and inner strings have their own messages */
+                undefined |= n->string || !stage_of(s, n->s);
             }
             if (!ok && !undefined) {
                 if (s->merger || !s->ungrouper)
@@ -358,7 +365,7 @@ struct fq_query *check_query(struct sema *s)
     lower_merger(s, q);
     if (s->merger)
         for (size_t i = 0; i < s->nbr; i++)
-            if (!s->br[i].listed)
+            if (!s->br[i].listed && s->br[i].wired)
                 WARN(s, s->br[i].loc,
                      "branch '%s' is connected to merger '%s' but no module lists it; its groups are ignored",
                      s->br[i].name, s->merger->name);

@@ -361,8 +361,21 @@ static int max_fits(unsigned width, uint64_t u)
 }
 
 /* W-TYP-1 / W-TYP-2: 1 always true, 0 always false, -1 neither. */
-static int constant_truth(const struct val *l, const struct val *r, enum fq_op op, bool delta)
+static int constant_truth(const struct val *l, const struct val *r, enum fq_op op, bool delta,
+                          uint64_t d)
 {
+    if (l->e.kind == X_CONST && r->e.kind == X_CONST && op <= OP_GE) {
+        uint64_t x = l->e.u, y = r->e.u, gap = x > y ? x - y : y - x;
+        bool near = !delta || gap <= d;
+        switch (op) {
+        case OP_EQ: return delta ? gap <= d : x == y;
+        case OP_NE: return delta ? gap > d : x != y;
+        case OP_LT: return x < y && near;
+        case OP_LE: return x <= y && near;
+        case OP_GT: return x > y && near;
+        default: return x >= y && near;
+        }
+    }
     if (same_expr(&l->e, &r->e)) {
         switch (op) {
         case OP_EQ: case OP_LE: case OP_GE: return 1;
@@ -458,7 +471,7 @@ static bool lower_cmp(struct sema *s, const struct scope *sc, const struct ast_t
         WARN(s, d->amount_loc,
              "time value compared with '%s', which is not a time or duration field",
              is_const(&l) ? r.text : l.text);
-    int truth = constant_truth(&l, &r, op, d->kind != AD_NONE);
+    int truth = constant_truth(&l, &r, op, d->kind != AD_NONE, d->amount.u);
     if (truth == 0)
         WARN(s, t->loc, "condition is always false");
     else if (truth == 1)

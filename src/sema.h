@@ -28,6 +28,7 @@ struct sbranch {
     const char *name;
     struct loc loc;
     const struct ast_stage *filter, *grouper, *gfilter;
+    bool wired;                     /* its statement has the right shape */
     bool listed;                    /* some merger module lists it */
 };
 
