@@ -64,7 +64,7 @@ struct gstate {
     struct bucket *b;
     uint64_t *bkey;             /* nkey values per bucket */
     size_t nb, bcap;
-    uint32_t *slot;             /* bucket index + 1, 0 = empty */
+    uint64_t *slot;             /* hash >> 32 << 32 | (bucket index + 1); 0 = empty */
     size_t nslots;
 };
 
@@ -95,6 +95,8 @@ static bool rule_holds(const struct rule *ru, const struct fq_rec *ref, const st
 static bool module_holds(const struct gstate *st, const struct module *m, uint32_t gid,
                          const struct fq_rec *c)
 {
+    if (m->nrest == 0)
+        return true;
     const struct fq_rec *first = &st->recs[st->kept[st->first[gid]]];
     const struct fq_rec *last = &st->recs[st->kept[st->last[gid]]];
     for (size_t i = 0; i < m->nrest; i++)
@@ -129,10 +131,8 @@ static uint64_t rule_bound(const struct rule *ru, uint64_t lv)
 
 static void set_expiry(struct gstate *st, uint32_t gid)
 {
-    if (!st->expires) {
-        st->expiry[gid] = UINT64_MAX;
+    if (!st->expires)
         return;
-    }
     const struct fq_rec *first = &st->recs[st->kept[st->first[gid]]];
     const struct fq_rec *last = &st->recs[st->kept[st->last[gid]]];
     uint64_t e = 0;
@@ -163,12 +163,12 @@ static struct bucket *find_bucket(struct gstate *st, const uint64_t *kv)
     }
     if (2 * (st->nb + 1) > st->nslots) {
         size_t ns = st->nslots ? 2 * st->nslots : 1024;
-        uint32_t *sl = xcalloc(ns, sizeof *sl);
+        uint64_t *sl = xcalloc(ns, sizeof *sl);
         for (size_t i = 0; i < st->nb; i++) {
             size_t p = st->b[i].hash & (ns - 1);
             while (sl[p])
                 p = (p + 1) & (ns - 1);
-            sl[p] = (uint32_t)i + 1;
+            sl[p] = (st->b[i].hash >> 32 << 32) | (i + 1);
         }
         free(st->slot);
         st->slot = sl;
@@ -177,8 +177,8 @@ static struct bucket *find_bucket(struct gstate *st, const uint64_t *kv)
     uint64_t h = key_hash(kv, st->nkey);
     size_t p = h & (st->nslots - 1);
     while (st->slot[p]) {
-        size_t bi = st->slot[p] - 1;
-        if (st->b[bi].hash == h &&
+        size_t bi = (uint32_t)st->slot[p] - 1;
+        if (st->slot[p] >> 32 == h >> 32 &&
             memcmp(&st->bkey[bi * st->nkey], kv, st->nkey * sizeof *kv) == 0)
             return &st->b[bi];
         p = (p + 1) & (st->nslots - 1);
@@ -192,7 +192,7 @@ static struct bucket *find_bucket(struct gstate *st, const uint64_t *kv)
     memset(b, 0, sizeof *b);
     b->hash = h;
     memcpy(&st->bkey[st->nb * st->nkey], kv, st->nkey * sizeof *kv);
-    st->slot[p] = (uint32_t)++st->nb;
+    st->slot[p] = (h >> 32 << 32) | ++st->nb;
     return b;
 }
 
@@ -227,7 +227,8 @@ static uint32_t new_group(struct gstate *st, uint32_t pos)
         st->first = xrealloc(st->first, st->gcap * sizeof *st->first);
         st->last = xrealloc(st->last, st->gcap * sizeof *st->last);
         st->size = xrealloc(st->size, st->gcap * sizeof *st->size);
-        st->expiry = xrealloc(st->expiry, st->gcap * sizeof *st->expiry);
+        if (st->expires)
+            st->expiry = xrealloc(st->expiry, st->gcap * sizeof *st->expiry);
     }
     uint32_t gid = (uint32_t)st->ngroups++;
     st->first[gid] = st->last[gid] = pos;
@@ -262,7 +263,7 @@ static void place(struct gstate *st, uint32_t pos)
     size_t fmod = 0, nexp = 0;
     for (uint32_t i = 0; i < b->n && found == NONE; i++) {
         uint32_t gid = g[i];
-        if (st->expiry[gid] < s) {
+        if (st->expires && st->expiry[gid] < s) {
             nexp++;
             continue;
         }

@@ -1,0 +1,107 @@
+# Engine end to end: the per-stage counts of ../shared/traces/README.md
+# for the shared example queries (--stats), full-output goldens of
+# tests/golden/engine/ (made by the reference evaluator, checked against
+# nothing but the files), output independent of the thread count, -e,
+# --max-tuples, and engine = reference on a generated trace.
+# Sourced by tests/run-all.sh (pass/fail/expect from tests/lib.sh).
+
+G="$TOP/tests/golden/engine"
+REFEVAL="$TOP/$BUILD/tests/refeval"
+
+# stats NAME EXPECTED CMD...: the --stats line without elapsed_ms
+stats() {
+    _n=$1 _x=$2
+    shift 2
+    run "$@"
+    _got=$(tail -n 1 "$TMP/err" | sed 's/, "elapsed_ms": [0-9]*}$/}/')
+    if [ "$rc" = 0 ] && [ "$_got" = "$_x" ]; then pass; else
+        fail "$_n: exit $rc, stats $_got, expected $_x"
+    fi
+}
+
+br2() { # A-counts B-counts: the branches part for two branches
+    echo "{\"A\": $1, \"B\": $2}"
+}
+cnt() { # records_in filtered groups groups_kept
+    echo "{\"records_in\": $1, \"filtered\": $2, \"groups\": $3, \"groups_kept\": $4}"
+}
+line() { # branches tuples records
+    echo "{\"branches\": $1, \"merger\": {\"tuples\": $2}, \"ungrouper\": {\"records\": $3}}"
+}
+
+if [ -n "$SHARED" ]; then
+    T="$SHARED/traces/trace-2009.ftz"
+    Q="$SHARED/queries"
+    # traces/README.md, nfql 0.7.1's figures.  http-tcp-session: nfql
+    # printed 24 + 62 + 56 stream records; the streams share no record, so
+    # flowq, which prints each record once, prints 142.
+    stats "stats tcp-session" "$(line "$(br2 "$(cnt 556 346 68 0)" "$(cnt 556 346 68 0)")" 0 0)" \
+        "$FLOWQ" --stats "$Q/tcp-session.fq" "$T"
+    stats "stats http-tcp-session" \
+        "$(line "$(br2 "$(cnt 556 166 32 3)" "$(cnt 556 166 32 5)")" 3 142)" \
+        "$FLOWQ" --stats "$Q/http-tcp-session.fq" "$T"
+    stats "stats https-tcp-session" "$(line "$(br2 "$(cnt 556 0 0 0)" "$(cnt 556 0 0 0)")" 0 0)" \
+        "$FLOWQ" --stats "$Q/https-tcp-session.fq" "$T"
+    stats "stats http-octets" "$(line "{\"A\": $(cnt 556 332 1 0)}" 0 0)" \
+        "$FLOWQ" --stats "$Q/http-octets.fq" "$T"
+    stats "stats dns-udp" "$(line "$(br2 "$(cnt 556 95 1 1)" "$(cnt 556 97 1 1)")" 1 192)" \
+        "$FLOWQ" --stats "$Q/dns-udp.fq" "$T"
+    stats "stats mdns-udp" "$(line "{\"A\": $(cnt 556 0 0 0)}" 0 0)" \
+        "$FLOWQ" --stats "$Q/mdns-udp.fq" "$T"
+    # -g with --stats counts group rows: one per branch of each tuple
+    stats "stats -g http-tcp-session" \
+        "$(line "$(br2 "$(cnt 556 166 32 3)" "$(cnt 556 166 32 5)")" 3 6)" \
+        "$FLOWQ" -g --stats "$Q/http-tcp-session.fq" "$T"
+
+    # full outputs, for 1 and 2 worker threads
+    for th in 1 2; do
+        expect "golden aggregates -g csv ($th)" 0 "$G/aggregates.g.csv" - \
+            "$FLOWQ" --threads $th -g -o csv "$G/aggregates.fq" "$T"
+        expect "golden aggregates records ($th)" 0 "$G/aggregates.csv" - \
+            "$FLOWQ" --threads $th -o csv --fields stime,srcip,dstip,packets,bytes \
+            "$G/aggregates.fq" "$T"
+        expect "golden chains -g ndjson ($th)" 0 "$G/chains.g.ndjson" - \
+            "$FLOWQ" --threads $th -g -o ndjson "$G/chains.fq" "$T"
+        expect "golden chains records ($th)" 0 "$G/chains.csv" - \
+            "$FLOWQ" --threads $th -o csv --fields stime,srcip,dstport,bytes "$G/chains.fq" "$T"
+        expect "golden filters ($th)" 0 "$G/filters.txt" - \
+            "$FLOWQ" --threads $th "$G/filters.fq" "$T"
+        expect "golden difference -g json ($th)" 0 "$G/difference.g.json" - \
+            "$FLOWQ" --threads $th -g -o json "$G/difference.fq" "$T"
+        expect "golden difference tsv ($th)" 0 "$G/difference.tsv" - \
+            "$FLOWQ" --threads $th -o tsv "$G/difference.fq" "$T"
+        expect "golden http-tcp-session ($th)" 0 "$G/http-tcp-session.txt" - \
+            "$FLOWQ" --threads $th "$Q/http-tcp-session.fq" "$T"
+        expect "golden http-tcp-session -g csv ($th)" 0 "$G/http-tcp-session.g.csv" - \
+            "$FLOWQ" --threads $th -g -o csv "$Q/http-tcp-session.fq" "$T"
+        expect "golden dns-udp csv ($th)" 0 "$G/dns-udp.csv" - \
+            "$FLOWQ" --threads $th -o csv "$Q/dns-udp.fq" "$T"
+    done
+
+    # -e: http-octets outputs nothing (its group filter is always false)
+    expect "-e nothing output" 1 '*' '*' "$FLOWQ" -e -q "$Q/http-octets.fq" "$T"
+    expect "-e something output" 0 '*' - "$FLOWQ" -e -q "$Q/dns-udp.fq" "$T"
+    # --max-tuples: http-tcp-session makes 3 tuples
+    expect_err "--max-tuples 2" 5 \
+        '^flowq: merger produced more than 2 tuples; narrow the query or raise --max-tuples$' \
+        "$FLOWQ" --max-tuples 2 "$Q/http-tcp-session.fq" "$T"
+    expect "--max-tuples 3" 0 "$G/http-tcp-session.txt" - \
+        "$FLOWQ" --max-tuples 3 "$Q/http-tcp-session.fq" "$T"
+fi
+
+# Engine = reference on a generated trace, records and group rows.
+if [ -x "$FLOWQ_GEN" ] && [ -x "$REFEVAL" ] && "$FLOWQ_GEN" -n 4000 -s 11 -w "$TMP/gen.ft" 2>"$TMP/gen.err"; then
+    for q in "$G"/*.fq; do
+        n=$(basename "$q" .fq)
+        for mode in "" -g; do
+            if "$REFEVAL" $mode -o csv "$q" "$TMP/gen.ft" >"$TMP/ref.csv" 2>"$TMP/ref.err"; then
+                expect "engine = reference: $n $mode" 0 "$TMP/ref.csv" '*' \
+                    "$FLOWQ" $mode -o csv "$q" "$TMP/gen.ft"
+            else
+                fail "reference failed on $n $mode: $(head -c 300 "$TMP/ref.err")"
+            fi
+        done
+    done
+else
+    fail "flowq-gen or refeval missing: cannot compare with the reference"
+fi
