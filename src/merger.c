@@ -20,6 +20,7 @@
 /* One equality rule "bound.other_gf = new.key_gf" driving a level. */
 struct eqk {
     int other, other_gf, key_gf;
+    size_t clause;
 };
 
 enum rkind { R_NONE, R_CMP, R_ALLEN };
@@ -50,6 +51,7 @@ struct level {
     bool has_delta;
     uint64_t delta;
     bool exact;                 /* R_ALLEN: the window holds for every interval */
+    size_t rclause;             /* the window rule's clause */
     bool indexed;
     struct idx ix;
     size_t *chk;                /* clauses whose last branch is bound here */
@@ -149,9 +151,9 @@ static const struct fq_term *join_cmp(const struct fq_clause *c, int b, const bo
         !scalar_type(r->type) || l->branch == r->branch || t->op > OP_GE || t->op == OP_NE)
         return NULL;
     if (r->branch == b && bound[l->branch])
-        *op = t->op, *k = (struct eqk){l->branch, l->gfield, r->gfield};
+        *op = t->op, *k = (struct eqk){l->branch, l->gfield, r->gfield, 0};
     else if (l->branch == b && bound[r->branch])
-        *op = flip(t->op), *k = (struct eqk){r->branch, r->gfield, l->gfield};
+        *op = flip(t->op), *k = (struct eqk){r->branch, r->gfield, l->gfield, 0};
     else
         return NULL;
     return t;
@@ -206,6 +208,7 @@ static int level_rules(const struct fq_mmodule *m, int b, const bool *bound, str
         enum fq_op op;
         const struct fq_term *t = join_cmp(cl, b, bound, &k, &op);
         if (t && op == OP_EQ && !t->has_delta) {
+            k.clause = c;
             lv->eq[lv->neq++] = k;
             continue;
         }
@@ -216,6 +219,7 @@ static int level_rules(const struct fq_mmodule *m, int b, const bool *bound, str
             lv->rk = w.rk, lv->op = w.op, lv->rel = w.rel;
             lv->other = w.other, lv->other_gf = w.other_gf, lv->key_gf = w.key_gf;
             lv->has_delta = w.has_delta, lv->delta = w.delta, lv->exact = w.exact;
+            lv->rclause = c;
         }
     }
     return lv->neq ? 10 * (int)lv->neq + best : best;
@@ -400,6 +404,17 @@ static void plan_free(struct plan *p)
     free(p->memo);
 }
 
+/* Does the level's index return exactly the groups satisfying clause c?
+ * Key equality and the comparison windows are exact; Allen windows bound
+ * one end-point only. */
+static bool index_exact(const struct level *lv, size_t c)
+{
+    for (size_t i = 0; i < lv->neq; i++)
+        if (lv->eq[i].clause == c)
+            return true;
+    return lv->rk == R_CMP && lv->rclause == c;
+}
+
 /* Plan module m with the branches marked in prebound[] already bound (the
  * exported module's, for a difference module). */
 static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m,
@@ -496,7 +511,7 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
                 last = lvl_of[br[i]];
         if (last < 0)
             p->chk0[p->nchk0++] = c;
-        else if (n > 1)
+        else if (n > 1 && !index_exact(&p->lv[last], c))
             p->lv[last].chk[p->lv[last].nchk++] = c;
     }
     free(rows);
@@ -647,6 +662,43 @@ static bool sorted(const struct tuples *t)
     return true;
 }
 
+/* LSD radix sort, last column first: each pass is a stable counting sort
+ * on group indices, so the cost is linear in tuples and groups. */
+static void tuples_sort(struct tuples *t, const struct bgroups *bg, const struct fq_mmodule *m)
+{
+    size_t n = t->n, w = t->width;
+
+    if (n > UINT32_MAX) {
+        qsort_r(t->g, n, w * sizeof *t->g, tuple_cmp, &t->width);
+        return;
+    }
+    uint32_t *perm = xmalloc(n * sizeof *perm), *tmp = xmalloc(n * sizeof *tmp);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    for (size_t c = w; c-- > 0;) {
+        size_t ng = bg[m->branches[c]].n;
+        size_t *cnt = xcalloc(ng + 1, sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[t->g[i * w + c] + 1]++;
+        for (size_t i = 1; i <= ng; i++)
+            cnt[i] += cnt[i - 1];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t row = perm[i];
+            tmp[cnt[t->g[(size_t)row * w + c]]++] = row;
+        }
+        uint32_t *x = perm;
+        perm = tmp, tmp = x;
+        free(cnt);
+    }
+    uint32_t *g = xmalloc(n * w * sizeof *g);
+    for (size_t i = 0; i < n; i++)
+        memcpy(g + i * w, t->g + (size_t)perm[i] * w, w * sizeof *g);
+    free(t->g);
+    t->g = g;
+    free(perm);
+    free(tmp);
+}
+
 int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
                struct tuples *out, struct fq_error *err)
 {
@@ -682,7 +734,7 @@ int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_
         return err->code;
     }
     if (!sorted(out))
-        qsort_r(out->g, out->n, out->width * sizeof *out->g, tuple_cmp, &out->width);
+        tuples_sort(out, bg, em);
     return FQ_OK;
 }
 

@@ -291,7 +291,7 @@ static struct fq_term random_term(const int *mb, size_t k)
             t.has_delta = true, t.delta = rnd(4);
         return t;
     }
-    t.op = (enum fq_op)rnd(6);
+    t.op = rnd(100) < 40 ? OP_EQ : (enum fq_op)rnd(6);
     if (r < 75) {
         t.l = gf(mb[rnd(k)], fields[rnd(6)]);
         t.r = gf(mb[rnd(k)], fields[rnd(6)]);
