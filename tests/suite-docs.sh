@@ -120,42 +120,46 @@ if command -v mandoc >/dev/null 2>&1; then
     done
 fi
 
-# ---- (b) the EXAMPLES of flowq(1) ------------------------------------------
+# ---- (b) the EXAMPLES of flowq(1) and flowq-gen(1) ------------------------
 # A '.\" run' or '.\" run: exit N' comment marks the next .Dl line (or
 # .Bd -literal block) as runnable; '.\" not run: WHY' exempts the .Dl lines
 # that follow.  Every .Dl there must be one or the other.
-awk -v dir="$TMP" '
-    /^\.Sh /      { ex = ($2 == "EXAMPLES"); next }
-    !ex           { next }
-    /^\.\\" run/  { rc = 0; if (match($0, /exit [0-9]+/)) rc = substr($0, RSTART + 5, RLENGTH - 5)
-                    pend = 1; skip = 0; next }
-    /^\.\\" not run/ { skip = 1; pend = 0; next }
-    /^\.Bd -literal/ && pend { blk = 1; n++; f = dir "/ex" n ".sh"; printf "" > f
-                    print rc > (dir "/ex" n ".rc"); next }
-    /^\.Ed/ && blk { blk = 0; pend = 0; close(f); next }
-    blk           { print > f; next }
-    /^\.Dl /      { if (pend) { n++; f = dir "/ex" n ".sh"; sub(/^\.Dl /, ""); print > f; close(f)
-                                print rc > (dir "/ex" n ".rc"); pend = 0 }
-                    else if (!skip) print "unmarked example: " $0 > (dir "/ex.unmarked")
-                    next }
-                  { skip = 0 }
-    END           { print n + 0 > (dir "/ex.count") }
-' "$TOP/man/flowq.1"
-if [ -s "$TMP/ex.unmarked" ]; then
-    fail "flowq.1 EXAMPLES: $(cat "$TMP/ex.unmarked")"
-else
-    pass
-fi
-_n=$(cat "$TMP/ex.count")
-if [ "$_n" -lt 5 ]; then
-    fail "flowq.1 EXAMPLES: only $_n runnable examples found"
-fi
-_i=1
-while [ "$_i" -le "$_n" ]; do
-    docs_unroff <"$TMP/ex$_i.sh" >"$TMP/ex$_i.run"
-    docs_run "flowq.1 example $_i" "$(cat "$TMP/ex$_i.rc")" "$TMP/ex$_i.run"
-    _i=$((_i + 1))
-done
+docs_examples() {
+    _page=$1 _min=$2 _tag=$(basename "$1")
+    rm -f "$TMP"/ex*.sh "$TMP"/ex*.rc "$TMP/ex.unmarked"
+    awk -v dir="$TMP" '
+        /^\.Sh /      { ex = ($2 == "EXAMPLES"); next }
+        !ex           { next }
+        /^\.\\" run/  { rc = 0; if (match($0, /exit [0-9]+/)) rc = substr($0, RSTART + 5, RLENGTH - 5)
+                        pend = 1; skip = 0; next }
+        /^\.\\" not run/ { skip = 1; pend = 0; next }
+        /^\.Bd -literal/ && pend { blk = 1; n++; f = dir "/ex" n ".sh"; printf "" > f
+                        print rc > (dir "/ex" n ".rc"); next }
+        /^\.Ed/ && blk { blk = 0; pend = 0; close(f); next }
+        blk           { print > f; next }
+        /^\.Dl /      { if (pend) { n++; f = dir "/ex" n ".sh"; sub(/^\.Dl /, ""); print > f; close(f)
+                                    print rc > (dir "/ex" n ".rc"); pend = 0 }
+                        else if (!skip) print "unmarked example: " $0 > (dir "/ex.unmarked")
+                        next }
+                      { skip = 0 }
+        END           { print n + 0 > (dir "/ex.count") }
+    ' "$_page"
+    if [ -s "$TMP/ex.unmarked" ]; then
+        fail "$_tag EXAMPLES: $(cat "$TMP/ex.unmarked")"
+    else
+        pass
+    fi
+    _n=$(cat "$TMP/ex.count")
+    [ "$_n" -ge "$_min" ] || fail "$_tag EXAMPLES: only $_n runnable examples found"
+    _i=1
+    while [ "$_i" -le "$_n" ]; do
+        docs_unroff <"$TMP/ex$_i.sh" >"$TMP/ex$_i.run"
+        docs_run "$_tag example $_i" "$(cat "$TMP/ex$_i.rc")" "$TMP/ex$_i.run"
+        _i=$((_i + 1))
+    done
+}
+docs_examples "$TOP/man/flowq.1" 5
+docs_examples "$TOP/man/flowq-gen.1" 2
 
 # ---- the example queries of flowq(5) compile without a diagnostic --------
 # A '.\" check' comment marks the next .Bd -literal block.
