@@ -89,7 +89,7 @@ static void filter_cycles(struct sema *s, const struct ast_stage **fs, size_t nf
                 const struct frame *start = &stack[k];
                 const struct ast_clause *sc = fs[to]->clauses.v[start->clause];
                 const struct ast_term *st = sc->terms.v[start->term - 1];
-                size_t len = 0, shown = 0;
+                size_t len = 0;
                 for (size_t j = k; j < sp; j++)
                     len += strlen(fs[stack[j].f]->name) + 4;
                 char *via = arena_alloc(s->ast, len + strlen(fs[to]->name) + 16), *p = via;
@@ -99,7 +99,6 @@ static void filter_cycles(struct sema *s, const struct ast_stage **fs, size_t nf
                         j = sp - 4;
                     }
                     p += sprintf(p, "%s -> ", fs[stack[j].f]->name);
-                    shown++;
                 }
                 sprintf(p, "%s", fs[to]->name);
                 ERR(s, st->loc, "filter '%s' refers to itself (via %s)", fs[to]->name, via);
