@@ -127,6 +127,8 @@ static void print_one(const struct diags *d, FILE *fp, const struct diag_entry *
 
 void diag_print(struct diags *d, FILE *fp)
 {
+    if (d->n == 0)
+        return;
     qsort(d->v, d->n, sizeof *d->v, cmp_entry);
     /* line starts, so that many messages on a big query stay linear */
     size_t nlines = 1, *lines = NULL;
