@@ -426,7 +426,7 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
     bool *bound = xcalloc(nb ? nb : 1, sizeof *bound);
     int *lvl_of = xmalloc((nb ? nb : 1) * sizeof *lvl_of);
     const union fq_val **rows = xcalloc(nb ? nb : 1, sizeof *rows);
-    size_t nshared = 0;
+    size_t nshared = 0, *own = xmalloc((nc ? nc : 1) * sizeof *own);
 
     memset(p, 0, sizeof *p);
     p->m = m;
@@ -447,13 +447,16 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
             continue;
         }
         const struct bgroups *g = &r->bg[b];
+        size_t nown = 0;
+        for (size_t c = 0; c < nc; c++)
+            if (clause_branches(&m->rules.clauses[c], br, nb) == 1 && br[0] == b)
+                own[nown++] = c;
         p->cand[pos] = xmalloc((g->n ? g->n : 1) * sizeof **p->cand);
         for (size_t i = 0; i < g->n; i++) {
             bool ok = true;
             rows[b] = grow(g, (uint32_t)i);
-            for (size_t c = 0; c < nc && ok; c++)
-                if (clause_branches(&m->rules.clauses[c], br, nb) == 1 && br[0] == b)
-                    ok = gcond_clause(&m->rules.clauses[c], rows);
+            for (size_t c = 0; c < nown && ok; c++)
+                ok = gcond_clause(&m->rules.clauses[own[c]], rows);
             if (ok)
                 p->cand[pos][p->ncand[pos]++] = (uint32_t)i;
         }
@@ -514,6 +517,7 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
         else if (n > 1 && !index_exact(&p->lv[last], c))
             p->lv[last].chk[p->lv[last].nchk++] = c;
     }
+    free(own);
     free(rows);
     free(lvl_of);
     free(bound);
