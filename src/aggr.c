@@ -183,13 +183,15 @@ static uint64_t *scratch(struct aggr_scratch *s, size_t n)
     return s->v;
 }
 
-void aggr_group(const struct fq_gfield *gf, size_t ngf, const struct fq_rec *recs,
-                const struct aggr_members *m, struct pool *a, struct aggr_scratch *s,
-                union fq_val *row)
+void aggr_group(const struct fq_gfield *gf, size_t ngf, const bool *need,
+                const struct fq_rec *recs, const struct aggr_members *m, struct pool *a,
+                struct aggr_scratch *s, union fq_val *row)
 {
     uint64_t *v = scratch(s, m->n);
     for (size_t k = 0; k < ngf; k++) {
         const struct fq_gfield *f = &gf[k];
+        if (need && !need[k])
+            continue;
         const struct fq_rec *first = &recs[m->rec[0]];
         size_t n = 0;
         if (f->fn == AGG_PLAIN) {

@@ -7,6 +7,7 @@
 #ifndef FQ_AGGR_H
 #define FQ_AGGR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,10 +48,11 @@ struct aggr_members {
     size_t n;
 };
 
-/* Fill row[0..ngfields) for the group.  Sets are allocated from a. */
-void aggr_group(const struct fq_gfield *gf, size_t ngf, const struct fq_rec *recs,
-                const struct aggr_members *m, struct pool *a, struct aggr_scratch *s,
-                union fq_val *row);
+/* Fill row[k] for every k < ngf with need == NULL or need[k] (the others
+ * are left alone).  Sets are allocated from a. */
+void aggr_group(const struct fq_gfield *gf, size_t ngf, const bool *need,
+                const struct fq_rec *recs, const struct aggr_members *m, struct pool *a,
+                struct aggr_scratch *s, union fq_val *row);
 
 /* One aggregate over the values v[0..n) (n >= 1); v may be reordered.
  * Exposed for unit tests. */

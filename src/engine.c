@@ -148,6 +148,12 @@ struct run {
     struct branch *b;
     size_t nchunks;             /* filter chunks per branch */
     size_t chunk;
+    /* Direct mode: the merger would pass the groups of one branch through
+     * unchanged (one exported branch, no rules, no other module, no -g), so
+     * that branch marks its kept groups' members in bits and stores no rows. */
+    bool direct;
+    size_t direct_branch;
+    uint64_t *bits;
 };
 
 static bool wants_masks(const struct fq_branch *br)
@@ -173,6 +179,30 @@ static void phase_filter(void *ctx, size_t job)
         hi = r->n;
     if (lo < hi)
         filt_run(b->filt, r->recs, lo, hi, b->pass + lo);
+}
+
+static void need_expr(const struct fq_expr *e, bool *need)
+{
+    if (e->kind == X_GFIELD)
+        need[e->gfield] = true;
+    for (size_t i = 0; i < e->nargs; i++)
+        need_expr(&e->args[i], need);
+}
+
+/* The group fields a group filter reads. */
+static bool *needed_fields(const struct fq_branch *br)
+{
+    bool *need = xcalloc(br->ngfields + 1, sizeof *need);
+    const struct fq_cnf *c = br->gfilter;
+    for (size_t i = 0; c && i < c->n; i++)
+        for (size_t j = 0; j < c->clauses[i].n; j++) {
+            const struct fq_term *t = &c->clauses[i].terms[j];
+            if (t->kind == T_ALLEN)
+                need[GF_STIME] = need[GF_ETIME] = true;
+            need_expr(&t->l, need);
+            need_expr(&t->r, need);
+        }
+    return need;
 }
 
 static void keep_group(struct branch *b, uint32_t gid, const union fq_val *row)
@@ -209,6 +239,8 @@ static void phase_branch(void *ctx, size_t job)
     union fq_val *row = xmalloc((nf ? nf : 1) * sizeof *row);
     const union fq_val **rows = xcalloc(r->q->nbranches, sizeof *rows);
     rows[b->index] = row;
+    bool direct = r->direct && r->direct_branch == b->index;
+    bool *need = direct ? needed_fields(br) : NULL;
     struct aggr_scratch sc = {0};
     uint32_t *mrec = NULL;
     uint64_t *mmask = NULL;
@@ -230,13 +262,21 @@ static void phase_branch(void *ctx, size_t job)
         }
         struct aggr_members m = {mrec, mmask, mw, sz};
         struct pool_mark mark = pool_mark(&b->pool);
-        aggr_group(br->gfields, nf, r->recs, &m, &b->pool, &sc, row);
-        if (!br->gfilter || gcond_cnf(br->gfilter, rows))
+        if (br->gfilter || !direct)
+            aggr_group(br->gfields, nf, need, r->recs, &m, &b->pool, &sc, row);
+        bool keep = !br->gfilter || gcond_cnf(br->gfilter, rows);
+        if (keep && direct) {
+            for (size_t j = 0; j < sz; j++)
+                r->bits[mrec[j] / 64] |= (uint64_t)1 << (mrec[j] % 64);
+            b->nkept++;
+        } else if (keep) {
             keep_group(b, (uint32_t)g, row);
-        else
+        }
+        if (!keep || direct)
             pool_release(&b->pool, mark);
     }
     b->st.groups_kept = b->nkept;
+    free(need);
     free(mrec);
     free(mmask);
     aggr_scratch_free(&sc);
@@ -286,6 +326,12 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
         filt_free(b->filt);
         b->filt = NULL;
     }
+    const struct fq_mmodule *ex = &q->modules[q->export_module];
+    r.direct = !eo->groups && q->nmodules == 1 && ex->nbranches == 1 && ex->rules.n == 0;
+    if (r.direct) {
+        r.direct_branch = (size_t)ex->branches[0];
+        r.bits = xcalloc(n / 64 + 1, sizeof *r.bits);
+    }
     jobs_run(threads, q->nbranches, phase_branch, &r);
 
     struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);
@@ -297,13 +343,27 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
         bg[i] = (struct bgroups){b->nkept, b->br->ngfields, b->id, b->val};
     }
 
-    struct tuples t = {0};
-    int rc = merger_run(q, bg, eo->max_tuples, &t, err);
-    if (rc == FQ_OK) {
-        st->tuples = t.n;
-        rc = eo->groups ? ungroup_groups(q, bg, &t, out, &st->records_out, err)
-                        : ungroup_records(q, recs, n, r.ord, bg, &t, out, &st->records_out, err);
-        tuples_free(&t);
+    int rc;
+    if (r.direct) {
+        st->tuples = bg[r.direct_branch].n;
+        if (eo->max_tuples && st->tuples > eo->max_tuples)
+            rc = fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                         "merger produced more than %llu tuples; narrow the query or raise "
+                         "--max-tuples",
+                         (unsigned long long)eo->max_tuples);
+        else
+            rc = ungroup_write(recs, n, r.ord, r.bits, out, &st->records_out, err);
+        free(r.bits);
+    } else {
+        struct tuples t = {0};
+        rc = merger_run(q, bg, eo->max_tuples, &t, err);
+        if (rc == FQ_OK) {
+            st->tuples = t.n;
+            rc = eo->groups ? ungroup_groups(q, bg, &t, out, &st->records_out, err)
+                            : ungroup_records(q, recs, n, r.ord, bg, &t, out, &st->records_out,
+                                              err);
+            tuples_free(&t);
+        }
     }
     for (size_t i = 0; i < q->nbranches; i++) {
         pool_free(&r.b[i].pool);

@@ -10,13 +10,9 @@
 
 #include "util.h"
 
-int ungroup_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
-                    const uint32_t *ord, const struct bgroups *bg, const struct tuples *t,
-                    struct out *o, uint64_t *written, struct fq_error *err)
+uint64_t *ungroup_mark(const struct fq_query *q, size_t n, const struct bgroups *bg,
+                       const struct tuples *t)
 {
-    *written = 0;
-    if (t->n == 0)
-        return FQ_OK;
     const struct fq_mmodule *m = &q->modules[q->export_module];
     uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
     for (size_t i = 0; i < t->n; i++)
@@ -27,15 +23,34 @@ int ungroup_records(const struct fq_query *q, const struct fq_rec *recs, size_t 
             for (size_t k = 0; k < s->n; k++)
                 bits[s->v[k] / 64] |= (uint64_t)1 << (s->v[k] % 64);
         }
-    int rc = FQ_OK;
-    for (size_t i = 0; i < n && rc == FQ_OK; i++) {
+    return bits;
+}
+
+int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, const uint64_t *bits,
+                  struct out *o, uint64_t *written, struct fq_error *err)
+{
+    *written = 0;
+    for (size_t i = 0; i < n; i++) {
         uint32_t r = ord[i];
         if (bits[r / 64] >> (r % 64) & 1) {
-            rc = out_record(o, &recs[r], err);
-            if (rc == FQ_OK)
-                ++*written;
+            int rc = out_record(o, &recs[r], err);
+            if (rc != FQ_OK)
+                return rc;
+            ++*written;
         }
     }
+    return FQ_OK;
+}
+
+int ungroup_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
+                    const uint32_t *ord, const struct bgroups *bg, const struct tuples *t,
+                    struct out *o, uint64_t *written, struct fq_error *err)
+{
+    *written = 0;
+    if (t->n == 0)
+        return FQ_OK;
+    uint64_t *bits = ungroup_mark(q, n, bg, t);
+    int rc = ungroup_write(recs, n, ord, bits, o, written, err);
     free(bits);
     return rc;
 }

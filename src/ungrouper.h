@@ -15,6 +15,15 @@
 #include "query.h"
 #include "record.h"
 
+/* A bitmap over n records (n / 64 + 1 words) with the members of the
+ * exported tuples' groups set. */
+uint64_t *ungroup_mark(const struct fq_query *q, size_t n, const struct bgroups *bg,
+                       const struct tuples *t);
+
+/* Write the records whose bit is set, in the order ord[0..n). */
+int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, const uint64_t *bits,
+                  struct out *o, uint64_t *written, struct fq_error *err);
+
 /* ord[0..n) is every record index in (stime, rec_id) order.  *written
  * counts what was output.  Stops at the first output error. */
 int ungroup_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,

@@ -127,7 +127,7 @@ START_TEST(group_fields)
     union fq_val row[9];
     struct pool p = {0};
     struct aggr_scratch sc = {0};
-    aggr_group(gf, 9, recs, &m, &p, &sc, row);
+    aggr_group(gf, 9, NULL, recs, &m, &p, &sc, row);
     ck_assert_uint_eq(row[0].u, 70);
     ck_assert_uint_eq(row[1].u, 203);
     ck_assert_uint_eq(row[2].set->n, 3);
@@ -140,6 +140,14 @@ START_TEST(group_fields)
     ck_assert_uint_eq(row[6].u, 4000 + 2000);
     ck_assert_uint_eq(row[7].u, 2);
     ck_assert_uint_eq(row[8].u, 83);
+    /* only the needed fields are written */
+    bool need[9] = {false, false, false, false, true};
+    union fq_val row2[9];
+    memset(row2, 0xab, sizeof row2);
+    aggr_group(gf, 9, need, recs, &m, &p, &sc, row2);
+    ck_assert_uint_eq(row2[4].u, 9000);
+    ck_assert_uint_eq(row2[5].u, 0xababababababababULL);
+    ck_assert_uint_eq(row2[0].u, 0xababababababababULL);
     aggr_scratch_free(&sc);
     pool_free(&p);
 }
