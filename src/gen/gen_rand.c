@@ -117,18 +117,22 @@ double gmath_log(double x)
     return 2.0 * sum + e * LN2;
 }
 
-/* exp x = 2^k e^r with |r| <= ln2/2; Taylor to the 18th term. */
+/* exp x = 2^k e^r with |r| <= ln2/2; Taylor to the 14th power (the next
+ * term is below 2^-60), evaluated by Horner's rule. */
 double gmath_exp(double x)
 {
+    static const double inv_fact[15] = {
+        1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+        1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0,
+        1.0 / 87178291200.0,
+    };
     if (x > 700)
         x = 700;
     if (x < -700)
         return 0;
     double kd = floor(x / LN2 + 0.5);
-    double r = x - kd * LN2, term = 1, sum = 1;
-    for (int i = 1; i <= 18; i++) {
-        term *= r / i;
-        sum += term;
-    }
+    double r = x - kd * LN2, sum = inv_fact[14];
+    for (int i = 13; i >= 0; i--)
+        sum = sum * r + inv_fact[i];
     return ldexp(sum, (int)kd);
 }
