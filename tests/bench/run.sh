@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# make bench: throughput on generated traces, median of $RUNS runs, one table.
+# Traces are cached in $FLOWQ_BENCH_DIR (default /tmp/flowq-bench) and made
+# by build/flowq-gen when it works, else by the ftfixture test tool.
+#
+# To add a benchmark: call `bench "LABEL" RECORDS COMMAND...` in a new
+# section below; COMMAND's stdout is discarded, a failure aborts.
+#   BENCH_RECORDS=N   records of the big traces (default 10000000)
+#   RUNS=N            runs per benchmark (default 3)
+set -u
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+B="$TOP/$BUILD"
+DIR=${FLOWQ_BENCH_DIR:-/tmp/flowq-bench}
+N=${BENCH_RECORDS:-10000000}
+RUNS=${RUNS:-3}
+export LC_ALL=C TZ=UTC
+mkdir -p "$DIR" || exit 1
+
+now() { date +%s.%N; }
+
+# trace NAME ZLEVEL: path of a cached N-record v5 trace, made if missing.
+trace() {
+    f="$DIR/v5-$N-z$2.ft"
+    if [ ! -s "$f" ]; then
+        echo "bench: generating $f ..." >&2
+        if [ -x "$B/flowq-gen" ] && "$B/flowq-gen" -n 10 -z "$2" -w - 2>/dev/null |
+            "$B/flowq" --print -o csv >/dev/null 2>&1; then
+            "$B/flowq-gen" -n "$N" -z "$2" -w "$f.tmp" || exit 1
+        else
+            "$B/tests/ftfixture" -n "$N" -z "$2" >"$f.tmp" || exit 1
+        fi
+        mv "$f.tmp" "$f"
+    fi
+    echo "$f"
+}
+
+printf '%-46s %10s %9s %12s\n' "benchmark (median of $RUNS)" records seconds records/s
+# bench LABEL RECORDS CMD...: run CMD $RUNS times, print the median.
+bench() {
+    label=$1 recs=$2
+    shift 2
+    times=""
+    i=0
+    while [ $i -lt "$RUNS" ]; do
+        t0=$(now)
+        "$@" >/dev/null || { echo "bench: $label failed: $*" >&2; exit 1; }
+        t1=$(now)
+        times="$times $(awk "BEGIN { print $t1 - $t0 }")"
+        i=$((i + 1))
+    done
+    med=$(printf '%s\n' $times | sort -g | sed -n "$(((RUNS + 1) / 2))p")
+    awk -v l="$label" -v n="$recs" -v t="$med" 'BEGIN { printf "%-46s %10d %9.3f %12.0f\n", l, n, t, n / t }'
+}
+
+raw=$(trace v5 0)
+z=$(trace v5 6)
+
+# -- decode ------------------------------------------------------------------
+bench "floor: cat (raw file read)" "$N" cat "$raw"
+bench "floor: zlib inflate of the record area" "$N" "$B/tests/zinflate" "$z"
+bench "decode only, uncompressed (mmap)" "$N" "$B/tests/ftcount" "$raw"
+bench "decode only, uncompressed, stdin pipe" "$N" sh -c "cat '$raw' | '$B/tests/ftcount'"
+bench "decode only, zlib" "$N" "$B/tests/ftcount" "$z"
+bench "flowq --print -o csv, uncompressed" "$N" "$B/flowq" --print -o csv "$raw"
+bench "flowq --print -o csv, zlib" "$N" "$B/flowq" --print -o csv "$z"
+bench "flowq --print -o ft, uncompressed" "$N" "$B/flowq" --print -o ft "$raw"
+
+# -- queries (the engine's benchmarks go here) -----------------------------------
