@@ -840,7 +840,9 @@ static void die(int code, const char *what, const struct fq_error *err)
     if (err && err->msg[0])
         fprintf(stderr, "flowq-gen: %s%s%s\n", what ? what : "", what ? ": " : "", err->msg);
     else
-        fprintf(stderr, "flowq-gen: %s: %s\n", what, strerror(errno));
+        fprintf(stderr, "flowq-gen: %s: %s\n", what ? what : "error", strerror(errno));
+    if (code == FQ_E_USAGE)
+        fputs("Try 'flowq-gen --help' for more information.\n", stderr);
     exit(code);
 }
 
@@ -848,6 +850,13 @@ int main(int argc, char **argv)
 {
     struct opts o;
     parse_args(argc, argv, &o);
+
+    struct out out = {0};
+    if (o.export) {
+        out.udp = udpx_open(o.export, o.rate, &out.err);
+        if (!out.udp)
+            die(out.err.code, NULL, &out.err);
+    }
 
     FILE *fp = NULL;
     bool to_stdout = !o.wfile ? !o.export : strcmp(o.wfile, "-") == 0;
@@ -862,7 +871,6 @@ int main(int argc, char **argv)
             die(FQ_E_OUTPUT, o.wfile, NULL);
     }
 
-    struct out out = {0};
     struct plant_set ps = {0};
     uint64_t t0 = o.start * 1000, span_ms = o.span * 1000;
     if (o.plant && o.n >= PLANT_MIN)
@@ -882,11 +890,6 @@ int main(int argc, char **argv)
                 "dstport\tproto\tpackets\tbytes\n",
                 FLOWQ_VERSION, (unsigned long long)o.n, (unsigned long long)o.seed,
                 (unsigned long long)o.start, (unsigned long long)o.span);
-    }
-    if (o.export) {
-        out.udp = udpx_open(o.export, o.rate, &out.err);
-        if (!out.udp)
-            die(out.err.code, NULL, &out.err);
     }
     if (fp) {
         static char buf[1 << 16];

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: MIT
+# flowq-gen: the same seed gives the same bytes, -n is exact, every record
+# version and byte order holds the same records, the records are in export
+# order with consistent times, the bundled traces are reproduced by the
+# commands of traces/README.md, and --export sends the file's records as
+# NetFlow v5 datagrams.  Sourced by tests/run-all.sh with tests/lib.sh;
+# uses $FLOWQ $FLOWQ_GEN $TOP $BUILD $TMP.
+
+G=$FLOWQ_GEN
+
+# gen_csv FILE [FIELDS]: the decoded records, CSV without header.
+gen_csv() {
+    "$FLOWQ" --print -q -o csv ${2:+--fields "$2"} "$1"
+}
+
+# ---- determinism ----
+"$G" -n 3000 -s 42 -w "$TMP/a.ft" && "$G" -n 3000 -s 42 >"$TMP/b.ft"
+if cmp -s "$TMP/a.ft" "$TMP/b.ft"; then pass; else fail "gen: same seed, different bytes"; fi
+"$G" -n 3000 -s 43 -w "$TMP/c.ft"
+if cmp -s "$TMP/a.ft" "$TMP/c.ft"; then fail "gen: seeds 42 and 43 give the same bytes"; else pass; fi
+# a known digest pins the byte stream across machines and compilers
+sum=$("$G" -n 2000 -s 7 | cksum)
+[ "$sum" = "1824149222 128024" ] && pass || fail "gen: -n 2000 -s 7 | cksum is '$sum'"
+
+# ---- -n is exact, planted or not ----
+for n in 0 1 29 30 31 4999 5000 12345; do
+    "$G" -n $n -s 3 -w "$TMP/n.ft"
+    got=$(gen_csv "$TMP/n.ft" rec_id | wc -l)
+    [ "$got" -eq $n ] && pass || fail "gen: -n $n wrote $got records"
+done
+
+# ---- planting: on from 5000 records, off with --no-plant ----
+"$G" -n 5000 -s 3 --truth "$TMP/t5000" -w "$TMP/p.ft"
+"$G" -n 4999 -s 3 --truth "$TMP/t4999" -w "$TMP/q.ft"
+"$G" -n 20000 -s 3 --no-plant --truth "$TMP/tnp" -w "$TMP/np.ft"
+[ "$(sed 1,2d "$TMP/t5000" | wc -l)" -gt 700 ] && pass || fail "gen: -n 5000 planted nothing"
+[ "$(sed 1,2d "$TMP/t4999" | wc -l)" -eq 0 ] && pass || fail "gen: -n 4999 planted records"
+[ "$(sed 1,2d "$TMP/tnp" | wc -l)" -eq 0 ] && pass || fail "gen: --no-plant planted records"
+if gen_csv "$TMP/np.ft" srcip,dstip,srcport,dstport |
+    grep -Eq '(^|,)(10\.200\.|198\.1[89]\.|224\.0\.0\.251|239\.255\.255\.250)'; then
+    fail "gen: background uses planted or multicast addresses"
+else pass; fi
+if gen_csv "$TMP/np.ft" srcport,dstport | grep -Eq '(^|,)(1900|4444|5351|5353)(,|$)'; then
+    fail "gen: background uses a signature port"
+else pass; fi
+
+# truth rec_ids point at the records they describe
+sed 1,2d "$TMP/t5000" | awk -F'\t' '{ print $1 "," $7 "," $8 "," $9 "," $10 "," $12 "," $13 }' >"$TMP/truth.rows"
+gen_csv "$TMP/p.ft" rec_id,srcip,srcport,dstip,dstport,packets,bytes |
+    awk -F, 'NR == FNR { want[$1] = $0; next } ($1 in want) { print }' "$TMP/truth.rows" - >"$TMP/file.rows"
+if cmp -s "$TMP/truth.rows" "$TMP/file.rows"; then pass; else fail "gen: --truth rows differ from the records"; fi
+
+# ---- realism: export order, 30 flows per export packet, consistent times ----
+gen_csv "$TMP/p.ft" unix_secs,unix_nsecs,sysUpTime,First,Last,proto,tcp_flags,srcip,dstport |
+    awk -F, '
+    { exp_ms = $1 * 1000 + int($2 / 1000000)
+      if (exp_ms < last_exp) bad = bad " export-order@" NR
+      last_exp = exp_ms
+      if ($4 > $5 || $5 > $3) bad = bad " First<=Last<=sysUpTime@" NR
+      if (exp_ms - $3 != boot && NR > 1) bad = bad " boot@" NR
+      boot = exp_ms - $3
+      pdu[$1 "." $2]++
+      proto[$6]++
+      if ($6 == 6 && int($7 / 16) % 2 == 0 && $8 !~ /^198\.18\.|^10\.200\./) bad = bad " no-ACK@" NR
+      hosts[$8] = 1 }
+    END { for (p in pdu) if (pdu[p] > 30) bad = bad " pdu>30"
+          if (!proto[1] || !proto[6] || !proto[17]) bad = bad " protocol-mix"
+          n = 0; for (h in hosts) n++
+          if (n < 1000) bad = bad " only " n " sources"
+          print bad == "" ? "ok" : substr(bad, 1, 300) }' >"$TMP/real"
+[ "$(cat "$TMP/real")" = ok ] && pass || fail "gen: realism: $(cat "$TMP/real")"
+
+# ---- record versions, byte orders, compression: the same records ----
+"$G" -n 600 -s 5 -V 5 -b little -w "$TMP/ref.ft"
+gen_csv "$TMP/ref.ft" >"$TMP/ref.csv"
+v1f=srcip,dstip,nexthop,input,output,packets,bytes,First,Last,srcport,dstport,proto,tos,tcp_flags,unix_secs,unix_nsecs,sysUpTime,exaddr
+gen_csv "$TMP/ref.ft" $v1f >"$TMP/ref-v1.csv"
+for v in 1 5 6 7 1005; do
+    for b in little big; do
+        for z in 0 6; do
+            "$G" -n 600 -s 5 -V $v -b $b -z $z -w "$TMP/v.ft"
+            order=$(od -An -tu1 -j2 -N1 "$TMP/v.ft" | tr -d ' ')
+            want=1; [ $b = big ] && want=2
+            [ "$order" = $want ] || fail "gen: -b $b wrote byte-order byte $order"
+            if [ $v = 1 ]; then
+                gen_csv "$TMP/v.ft" $v1f >"$TMP/v.csv"; ref="$TMP/ref-v1.csv"
+            else
+                gen_csv "$TMP/v.ft" >"$TMP/v.csv"; ref="$TMP/ref.csv"
+            fi
+            if cmp -s "$ref" "$TMP/v.csv"; then pass; else fail "gen: -V $v -b $b -z $z records differ"; fi
+        done
+    done
+done
+
+# ---- the bundled traces are the README's commands' output ----
+grep -E '^    flowq-gen .* -w traces/[a-z0-9-]+\.ft$' "$TOP/traces/README.md" >"$TMP/cmds"
+[ "$(wc -l <"$TMP/cmds")" -ge 2 ] && pass || fail "gen: no generator commands in traces/README.md"
+while read -r _ args; do
+    out=${args##* -w }
+    "$G" ${args% -w *} -w "$TMP/bundled.ft"
+    if cmp -s "$TMP/bundled.ft" "$TOP/$out"; then pass; else fail "gen: '$args' does not reproduce $out"; fi
+done <"$TMP/cmds"
+
+# ---- usage and output errors ----
+for bad in "-n x" "-n -1" "-s y" "-z 10" "-V 8" "-b middle" "--start yesterday" "--span 0" \
+    "--rate fast" "--bogus" "extra" "--export nocolon"; do
+    run "$G" $bad -w "$TMP/u.ft"
+    if [ $rc = 2 ] && head -1 "$TMP/err" | grep -q '^flowq-gen: ' && [ ! -s "$TMP/out" ]; then
+        pass
+    else fail "gen: '$bad' exit $rc: $(head -c 200 "$TMP/err")"; fi
+done
+expect_err "gen: unwritable output" 5 '^flowq-gen: .*/no/such/dir/x.ft' "$G" -n 10 -w "$TMP/no/such/dir/x.ft"
+expect "gen: --help" 0 '*' - "$G" --help
+grep -q '^usage: flowq-gen' "$TMP/out" && pass || fail "gen: --help has no usage line"
+expect "gen: --version" 0 '*' - "$G" --version
+grep -Eq '^flowq-gen [0-9]' "$TMP/out" && pass || fail "gen: --version output"
+"$G" -n 5 --start 2026-11-28T00:00:00Z -w "$TMP/s1.ft"
+"$G" -n 5 --start 1795824000 -w "$TMP/s2.ft"
+cmp -s "$TMP/s1.ft" "$TMP/s2.ft" && pass || fail "gen: --start ISO and epoch differ"
+first=$(gen_csv "$TMP/s1.ft" stime | sort | head -1)
+case $first in 2026-11-28T00:0*) pass ;; *) fail "gen: --start: first flow at $first" ;; esac
+
+# ---- NetFlow v5 export to a UDP collector on 127.0.0.1 ----
+"$G" -n 2500 -s 11 -w "$TMP/x.ft"
+rm -f "$TMP/port"
+"$BUILD/tests/udp_collect" "$TMP/port" "$TMP/x.ft" 10 >"$TMP/coll.out" 2>"$TMP/coll.err" &
+cpid=$!
+i=0
+while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+"$G" -n 2500 -s 11 --export "127.0.0.1:$(cat "$TMP/port")" --rate 100000 -w "$TMP/x2.ft"
+xrc=$?
+wait $cpid
+crc=$?
+[ $xrc = 0 ] && cmp -s "$TMP/x.ft" "$TMP/x2.ft" && pass || fail "gen: --export with -w: exit $xrc or file differs"
+if [ $crc = 0 ] && [ "$(cat "$TMP/coll.out")" = "2500 records in 84 datagrams" ]; then pass; else
+    fail "gen: collector: $(cat "$TMP/coll.out" "$TMP/coll.err" | head -c 300)"
+fi
