@@ -153,6 +153,7 @@ struct run {
      * that branch marks its kept groups' members in bits and stores no rows. */
     bool direct;
     size_t direct_branch;
+    unsigned branch_threads;    /* for one branch's grouper */
     uint64_t *bits;
 };
 
@@ -232,7 +233,8 @@ static void phase_branch(void *ctx, size_t job)
     free(b->pass);
     b->pass = NULL;
 
-    grouper_run(br->grouper, r->recs, b->kept, b->npass, wants_masks(br), &b->gr);
+    grouper_run(br->grouper, r->recs, b->kept, b->npass, wants_masks(br), r->branch_threads,
+                &b->gr);
     b->st.groups = b->gr.ngroups;
 
     size_t nf = br->ngfields;
@@ -332,6 +334,7 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
         r.direct_branch = (size_t)ex->branches[0];
         r.bits = xcalloc(n / 64 + 1, sizeof *r.bits);
     }
+    r.branch_threads = q->nbranches && threads > q->nbranches ? threads / (unsigned)q->nbranches : 1;
     jobs_run(threads, q->nbranches, phase_branch, &r);
 
     struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);

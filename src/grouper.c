@@ -10,6 +10,7 @@
  */
 #include "grouper.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,13 +360,170 @@ static void setup(struct gstate *st, const struct fq_grouper *g)
     }
 }
 
-void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const uint32_t *kept,
-                 size_t n, bool want_masks, struct grouping *out)
+static void state_free(struct gstate *st)
+{
+    free(st->last);
+    free(st->expiry);
+    for (size_t i = 0; i < st->nb; i++)
+        if (st->b[i].cap > 1)
+            free(st->b[i].g.many);
+    free(st->b);
+    free(st->bkey);
+    free(st->slot);
+    for (size_t m = 0; m < st->nmods; m++) {
+        free(st->mods[m].rules);
+        free(st->mods[m].rest);
+    }
+    free(st->mods);
+    free(st->kl);
+    free(st->kr);
+}
+
+/* The algorithm on one sequence of records (kept[0..n) in time order). */
+static void group_seq(const struct fq_grouper *g, const struct fq_rec *recs, const uint32_t *kept,
+                      size_t n, bool want_masks, struct grouping *out)
 {
     memset(out, 0, sizeof *out);
     out->next = xmalloc((n ? n : 1) * sizeof *out->next);
+    struct gstate st = {.recs = recs, .kept = kept, .next = out->next};
+    setup(&st, g);
+    if (want_masks && g->nmodules > 0) {
+        st.mwords = (st.nmods + 63) / 64;
+        st.mask = xmalloc((n ? n : 1) * st.mwords * sizeof *st.mask);
+    }
+    for (size_t p = 0; p < n; p++)
+        place(&st, (uint32_t)p);
+    out->ngroups = st.ngroups;
+    out->first = st.first ? st.first : xmalloc(sizeof *out->first);
+    out->size = st.size ? st.size : xmalloc(sizeof *out->size);
+    out->mask = st.mask;
+    out->mwords = st.mwords;
+    state_free(&st);
+}
+
+/* Partitioned grouping.  When every key rule compares a field with itself,
+ * a candidate and the groups it can join have the same key values, so
+ * records split by key hash never interact: each part is grouped on its
+ * own thread, and the parts' groups are merged back into creation order
+ * (the order of their founders' positions). */
+struct part {
+    const struct fq_grouper *g;
+    const struct fq_rec *recs;
+    bool want_masks;
+    uint32_t *kept;             /* records of this part, in time order */
+    uint32_t *pos;              /* their positions in the whole sequence */
+    size_t n;
+    struct grouping gr;
+};
+
+static void *part_run(void *arg)
+{
+    struct part *p = arg;
+    group_seq(p->g, p->recs, p->kept, p->n, p->want_masks, &p->gr);
+    return NULL;
+}
+
+enum { MAXPARTS = 16, PART_MIN = 200000 };
+
+static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
+                        const uint32_t *kept, size_t n, bool want_masks, unsigned nparts,
+                        struct grouping *out)
+{
+    struct gstate st = {0};
+    setup(&st, g);
+    bool ok = st.nkey > 0;
+    for (size_t k = 0; k < st.nkey; k++)
+        if (st.kl[k] != st.kr[k])
+            ok = false;
+    if (!ok) {
+        state_free(&st);
+        return false;
+    }
+    struct part parts[MAXPARTS];
+    uint8_t *which = xmalloc(n);
+    size_t cnt[MAXPARTS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t kv[st.nkey];
+        for (size_t k = 0; k < st.nkey; k++)
+            kv[k] = rec_get(&recs[kept[i]], st.kr[k]);
+        which[i] = (uint8_t)((key_hash(kv, st.nkey) >> 40) % nparts);
+        cnt[which[i]]++;
+    }
+    state_free(&st);
+    for (unsigned p = 0; p < nparts; p++) {
+        parts[p] = (struct part){g, recs, want_masks, xmalloc((cnt[p] ? cnt[p] : 1) * 4),
+                                 xmalloc((cnt[p] ? cnt[p] : 1) * 4), 0, {0}};
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct part *p = &parts[which[i]];
+        p->kept[p->n] = kept[i];
+        p->pos[p->n++] = (uint32_t)i;
+    }
+    free(which);
+    pthread_t tid[MAXPARTS];
+    bool started[MAXPARTS] = {false};
+    for (unsigned p = 1; p < nparts; p++)
+        started[p] = pthread_create(&tid[p], NULL, part_run, &parts[p]) == 0;
+    part_run(&parts[0]);
+    for (unsigned p = 1; p < nparts; p++) {
+        if (started[p])
+            pthread_join(tid[p], NULL);
+        else
+            part_run(&parts[p]);
+    }
+
+    size_t ng = 0, mw = 0;
+    for (unsigned p = 0; p < nparts; p++) {
+        ng += parts[p].gr.ngroups;
+        if (parts[p].gr.mwords)
+            mw = parts[p].gr.mwords;
+    }
+    memset(out, 0, sizeof *out);
+    out->ngroups = ng;
+    out->first = xmalloc((ng ? ng : 1) * sizeof *out->first);
+    out->size = xmalloc((ng ? ng : 1) * sizeof *out->size);
+    out->next = xmalloc((n ? n : 1) * sizeof *out->next);
+    out->mwords = mw;
+    if (mw)
+        out->mask = xmalloc((n ? n : 1) * mw * sizeof *out->mask);
+    size_t head[MAXPARTS] = {0};
+    for (size_t k = 0; k < ng; k++) {
+        unsigned best = nparts;
+        uint32_t bp = NONE;
+        for (unsigned p = 0; p < nparts; p++)
+            if (head[p] < parts[p].gr.ngroups) {
+                uint32_t fp = parts[p].pos[parts[p].gr.first[head[p]]];
+                if (best == nparts || fp < bp) {
+                    best = p;
+                    bp = fp;
+                }
+            }
+        out->first[k] = bp;
+        out->size[k] = parts[best].gr.size[head[best]++];
+    }
+    for (unsigned p = 0; p < nparts; p++) {
+        struct part *pt = &parts[p];
+        for (size_t i = 0; i < pt->n; i++) {
+            uint32_t nx = pt->gr.next[i];
+            out->next[pt->pos[i]] = nx == NONE ? NONE : pt->pos[nx];
+            if (mw)
+                memcpy(&out->mask[(size_t)pt->pos[i] * mw], &pt->gr.mask[i * mw],
+                       mw * sizeof *out->mask);
+        }
+        grouping_free(&pt->gr);
+        free(pt->kept);
+        free(pt->pos);
+    }
+    return true;
+}
+
+void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const uint32_t *kept,
+                 size_t n, bool want_masks, unsigned threads, struct grouping *out)
+{
     if (!g) {
+        memset(out, 0, sizeof *out);
         out->ngroups = n;
+        out->next = xmalloc((n ? n : 1) * sizeof *out->next);
         out->first = xmalloc((n ? n : 1) * sizeof *out->first);
         out->size = xmalloc((n ? n : 1) * sizeof *out->size);
         for (size_t i = 0; i < n; i++) {
@@ -375,35 +533,11 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const ui
         }
         return;
     }
-    struct gstate st = {.recs = recs, .kept = kept, .next = out->next};
-    setup(&st, g);
-    if (want_masks && g->nmodules > 0) {
-        st.mwords = (st.nmods + 63) / 64;
-        st.mask = xmalloc((n ? n : 1) * st.mwords * sizeof *st.mask);
-    }
-    for (size_t p = 0; p < n; p++)
-        place(&st, (uint32_t)p);
-
-    out->ngroups = st.ngroups;
-    out->first = st.first ? st.first : xmalloc(sizeof *out->first);
-    out->size = st.size ? st.size : xmalloc(sizeof *out->size);
-    out->mask = st.mask;
-    out->mwords = st.mwords;
-    free(st.last);
-    free(st.expiry);
-    for (size_t i = 0; i < st.nb; i++)
-        if (st.b[i].cap > 1)
-            free(st.b[i].g.many);
-    free(st.b);
-    free(st.bkey);
-    free(st.slot);
-    for (size_t m = 0; m < st.nmods; m++) {
-        free(st.mods[m].rules);
-        free(st.mods[m].rest);
-    }
-    free(st.mods);
-    free(st.kl);
-    free(st.kr);
+    unsigned nparts = threads < MAXPARTS ? threads : MAXPARTS;
+    if (nparts > 1 && n >= PART_MIN &&
+        partitioned(g, recs, kept, n, want_masks, nparts, out))
+        return;
+    group_seq(g, recs, kept, n, want_masks, out);
 }
 
 void grouping_free(struct grouping *gr)

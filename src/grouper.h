@@ -26,9 +26,11 @@ struct grouping {
 };
 
 /* kept[0..n) are record indices in (stime, rec_id) order.  g == NULL
- * makes singleton groups.  Module masks are recorded when want_masks. */
+ * makes singleton groups.  Module masks are recorded when want_masks.
+ * Up to threads threads split the work when the rules allow it; the
+ * result does not depend on their number. */
 void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const uint32_t *kept,
-                 size_t n, bool want_masks, struct grouping *out);
+                 size_t n, bool want_masks, unsigned threads, struct grouping *out);
 void grouping_free(struct grouping *gr);
 
 #endif

@@ -70,7 +70,7 @@ static void check_same(const struct fq_grouper *g, const struct fq_rec *recs, si
         kept[i] = (uint32_t)i;
     size_t ng = brute(g, recs, n, gs);
     struct grouping gr;
-    grouper_run(g, recs, kept, n, true, &gr);
+    grouper_run(g, recs, kept, n, true, 1, &gr);
     ck_assert_uint_eq(gr.ngroups, ng);
     for (size_t k = 0; k < ng; k++) {
         ck_assert_uint_eq(gr.size[k], gs[k].n);
@@ -110,7 +110,7 @@ START_TEST(key_groups)
     struct fq_grouper g = {"g", &mod, 1};
     uint32_t kept[6] = {0, 1, 2, 3, 4, 5};
     struct grouping gr;
-    grouper_run(&g, recs, kept, 6, false, &gr);
+    grouper_run(&g, recs, kept, 6, false, 1, &gr);
     ck_assert_uint_eq(gr.ngroups, 3);
     ck_assert_uint_eq(gr.size[0], 3);
     ck_assert_uint_eq(gr.size[1], 2);
@@ -127,7 +127,7 @@ START_TEST(key_groups)
     struct fq_grule cross = {F_SRCIP, F_DSTIP, OP_EQ, D_NONE, 0};
     struct fq_gmodule cm = {"c", &cross, 1};
     struct fq_grouper cg = {"c", &cm, 1};
-    grouper_run(&cg, recs, kept, 6, false, &gr);
+    grouper_run(&cg, recs, kept, 6, false, 1, &gr);
     /* rec0 (1->2) founds g0 (key 1); rec1 (2->1): dst 1 joins g0; rec2
      * (1->2): dst 2 founds g1 (key 1); rec3 (1->3) founds g2; rec4
      * (2->1) joins g0; rec5 (1->2) founds g3 */
@@ -152,7 +152,7 @@ START_TEST(rdelta_chain_and_retirement)
     struct fq_grouper g = {"g", &mod, 1};
     uint32_t kept[7] = {0, 1, 2, 3, 4, 5, 6};
     struct grouping gr;
-    grouper_run(&g, recs, kept, 7, false, &gr);
+    grouper_run(&g, recs, kept, 7, false, 1, &gr);
     /* g0: 0(e5) 2(s8,e9) 3(s12,e30) 5(s35);  g1: 1(e3) 4(s19)? 19-3 > 10,
      * so 4 does not join g1 -- it joins g0? 30 < 19 fails; 4 founds g2 */
     ck_assert_uint_eq(gr.ngroups, 4);
@@ -174,17 +174,17 @@ START_TEST(no_module_and_no_grouper)
     uint32_t kept[3] = {0, 1, 2};
     struct fq_grouper g = {"g", NULL, 0};
     struct grouping gr;
-    grouper_run(&g, recs, kept, 3, true, &gr);
+    grouper_run(&g, recs, kept, 3, true, 1, &gr);
     ck_assert_uint_eq(gr.ngroups, 1);
     ck_assert_uint_eq(gr.size[0], 3);
     grouping_free(&gr);
     struct fq_gmodule empty[2] = {{"a", NULL, 0}, {"b", NULL, 0}};
     struct fq_grouper ge = {"g", empty, 2};
-    grouper_run(&ge, recs, kept, 3, true, &gr);
+    grouper_run(&ge, recs, kept, 3, true, 1, &gr);
     ck_assert_uint_eq(gr.ngroups, 1);
     ck_assert_uint_eq(gr.mask[1] & 3, 3);
     grouping_free(&gr);
-    grouper_run(NULL, recs, kept, 3, false, &gr);
+    grouper_run(NULL, recs, kept, 3, false, 1, &gr);
     ck_assert_uint_eq(gr.ngroups, 3);
     for (int i = 0; i < 3; i++) {
         ck_assert_uint_eq(gr.first[i], i);
@@ -192,7 +192,7 @@ START_TEST(no_module_and_no_grouper)
         ck_assert_uint_eq(gr.next[i], UINT32_MAX);
     }
     grouping_free(&gr);
-    grouper_run(&g, recs, kept, 0, false, &gr);
+    grouper_run(&g, recs, kept, 0, false, 1, &gr);
     ck_assert_uint_eq(gr.ngroups, 0);
     grouping_free(&gr);
 }
@@ -248,6 +248,66 @@ START_TEST(random_against_brute_force)
 }
 END_TEST
 
+/* Partitioned grouping (large inputs, several threads) = one thread. */
+static void same_groupings(const struct grouping *a, const struct grouping *b, size_t n)
+{
+    ck_assert_uint_eq(a->ngroups, b->ngroups);
+    ck_assert_uint_eq(a->mwords, b->mwords);
+    for (size_t k = 0; k < a->ngroups; k++) {
+        ck_assert_uint_eq(a->first[k], b->first[k]);
+        ck_assert_uint_eq(a->size[k], b->size[k]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(a->next[i], b->next[i]);
+        for (size_t w = 0; w < a->mwords; w++)
+            ck_assert_uint_eq(a->mask[i * a->mwords + w], b->mask[i * b->mwords + w]);
+    }
+}
+
+START_TEST(threads_give_the_same_groups)
+{
+    enum { N = 300000 };
+    struct fq_rec *recs = calloc(N, sizeof *recs);
+    uint32_t *kept = calloc(N, sizeof *kept);
+    uint64_t t = 0;
+    for (size_t i = 0; i < N; i++) {
+        t += rnd(3);
+        recs[i] = mk(t, t + rnd(50), rnd(300), rnd(20), (uint16_t)rnd(4), (uint16_t)rnd(6));
+        recs[i].rec_id = i;
+        kept[i] = (uint32_t)i;
+    }
+    struct fq_grule r1[3] = {{F_SRCIP, F_SRCIP, OP_EQ, D_NONE, 0},
+                             {F_DSTIP, F_DSTIP, OP_EQ, D_NONE, 0},
+                             {F_ETIME, F_STIME, OP_LT, D_REL, 40}};
+    struct fq_grule r2[2] = {{F_DSTIP, F_DSTIP, OP_EQ, D_NONE, 0},
+                             {F_SRCIP, F_SRCIP, OP_EQ, D_NONE, 0}};
+    struct fq_grule r3 = {F_DSTPORT, F_DSTPORT, OP_EQ, D_NONE, 0};
+    struct fq_gmodule mods[2] = {{"a", r1, 3}, {"b", r2, 2}};
+    struct fq_grouper gs[3] = {{"g", mods, 1}, {"g", mods, 2}, {"g", NULL, 0}};
+    mods[1].rules = r2;
+    for (int k = 0; k < 3; k++) {
+        struct grouping one, many;
+        grouper_run(&gs[k], recs, kept, N, true, 1, &one);
+        grouper_run(&gs[k], recs, kept, N, true, 3, &many);
+        same_groupings(&one, &many, N);
+        grouping_free(&one);
+        grouping_free(&many);
+    }
+    /* a module whose key is just dstport: few groups */
+    struct fq_gmodule m3 = {"c", &r3, 1};
+    struct fq_grouper g3 = {"g", &m3, 1};
+    struct grouping one, many;
+    grouper_run(&g3, recs, kept, N, false, 1, &one);
+    grouper_run(&g3, recs, kept, N, false, 2, &many);
+    ck_assert_uint_eq(one.ngroups, 6);
+    same_groupings(&one, &many, N);
+    grouping_free(&one);
+    grouping_free(&many);
+    free(recs);
+    free(kept);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("grouper");
@@ -257,6 +317,7 @@ int main(void)
     tcase_add_test(tc, rdelta_chain_and_retirement);
     tcase_add_test(tc, no_module_and_no_grouper);
     tcase_add_test(tc, random_against_brute_force);
+    tcase_add_test(tc, threads_give_the_same_groups);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
