@@ -291,7 +291,7 @@ EOF
     done
 fi
 
-# ---- regression cases: tests/regress/NNN-name/test.sh ---------------------------
+# ---- regression cases: tests/regress/NNN-name/test.sh (see its README) -----
 # Each case is a shell script run with FLOWQ, FK, TMP and its own directory
 # as CASE; it exits 0 when flowq behaves as the case's README says.
 for d in "$TOP"/tests/regress/*/; do
