@@ -236,6 +236,43 @@ static int row_cmp(const void *a, const void *b, void *arg)
     return 0;
 }
 
+/* Sort n rows of rw values by their first w values.  LSD radix on 16-bit
+ * digits (a digit all rows share costs one counting pass); stable, so
+ * rows built in group order keep ties by group. */
+static void rows_sort(uint64_t *a, size_t n, size_t rw, size_t w)
+{
+    if (n < 256) {
+        qsort_r(a, n, rw * sizeof *a, row_cmp, &rw);
+        return;
+    }
+    uint64_t *src = a, *dst = xmalloc(n * rw * sizeof *dst);
+    size_t *cnt = xmalloc(65536 * sizeof *cnt);
+    for (size_t c = w; c-- > 0;)
+        for (unsigned shift = 0; shift < 64; shift += 16) {
+            memset(cnt, 0, 65536 * sizeof *cnt);
+            for (size_t i = 0; i < n; i++)
+                cnt[(src[i * rw + c] >> shift) & 0xffff]++;
+            if (cnt[(src[c] >> shift) & 0xffff] == n)
+                continue;
+            for (size_t d = 0, sum = 0; d < 65536; d++) {
+                size_t k = cnt[d];
+                cnt[d] = sum, sum += k;
+            }
+            for (size_t i = 0; i < n; i++) {
+                size_t d = (src[i * rw + c] >> shift) & 0xffff;
+                memcpy(dst + cnt[d]++ * rw, src + i * rw, rw * sizeof *src);
+            }
+            uint64_t *x = src;
+            src = dst, dst = x;
+        }
+    if (src != a) {
+        memcpy(a, src, n * rw * sizeof *a);
+        dst = src;
+    }
+    free(dst);
+    free(cnt);
+}
+
 static uint64_t mix(uint64_t x)
 {
     x ^= x >> 33;
@@ -282,7 +319,7 @@ static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t 
         row[w] = cand[i];
         m++;
     }
-    qsort_r(a, m, rw * sizeof *a, row_cmp, &rw);
+    rows_sort(a, m, rw, w);
     ix->n = m;
     ix->key = xmalloc((m ? m : 1) * w * sizeof *ix->key);
     ix->g = xmalloc((m ? m : 1) * sizeof *ix->g);

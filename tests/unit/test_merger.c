@@ -12,7 +12,7 @@
 #include "gcond.h"
 #include "merger.h"
 
-enum { NF = 6 };                /* stime, etime, records, x, y, z (real) */
+enum { NF = 6, MAXG = 600 };    /* fields: stime, etime, records, x, y, z (real) */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -33,8 +33,13 @@ struct fixture {
     struct fq_clause cl[3][4];
     struct fq_term tm[3][4][2];
     struct bgroups bg[4];
-    uint32_t id[4][8];
-    union fq_val val[4][8 * NF];
+    uint32_t id[4][MAXG];
+    union fq_val val[4][MAXG * NF];
+};
+
+/* Shape of the random cases: groups per branch, time span, key values. */
+struct shape {
+    uint64_t groups, span, len, keys;
 };
 
 static const struct fq_set empty_set = {0};
@@ -67,7 +72,7 @@ static void init(struct fixture *f, size_t nbranches)
     for (size_t b = 0; b < nbranches; b++) {
         f->br[b].ngfields = NF;
         f->bg[b] = (struct bgroups){.nfields = NF, .id = f->id[b], .val = f->val[b]};
-        for (uint32_t i = 0; i < 8; i++)
+        for (uint32_t i = 0; i < MAXG; i++)
             f->id[b][i] = 2 * i;
     }
 }
@@ -311,19 +316,19 @@ static struct fq_term random_term(const int *mb, size_t k)
     return t;
 }
 
-static void random_fixture(struct fixture *f)
+static void random_fixture(struct fixture *f, const struct shape *sh, size_t maxb)
 {
-    size_t nb = 1 + rnd(4);
+    size_t nb = 1 + rnd(maxb);
     uint64_t base = rnd(10) == 0 ? UINT64_MAX - 40 : 0;
 
     init(f, nb);
     for (size_t b = 0; b < nb; b++) {
-        f->bg[b].n = rnd(7);
+        f->bg[b].n = rnd(sh->groups);
         for (size_t i = 0; i < f->bg[b].n; i++) {
-            uint64_t s = base + rnd(16), e = s + rnd(5);
+            uint64_t s = base + rnd(sh->span), e = s + rnd(sh->len);
             if (rnd(10) == 0)
                 e = s - rnd(3);
-            set_group(f, (int)b, i, s, e, rnd(5), rnd(5));
+            set_group(f, (int)b, i, s, e, rnd(sh->keys), rnd(sh->keys));
         }
     }
     /* exported module: 1..3 distinct branches */
@@ -369,12 +374,13 @@ static void random_fixture(struct fixture *f)
 START_TEST(random_vs_nested_loops)
 {
     static struct fixture f;
+    static const struct shape small = {7, 16, 5, 5};
     unsigned nonempty = 0;
 
     for (unsigned iter = 0; iter < 30000; iter++) {
         struct tuples got, want;
         struct fq_error err = {0};
-        random_fixture(&f);
+        random_fixture(&f, &small, 4);
         ck_assert_int_eq(merger_run(&f.q, f.bg, 0, &got, &err), FQ_OK);
         brute(&f, &want);
         assert_same(&got, &want, iter);
@@ -384,6 +390,29 @@ START_TEST(random_vs_nested_loops)
     }
     /* the generator must exercise real joins, not only empty results */
     ck_assert_uint_gt(nonempty, 8000);
+}
+END_TEST
+
+/* Hundreds of groups per branch: the radix-sorted indexes, long runs of
+ * equal keys, wide windows. */
+START_TEST(random_large)
+{
+    static struct fixture f;
+    static const struct shape large = {MAXG, 4000, 60, 40};
+    unsigned nonempty = 0;
+
+    for (unsigned iter = 0; iter < 60; iter++) {
+        struct tuples got, want;
+        struct fq_error err = {0};
+        random_fixture(&f, &large, 2);
+        ck_assert_int_eq(merger_run(&f.q, f.bg, 0, &got, &err), FQ_OK);
+        brute(&f, &want);
+        assert_same(&got, &want, iter);
+        nonempty += want.n > 0;
+        tuples_free(&got);
+        free(want.g);
+    }
+    ck_assert_uint_gt(nonempty, 20);
 }
 END_TEST
 
@@ -397,6 +426,7 @@ int main(void)
     tcase_add_test(tc, equality_join);
     tcase_add_test(tc, allen_and_difference);
     tcase_add_test(tc, random_vs_nested_loops);
+    tcase_add_test(tc, random_large);
     suite_add_tcase(s, tc);
 
     SRunner *sr = srunner_create(s);
