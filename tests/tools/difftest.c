@@ -435,6 +435,44 @@ static const struct gfd *pick_gf(struct gen *g, const struct bdesc *b, int want)
     return NULL;
 }
 
+/* A comparison between two branches that a fast merger would join on:
+ * same-named fields where possible, = (hash join) or an ordering or a
+ * delta (windows), uint against real (a join must compare values, not
+ * bit patterns), addresses, set equality. */
+static bool gen_join(struct gen *g, struct bdesc *const *bs, size_t nb) {
+    struct rng *r = g->r;
+    const struct bdesc *x = bs[rnd(r, (unsigned)nb)], *y = bs[rnd(r, (unsigned)nb)];
+    while (y == x)
+        y = bs[rnd(r, (unsigned)nb)];
+    const struct gfd *a = NULL, *c = NULL;
+    for (int tries = 0; tries < 40 && !c; tries++) {
+        a = &x->f[rnd(r, (unsigned)x->nf)];
+        for (size_t j = 0; j < y->nf; j++)
+            if (!strcmp(y->f[j].name, a->name) && (y->f[j].k == a->k || chance(r, 50)))
+                c = &y->f[j];
+        if (!c || chance(r, 30)) {
+            const struct gfd *d = &y->f[rnd(r, (unsigned)y->nf)];
+            if ((numeric(a->k) && numeric(d->k)) || (a->k == GK_A && d->k == GK_A) ||
+                (a->k == GK_SU && d->k == GK_SU) || (a->k == GK_SA && d->k == GK_SA))
+                c = d;
+        }
+        if (c && !((numeric(a->k) && numeric(c->k)) || a->k == c->k))
+            c = NULL;
+    }
+    if (!c || (a->k == GK_ST))
+        return false;
+    bool num = numeric(a->k) && numeric(c->k);
+    const char *op = chance(r, 60) ? "=" : ops[rnd(r, 6)];
+    if (a->k == GK_SU || a->k == GK_SA)
+        op = chance(r, 70) ? "=" : "!=";
+    put_gf(g, x, a, true);
+    fprintf(g->fp, " %s ", op);
+    put_gf(g, y, c, true);
+    if (num && chance(r, 30))
+        put_delta(g, a->k == GK_T, true);
+    return true;
+}
+
 static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool merger) {
     struct rng *r = g->r;
     if (chance(r, 15))
@@ -453,6 +491,8 @@ static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool me
         return;
     }
     const struct gfd *a = NULL, *c = NULL;
+    if (merger && nb > 1 && k < 60 && gen_join(g, bs, nb))
+        return;
     if (k < 55) {
         a = pick_gf(g, x, 0);
         if (a) {
