@@ -108,11 +108,35 @@ struct bdesc { /* one branch */
     bool grouper;
 };
 
+/* What the generator meant by a filter, kept beside the text so that the
+ * front end can be checked too: the reference reads the compiled IR, and
+ * a mistake in compiling would otherwise fool engine and reference alike. */
+enum mkind { MT_REF, MT_PREFIX, MT_CONST, MT_FIELDS, MT_BIT };
+
+struct mterm {
+    enum mkind k;
+    bool neg, rev, in, bitand, hd;
+    enum fq_field a, b;
+    enum fq_op op;
+    uint64_t c, delta;
+    unsigned plen;
+    int ref;
+};
+
+struct mfilter {
+    struct mterm t[3][3];
+    unsigned nt[3], nc;
+};
+
 struct gen {
     struct rng *r;
     const struct fq_rec *recs;
     size_t n;
-    FILE *fp; /* the query text */
+    FILE *fp;               /* the query text */
+    struct mfilter help[3]; /* filters H0.. */
+    struct mfilter bf[3];   /* branch filters F0.. */
+    bool hasbf[3];          /* by branch (a shared filter is copied) */
+    size_t nb;
 };
 
 static uint64_t wmax(unsigned width) {
@@ -150,23 +174,25 @@ static void put_uint(struct gen *g, uint64_t v, bool timelike) {
         fprintf(g->fp, "%llu", (unsigned long long)v);
 }
 
-static void put_prefix(struct gen *g, uint64_t a) {
+static unsigned put_prefix(struct gen *g, uint64_t a) {
     static const unsigned lens[] = {0, 8, 16, 24, 30, 31, 32};
     unsigned plen = lens[rnd(g->r, 7)];
     uint32_t mask = plen ? (uint32_t)(0xffffffffu << (32 - plen)) : 0;
     put_addr(g, chance(g->r, 85) ? (a & mask) : a); /* host bits: W-LEX-1 */
     fprintf(g->fp, "/%u", plen);
+    return plen;
 }
 
 static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">="};
 
-static void put_delta(struct gen *g, bool timelike, bool allow_r) {
+static uint64_t put_delta(struct gen *g, bool timelike, bool allow_r) {
     /* huge deltas catch x + d computed with wrap-around */
     static const uint64_t ds[] = {
         0, 1, 2, 100, 250, 500, 1000, 2000, 4294967295u, (uint64_t)1 << 63, UINT64_MAX};
     uint64_t d = ds[rnd(g->r, chance(g->r, 90) ? 8 : 11)];
     fprintf(g->fp, " %s ", allow_r && chance(g->r, 30) ? "rdelta" : "delta");
     put_uint(g, d, timelike);
+    return d;
 }
 
 static const char *fname(struct gen *g, enum fq_field f) {
@@ -191,79 +217,141 @@ static enum fq_field pick_field(struct gen *g, int want) /* want: -1 any, else a
     }
 }
 
-static void gen_filter_term(struct gen *g, int nhelp, int self) {
+static void gen_filter_term(struct gen *g, int nhelp, int self, struct mterm *m) {
     struct rng *r = g->r;
-    if (chance(r, 15))
+    memset(m, 0, sizeof *m);
+    if ((m->neg = chance(r, 15)))
         fputs("NOT ", g->fp);
     unsigned k = rnd(r, 100);
-    if (k < 8 && self + 1 < nhelp) {
-        fprintf(g->fp, "H%d", self + 1 + (int)rnd(r, (unsigned)(nhelp - self - 1)));
+    if (k < 15 && self + 1 < nhelp) {
+        m->k = MT_REF;
+        m->ref = self + 1 + (int)rnd(r, (unsigned)(nhelp - self - 1));
+        fprintf(g->fp, "H%d", m->ref);
     } else if (k < 30) {
-        enum fq_field f = pick_field(g, VT_ADDR);
+        m->a = pick_field(g, VT_ADDR);
         unsigned c = rnd(r, 10);
+        fprintf(g->fp, "%s ", fname(g, m->a));
         if (c < 5) {
-            fprintf(g->fp, "%s %s ", fname(g, f),
-                    c < 2   ? "in"
-                    : c < 3 ? "notin"
-                    : c < 4 ? "="
-                            : "!=");
-            put_prefix(g, sample(g, f));
+            m->k = MT_PREFIX;
+            m->in = c < 2 || c == 3;
+            fprintf(g->fp, "%s ", c < 2 ? "in" : c < 3 ? "notin" : c < 4 ? "=" : "!=");
+            m->c = sample(g, m->a);
+            m->plen = put_prefix(g, m->c);
         } else if (c < 8) {
-            fprintf(g->fp, "%s %s ", fname(g, f), ops[rnd(r, 6)]);
-            put_addr(g, sample(g, f));
+            m->k = MT_CONST;
+            m->op = (enum fq_op)rnd(r, 6);
+            fprintf(g->fp, "%s ", ops[m->op]);
+            m->c = sample(g, m->a);
+            put_addr(g, m->c);
         } else {
-            fprintf(g->fp, "%s %s %s", fname(g, f), ops[rnd(r, 6)],
-                    fname(g, pick_field(g, VT_ADDR)));
+            m->k = MT_FIELDS;
+            m->op = (enum fq_op)rnd(r, 6);
+            m->b = pick_field(g, VT_ADDR);
+            fprintf(g->fp, "%s %s", ops[m->op], fname(g, m->b));
         }
     } else if (k < 40) {
-        enum fq_field f = pick_field(g, VT_UINT);
         static const unsigned masks[] = {1, 2, 4, 16, 0x12, 0x13, 0xff};
-        unsigned m = masks[rnd(r, 7)];
-        uint64_t mx = wmax(fq_fields[f].width);
-        fprintf(g->fp, "%s(%s, 0x%llx) %s %llu", chance(r, 60) ? "bitAND" : "bitOR", fname(g, f),
-                (unsigned long long)(m & mx), chance(r, 70) ? "=" : "!=",
-                (unsigned long long)(chance(r, 50) ? (m & mx) : (sample(g, f) & 0xff & mx)));
+        m->k = MT_BIT;
+        m->a = pick_field(g, VT_UINT);
+        uint64_t mx = wmax(fq_fields[m->a].width);
+        m->delta = masks[rnd(r, 7)] & mx; /* the mask */
+        m->bitand = chance(r, 60);
+        m->op = chance(r, 70) ? OP_EQ : OP_NE;
+        m->c = chance(r, 50) ? m->delta : (sample(g, m->a) & 0xff & mx);
+        fprintf(g->fp, "%s(%s, 0x%llx) %s %llu", m->bitand ? "bitAND" : "bitOR", fname(g, m->a),
+                (unsigned long long)m->delta, ops[m->op], (unsigned long long)m->c);
     } else if (k < 45) {
         static const char *const pn[] = {"TCP", "udp", "icmp", "Tcp"};
-        fprintf(g->fp, "%s %s protocol(\"%s\")", fname(g, F_PROTO),
-                chance(r, 70) ? "=" : "!=", pn[rnd(r, 4)]);
+        static const unsigned pv[] = {6, 17, 1, 6};
+        unsigned i = rnd(r, 4);
+        m->k = MT_CONST;
+        m->a = F_PROTO;
+        m->op = chance(r, 70) ? OP_EQ : OP_NE;
+        m->c = pv[i];
+        fprintf(g->fp, "%s %s protocol(\"%s\")", fname(g, F_PROTO), ops[m->op], pn[i]);
     } else if (k < 60) {
-        enum fq_field a = pick_field(g, VT_UINT), b = pick_field(g, VT_UINT);
+        m->k = MT_FIELDS;
+        m->a = pick_field(g, VT_UINT);
+        m->b = pick_field(g, VT_UINT);
         if (chance(r, 50)) {
-            a = chance(r, 50) ? F_STIME : F_ETIME;
-            b = chance(r, 50) ? F_STIME : F_ETIME;
+            m->a = chance(r, 50) ? F_STIME : F_ETIME;
+            m->b = chance(r, 50) ? F_STIME : F_ETIME;
         }
-        fprintf(g->fp, "%s %s %s", fname(g, a), ops[rnd(r, 6)], fname(g, b));
-        if (chance(r, 40))
-            put_delta(g, fq_fields[a].timelike, false);
+        m->op = (enum fq_op)rnd(r, 6);
+        fprintf(g->fp, "%s ", fname(g, m->a));
+        fprintf(g->fp, "%s %s", ops[m->op], fname(g, m->b));
+        if ((m->hd = chance(r, 40)))
+            m->delta = put_delta(g, fq_fields[m->a].timelike, false);
     } else {
-        enum fq_field f = pick_field(g, VT_UINT);
-        uint64_t v = jitter(g, sample(g, f), fq_fields[f].width);
-        bool rev = chance(r, 15);
-        if (rev) {
-            put_uint(g, v, fq_fields[f].timelike);
-            fprintf(g->fp, " %s %s", ops[rnd(r, 6)], fname(g, f));
+        m->k = MT_CONST;
+        m->a = pick_field(g, VT_UINT);
+        m->c = jitter(g, sample(g, m->a), fq_fields[m->a].width);
+        m->rev = chance(r, 15);
+        m->op = (enum fq_op)rnd(r, 6);
+        if (m->rev) {
+            put_uint(g, m->c, fq_fields[m->a].timelike);
+            fprintf(g->fp, " %s %s", ops[m->op], fname(g, m->a));
         } else {
-            fprintf(g->fp, "%s %s ", fname(g, f), ops[rnd(r, 6)]);
-            put_uint(g, v, fq_fields[f].timelike);
+            fprintf(g->fp, "%s %s ", fname(g, m->a), ops[m->op]);
+            put_uint(g, m->c, fq_fields[m->a].timelike);
         }
-        if (chance(r, 30))
-            put_delta(g, fq_fields[f].timelike, false);
+        if ((m->hd = chance(r, 30)))
+            m->delta = put_delta(g, fq_fields[m->a].timelike, false);
     }
 }
 
-static void gen_filter_body(struct gen *g, int nhelp, int self) {
-    unsigned nc = rnd(g->r, 4);
-    for (unsigned i = 0; i < nc; i++) {
+static void gen_filter_body(struct gen *g, int nhelp, int self, struct mfilter *mf) {
+    memset(mf, 0, sizeof *mf);
+    mf->nc = rnd(g->r, 4);
+    for (unsigned i = 0; i < mf->nc; i++) {
         fputs("    ", g->fp);
-        unsigned nt = 1 + (chance(g->r, 35) ? 1 + rnd(g->r, 2) : 0);
-        for (unsigned j = 0; j < nt; j++) {
+        mf->nt[i] = 1 + (chance(g->r, 35) ? 1 + rnd(g->r, 2) : 0);
+        for (unsigned j = 0; j < mf->nt[i]; j++) {
             if (j)
                 fputs(chance(g->r, 50) ? " OR " : " or ", g->fp);
-            gen_filter_term(g, nhelp, self);
+            gen_filter_term(g, nhelp, self, &mf->t[i][j]);
         }
         fputc('\n', g->fp);
     }
+}
+
+static bool model_filter(const struct gen *g, const struct mfilter *mf, const struct fq_rec *x);
+
+static bool model_term(const struct gen *g, const struct mterm *m, const struct fq_rec *x) {
+    bool v = false;
+    uint64_t a = rec_get(x, m->a);
+    switch (m->k) {
+    case MT_REF:
+        v = model_filter(g, &g->help[m->ref], x);
+        break;
+    case MT_PREFIX: {
+        uint64_t mask = m->plen ? (0xffffffffu << (32 - m->plen)) & 0xffffffffu : 0;
+        v = ((a & mask) == (m->c & mask)) == m->in;
+        break;
+    }
+    case MT_CONST:
+        v = m->rev ? ref_cmp_u(m->op, m->c, a, m->hd, m->delta)
+                   : ref_cmp_u(m->op, a, m->c, m->hd, m->delta);
+        break;
+    case MT_FIELDS:
+        v = ref_cmp_u(m->op, a, rec_get(x, m->b), m->hd, m->delta);
+        break;
+    case MT_BIT:
+        v = ((m->bitand ? a & m->delta : a | m->delta) == m->c) == (m->op == OP_EQ);
+        break;
+    }
+    return m->neg ? !v : v;
+}
+
+static bool model_filter(const struct gen *g, const struct mfilter *mf, const struct fq_rec *x) {
+    for (unsigned i = 0; i < mf->nc; i++) {
+        bool any = false;
+        for (unsigned j = 0; j < mf->nt[i] && !any; j++)
+            any = model_term(g, &mf->t[i][j], x);
+        if (!any)
+            return false;
+    }
+    return true;
 }
 
 static struct gfd *add_gf(struct bdesc *b, const char *name, enum gk k, unsigned width,
@@ -594,29 +682,31 @@ static void gen_query(struct gen *g, size_t maxb) {
     struct rng *r = g->r;
     struct bdesc bd[3];
     memset(bd, 0, sizeof bd);
-    size_t nb = 1 + rnd(r, (unsigned)maxb);
+    size_t nb = g->nb = 1 + rnd(r, (unsigned)maxb);
     int nhelp = (int)rnd(r, 3);
     bool share = nb > 1 && chance(r, 20); /* branch 1 reuses branch 0's stages */
     bool hasf[3], hasg[3], hasgf[3];
     fputs("splitter S {}\n", g->fp);
     for (int h = 0; h < nhelp; h++) {
         fprintf(g->fp, "filter H%d {\n", h);
-        gen_filter_body(g, nhelp, h);
+        gen_filter_body(g, nhelp, h, &g->help[h]);
         fputs("}\n", g->fp);
     }
     for (size_t b = 0; b < nb; b++) {
         snprintf(bd[b].name, sizeof bd[b].name, "%c", (char)('A' + b));
         if (share && b == 1) {
             hasf[1] = hasf[0], hasg[1] = hasg[0], hasgf[1] = hasgf[0];
+            g->bf[1] = g->bf[0];
+            g->hasbf[1] = g->hasbf[0];
             memcpy(bd[1].f, bd[0].f, sizeof bd[0].f);
             bd[1].nf = bd[0].nf;
             bd[1].grouper = bd[0].grouper;
             continue;
         }
-        hasf[b] = chance(r, 75);
+        hasf[b] = g->hasbf[b] = chance(r, 75);
         if (hasf[b]) {
             fprintf(g->fp, "filter F%zu {\n", b);
-            gen_filter_body(g, nhelp, -1);
+            gen_filter_body(g, nhelp, -1, &g->bf[b]);
             fputs("}\n", g->fp);
         }
         hasg[b] = chance(r, 75);
@@ -700,15 +790,40 @@ static void gen_query(struct gen *g, size_t maxb) {
 /* One case: a trace (returned, *n records) and a query written to qfp.
  * Big traces get at most two branches: the reference's merger is nested
  * loops. */
-static struct fq_rec *gen_case(struct rng *r, size_t *n, FILE *qfp) {
+static struct fq_rec *gen_case(struct rng *r, size_t *n, FILE *qfp, struct gen *g) {
     unsigned k = rnd(r, 100);
     int shape = k < 70 ? TR_DENSE : k < 82 ? TR_WIDE : k < 94 ? TR_BIG : TR_WRAP;
     *n = shape == TR_BIG ? 60 + rnd(r, 240) : rnd(r, 40);
     struct fq_rec *recs = xcalloc(*n ? *n : 1, sizeof *recs);
     gen_trace(r, recs, *n, shape);
-    struct gen g = {r, recs, *n, qfp};
-    gen_query(&g, shape == TR_BIG ? 2 : 3);
+    memset(g, 0, sizeof *g);
+    g->r = r;
+    g->recs = recs;
+    g->n = *n;
+    g->fp = qfp;
+    gen_query(g, shape == TR_BIG ? 2 : 3);
     return recs;
+}
+
+/* The compiled filters against the generator's intent, record by record. */
+static bool check_filters(const struct gen *g, const struct fq_query *q, char *why, size_t wn) {
+    if (q->nbranches != g->nb) {
+        snprintf(why, wn, "front end: %zu branches compiled, %zu written", q->nbranches, g->nb);
+        return false;
+    }
+    for (size_t b = 0; b < g->nb; b++)
+        for (size_t i = 0; i < g->n; i++) {
+            struct ref_env e = {q, &g->recs[i], NULL};
+            bool want = !g->hasbf[b] || model_filter(g, &g->bf[b], &g->recs[i]);
+            if (ref_cnf(&e, q->branches[b].filter) != want) {
+                snprintf(why, wn,
+                         "front end: branch %s, record %zu: the compiled filter says %s, "
+                         "the text means %s",
+                         q->branches[b].name, i, want ? "no" : "yes", want ? "yes" : "no");
+                return false;
+            }
+        }
+    return true;
 }
 
 /* ---- comparison ---- */
@@ -900,7 +1015,8 @@ static bool run_case(uint64_t seed, const char *save, int verbose, struct tally 
     char *qtext = NULL, *diag = NULL;
     size_t qlen = 0, dlen = 0, n;
     FILE *qfp = open_memstream(&qtext, &qlen);
-    struct fq_rec *recs = gen_case(&r, &n, qfp);
+    struct gen g;
+    struct fq_rec *recs = gen_case(&r, &n, qfp, &g);
     fclose(qfp);
     FILE *dfp = open_memstream(&diag, &dlen);
     struct fq_error err = {0};
@@ -917,6 +1033,14 @@ static bool run_case(uint64_t seed, const char *save, int verbose, struct tally 
     }
     if (verbose > 1)
         printf("seed %llu:\n%s", (unsigned long long)seed, qtext);
+    char fwhy[300];
+    if (!check_filters(&g, q, fwhy, sizeof fwhy)) {
+        ok = false;
+        t->mismatches++;
+        printf("MISMATCH seed %llu: %s\n--- query\n%s--- trace\n", (unsigned long long)seed, fwhy,
+               qtext);
+        print_trace(stdout, recs, n);
+    }
     for (int mode = 0; mode < 2 && ok; mode++) {
         struct side e, f;
         unsigned threads = rnd(&r, 3);
@@ -1066,7 +1190,8 @@ int main(int argc, char **argv) {
             /* print the case of one seed: query and trace */
             struct rng r = {strtoull(argv[++i], NULL, 0)};
             size_t n;
-            struct fq_rec *recs = gen_case(&r, &n, stdout);
+            struct gen g;
+            struct fq_rec *recs = gen_case(&r, &n, stdout, &g);
             print_trace(stdout, recs, n);
             free(recs);
             return 0;
