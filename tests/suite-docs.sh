@@ -109,6 +109,19 @@ else
     pass
 fi
 
+# flowq(1) has the sections users look for, in this order.
+_want="NAME SYNOPSIS DESCRIPTION OPTIONS INPUT OUTPUT_FORMATS TIME_FORMATS ENVIRONMENT EXIT_STATUS EXAMPLES DIAGNOSTICS SEE_ALSO BUGS"
+_have=$(sed -n 's/^\.Sh //p' "$TOP/man/flowq.1" | tr ' ' _ | tr '\n' ' ' | sed 's/ $//')
+if [ "$_have" = "$_want" ]; then pass; else fail "flowq.1 sections: $_have"; fi
+
+# Every example query is introduced in the README.
+_missing=""
+for _q in "$TOP"/queries/*.fq; do
+    [ -f "$_q" ] || continue
+    grep -q "$(basename "$_q")" "$TOP/README.md" || _missing="$_missing $(basename "$_q")"
+done
+if [ -z "$_missing" ]; then pass; else fail "queries not in README.md:$_missing"; fi
+
 # ---- man pages render without warnings -------------------------------------
 if command -v mandoc >/dev/null 2>&1; then
     for _p in "$TOP"/man/*.[15]; do
