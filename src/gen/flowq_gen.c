@@ -284,7 +284,7 @@ struct net {
     uint64_t seed;
     uint32_t nclients;         /* internal client hosts */
     uint32_t pool[NSVC];       /* outbound server pool sizes (primes) */
-    struct cstate *cs;         /* [(nclients + 3) * NSVC], allocated lazily */
+    struct cstate *cs;         /* [NSVC][nclients + 3]: busy clients share cache lines */
     uint64_t inblock[NSVC];    /* inbound: outside client counter */
     uint8_t inleft[NSVC];
     uint32_t inclient[NSVC];
@@ -365,7 +365,7 @@ static uint32_t pick_client(struct net *nw, struct rng *r)
  * sessions, then the next one of the client's progression. */
 static uint32_t outbound_server(struct net *nw, struct rng *r, uint32_t c, size_t s)
 {
-    struct cstate *st = &nw->cs[(size_t)c * NSVC + s];
+    struct cstate *st = &nw->cs[s * (nw->nclients + 3) + c];
     uint32_t p = nw->pool[s];
     if (st->step == 0) {
         uint64_t h = rng_mix(nw->seed ^ rng_mix(((uint64_t)c << 8) | s));
@@ -416,77 +416,72 @@ static uint16_t rand_port(struct rng *r, uint16_t lo, uint16_t hi)
 
 /* ---- the export heap ---- */
 
-/* Flows wait in a slab; the heap orders small keys, so sifting moves 24
- * bytes instead of a whole flow. */
-struct hkey {
-    uint64_t export, seq;
-    uint32_t slot;
-};
-
+/* Flows wait in a slab; the heap orders 64-bit keys: the export time
+ * relative to the trace start (below 2^32 ms, as the span is at most 30
+ * days) above the slab slot.  Slots are handed out in a deterministic
+ * order, so ties between equal export times break the same way on every
+ * run. */
 struct heap {
-    struct hkey *a;
+    uint64_t *key;
     size_t n, cap;
+    uint64_t t0;
     struct gen_flow *slab;
     uint32_t *free;
     size_t nslab, nfree;
 };
 
-static bool before(const struct hkey *x, const struct hkey *y)
-{
-    return x->export != y->export ? x->export < y->export : x->seq < y->seq;
-}
-
 static void heap_push(struct heap *h, const struct gen_flow *f)
 {
     if (h->n == h->cap) {
         h->cap = h->cap ? 2 * h->cap : 4096;
-        h->a = xrealloc(h->a, h->cap * sizeof *h->a);
+        h->key = xrealloc(h->key, h->cap * sizeof *h->key);
         h->slab = xrealloc(h->slab, h->cap * sizeof *h->slab);
         h->free = xrealloc(h->free, h->cap * sizeof *h->free);
     }
     uint32_t slot = h->nfree ? h->free[--h->nfree] : (uint32_t)h->nslab++;
     h->slab[slot] = *f;
-    struct hkey k = {f->export, f->seq, slot};
+    uint64_t k = (f->export - h->t0) << 32 | slot;
     size_t i = h->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!before(&k, &h->a[p]))
+        if (k >= h->key[p])
             break;
-        h->a[i] = h->a[p];
+        h->key[i] = h->key[p];
         i = p;
     }
-    h->a[i] = k;
+    h->key[i] = k;
 }
 
 static uint64_t heap_min(const struct heap *h)
 {
-    return h->a[0].export;
+    return h->t0 + (h->key[0] >> 32);
 }
 
 static struct gen_flow heap_pop(struct heap *h)
 {
-    struct hkey top = h->a[0], last = h->a[--h->n];
+    uint64_t top = h->key[0], last = h->key[--h->n];
     size_t i = 0;
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= h->n)
             break;
-        if (c + 1 < h->n && before(&h->a[c + 1], &h->a[c]))
+        if (c + 1 < h->n && h->key[c + 1] < h->key[c])
             c++;
-        if (!before(&h->a[c], &last))
+        if (h->key[c] >= last)
             break;
-        h->a[i] = h->a[c];
+        h->key[i] = h->key[c];
         i = c;
     }
     if (h->n)
-        h->a[i] = last;
-    h->free[h->nfree++] = top.slot;
-    return h->slab[top.slot];
+        h->key[i] = last;
+    uint32_t slot = (uint32_t)top;
+    h->free[h->nfree++] = slot;
+    return h->slab[slot];
 }
 
 static void heap_free(struct heap *h)
 {
-    free(h->a);
+    free(h->key);
     free(h->slab);
     free(h->free);
 }
@@ -620,7 +615,6 @@ struct bg {
     struct net nw;
     struct rng r;
     struct heap *h;
-    uint64_t seq;
     uint64_t left;             /* background records still to create */
 };
 
@@ -635,7 +629,6 @@ static void add(struct bg *g, uint64_t start, uint64_t end, uint32_t src, uint16
     f.start = start;
     f.end = end < start ? start : end;
     f.export = f.end + rng_range(&g->r, 100, 15 * SEC);
-    f.seq = g->seq++;
     f.srcip = src;
     f.dstip = dst;
     f.srcport = sp;
@@ -900,7 +893,7 @@ int main(int argc, char **argv)
             die(FQ_E_OUTPUT, o.wfile, &out.err);
     }
 
-    struct heap heap = {0};
+    struct heap heap = {.t0 = t0};
     struct bg g = {.h = &heap};
     uint64_t nbg = o.n - ps.n;
     g.left = nbg;

@@ -42,7 +42,6 @@ double gmath_exp(double x);
  * epoch; the exporter turns them into router uptimes. */
 struct gen_flow {
     uint64_t start, end, export;
-    uint64_t seq;              /* creation order: breaks ties in the heap */
     uint32_t srcip, dstip, packets, bytes;
     uint16_t srcport, dstport;
     uint8_t proto, tos, tcp_flags;

@@ -46,7 +46,6 @@ static void flow(struct pb *b, const char *queries, uint64_t start, uint32_t dur
     f->end = start + dur;
     /* a finished flow leaves the router's cache within the inactive timeout */
     f->export = f->end + rng_range(&b->r, 200, 15 * SEC);
-    f->seq = ((uint64_t)1 << 62) + ps->n;
     f->srcip = src;
     f->dstip = dst;
     f->srcport = sport;
@@ -353,7 +352,7 @@ static int by_start(const void *a, const void *b)
     const struct gen_flow *x = a, *y = b;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    return x->plant < y->plant ? -1 : x->plant > y->plant;
 }
 
 void plant_build(struct plant_set *ps, uint64_t seed, uint64_t t0, uint64_t span_ms)
