@@ -54,9 +54,17 @@ struct level {
     size_t rclause;             /* the window rule's clause */
     bool indexed;
     struct idx ix;
-    size_t *chk;                /* clauses whose last branch is bound here */
-    size_t nchk;
+    size_t *chk;                /* clauses whose last branch is bound here, */
+    size_t nchk;                /* less those the index answers exactly */
+    size_t *all;                /* all of them, for scans without the index */
+    size_t nall;
+    unsigned scans;             /* probes answered by scanning so far */
 };
+
+/* An index is built only for a level probed more often than this: a few
+ * scans of the candidates cost less than sorting them (a single event
+ * group against millions, say). */
+enum { LAZY_SCANS = 4 };
 
 struct plan {
     const struct fq_mmodule *m;
@@ -80,6 +88,7 @@ struct run {
     struct tuples *out;
     size_t cap;
     uint64_t max;
+    unsigned lazy;              /* probes answered by scanning before indexing */
     struct fq_error *err;
     bool failed;
 };
@@ -429,6 +438,7 @@ static void plan_free(struct plan *p)
     for (size_t i = 0; i < p->nlv; i++) {
         idx_free(&p->lv[i].ix);
         free(p->lv[i].chk);
+        free(p->lv[i].all);
         free(p->lv[i].eq);
     }
     free(p->lv);
@@ -530,9 +540,7 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
         lv->branch = m->branches[best], lv->pos = (size_t)best;
         lv->eq = xmalloc((nc ? nc : 1) * sizeof *lv->eq);
         level_rules(m, lv->branch, bound, lv);
-        lv->indexed = lv->neq > 0 || lv->rk != R_NONE;
-        if (lv->indexed)
-            idx_build(lv, &r->bg[lv->branch], p->cand[best], p->ncand[best]);
+        lv->indexed = false;
         placed[best] = true;
         bound[lv->branch] = true;
         lvl_of[lv->branch] = (int)p->nlv++;
@@ -541,18 +549,24 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
     free(placed);
 
     /* Each clause is verified at the level binding its last branch. */
-    for (size_t l = 0; l < p->nlv; l++)
+    for (size_t l = 0; l < p->nlv; l++) {
         p->lv[l].chk = xmalloc((nc ? nc : 1) * sizeof *p->lv[l].chk);
+        p->lv[l].all = xmalloc((nc ? nc : 1) * sizeof *p->lv[l].all);
+    }
     for (size_t c = 0; c < nc; c++) {
         size_t n = clause_branches(&m->rules.clauses[c], br, nb);
         int last = -1;
         for (size_t i = 0; i < n; i++)
             if (lvl_of[br[i]] > last)
                 last = lvl_of[br[i]];
-        if (last < 0)
+        if (last < 0) {
             p->chk0[p->nchk0++] = c;
-        else if (n > 1 && !index_exact(&p->lv[last], c))
-            p->lv[last].chk[p->lv[last].nchk++] = c;
+        } else if (n > 1) {
+            struct level *lv = &p->lv[last];
+            lv->all[lv->nall++] = c;
+            if (!index_exact(lv, c))
+                lv->chk[lv->nchk++] = c;
+        }
     }
     free(own);
     free(rows);
@@ -561,7 +575,7 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
     free(br);
 }
 
-static bool search(struct run *r, const struct plan *p, size_t l, bool exists);
+static bool search(struct run *r, struct plan *p, size_t l, bool exists);
 
 static bool clauses_hold(const struct run *r, const struct plan *p, const size_t *chk, size_t n)
 {
@@ -571,14 +585,15 @@ static bool clauses_hold(const struct run *r, const struct plan *p, const size_t
     return true;
 }
 
-/* Bind group g at level l and go deeper; true = stop (found, or failed). */
-static bool bind(struct run *r, const struct plan *p, size_t l, uint32_t g, bool exists)
+/* Bind group g at level l and go deeper; true = stop (found, or failed).
+ * The index, when used, has already applied some clauses. */
+static bool bind(struct run *r, struct plan *p, size_t l, uint32_t g, bool exists, bool indexed)
 {
     const struct level *lv = &p->lv[l];
 
     r->rows[lv->branch] = grow(&r->bg[lv->branch], g);
     r->cur[lv->branch] = g;
-    if (!clauses_hold(r, p, lv->chk, lv->nchk))
+    if (indexed ? !clauses_hold(r, p, lv->chk, lv->nchk) : !clauses_hold(r, p, lv->all, lv->nall))
         return false;
     return search(r, p, l + 1, exists);
 }
@@ -590,7 +605,7 @@ static bool excluded(struct run *r)
     const struct fq_query *q = r->q;
 
     for (size_t mi = 0; mi < q->nmodules; mi++) {
-        const struct plan *p = &r->plans[mi];
+        struct plan *p = &r->plans[mi];
         if (mi == q->export_module || p->dead)
             continue;
         signed char *memo = p->memo_branch < 0 ? NULL : &p->memo[r->cur[p->memo_branch]];
@@ -632,17 +647,21 @@ static bool emit(struct run *r, const struct plan *p)
     return false;
 }
 
-static bool search(struct run *r, const struct plan *p, size_t l, bool exists)
+static bool search(struct run *r, struct plan *p, size_t l, bool exists)
 {
     if (l == p->nlv)
         return exists ? true : emit(r, p);
 
-    const struct level *lv = &p->lv[l];
+    struct level *lv = &p->lv[l];
     const struct idx *ix = &lv->ix;
 
+    if (!lv->indexed && (lv->neq > 0 || lv->rk != R_NONE) && lv->scans++ >= r->lazy) {
+        idx_build(lv, &r->bg[lv->branch], p->cand[lv->pos], p->ncand[lv->pos]);
+        lv->indexed = true;
+    }
     if (!lv->indexed) {
         for (size_t i = 0; i < p->ncand[lv->pos]; i++)
-            if (bind(r, p, l, p->cand[lv->pos][i], exists))
+            if (bind(r, p, l, p->cand[lv->pos][i], exists, false))
                 return true;
         return false;
     }
@@ -669,15 +688,15 @@ static bool search(struct run *r, const struct plan *p, size_t l, bool exists)
         else
             s = idx_lower(ix, lv->neq, s, e, lo);
         for (; s < e && ix->key[s * ix->stride + lv->neq] <= hi; s++)
-            if (bind(r, p, l, ix->g[s], exists))
+            if (bind(r, p, l, ix->g[s], exists, true))
                 return true;
     } else {
         for (; s < e; s++)
-            if (bind(r, p, l, ix->g[s], exists))
+            if (bind(r, p, l, ix->g[s], exists, true))
                 return true;
     }
     for (size_t i = 0; i < ix->nimproper; i++)
-        if (bind(r, p, l, ix->improper[i], exists))
+        if (bind(r, p, l, ix->improper[i], exists, true))
             return true;
     return false;
 }
@@ -743,9 +762,16 @@ static void tuples_sort(struct tuples *t, const struct bgroups *bg, const struct
 int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
                struct tuples *out, struct fq_error *err)
 {
+    return merger_run_tuned(q, bg, max_tuples, LAZY_SCANS, out, err);
+}
+
+int merger_run_tuned(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
+                     unsigned lazy_scans, struct tuples *out, struct fq_error *err)
+{
     const struct fq_mmodule *em = &q->modules[q->export_module];
     size_t nb = q->nbranches;
-    struct run r = {.q = q, .bg = bg, .out = out, .max = max_tuples, .err = err};
+    struct run r = {.q = q, .bg = bg, .out = out, .max = max_tuples, .lazy = lazy_scans,
+                    .err = err};
     bool *pre = xcalloc(nb ? nb : 1, sizeof *pre);
 
     memset(out, 0, sizeof *out);
@@ -760,7 +786,7 @@ int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_
         if (mi != q->export_module)
             plan_build(&r, &r.plans[mi], &q->modules[mi], pre);
 
-    const struct plan *ep = &r.plans[q->export_module];
+    struct plan *ep = &r.plans[q->export_module];
     if (!ep->dead && em->nbranches > 0 && clauses_hold(&r, ep, ep->chk0, ep->nchk0))
         search(&r, ep, 0, false);
 

@@ -37,6 +37,13 @@ struct tuples {
 int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
                struct tuples *out, struct fq_error *err);
 
+/* merger_run, with the number of probes of a join level answered by
+ * scanning its candidates before an index is built for it (merger_run
+ * uses a small default; 0 = index at once, UINT_MAX = never).  The result
+ * is the same for every value: for tests and benchmarks. */
+int merger_run_tuned(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
+                     unsigned lazy_scans, struct tuples *out, struct fq_error *err);
+
 void tuples_free(struct tuples *t);
 
 #endif
