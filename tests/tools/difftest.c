@@ -39,8 +39,10 @@ static bool chance(struct rng *r, unsigned pct) {
 /* Trace shapes: 0 a few seconds (most cases); 1 two minutes, so that
  * groups expire; 2 the same with more records; 3 records exported in 1970
  * with a long uptime, whose times wrap around to near 2^64 (as flow-gen's
- * records do) mixed with small ones. */
-enum { TR_DENSE, TR_WIDE, TR_BIG, TR_WRAP };
+ * records do) mixed with small ones; 4 (--big) many records over few
+ * distinct values, so that the reference's nested loops stay affordable
+ * while the engine takes its multi-threaded paths. */
+enum { TR_DENSE, TR_WIDE, TR_BIG, TR_WRAP, TR_HUGE };
 
 static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n, int shape) {
     static const uint16_t ports[] = {53, 80, 443, 1024, 1025, 1900, 5353};
@@ -53,7 +55,10 @@ static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n, int shape) {
         x->unix_nsecs = chance(r, 20) ? 500000000u : 0;
         x->sysuptime = uptime;
         unsigned dk = rnd(r, 10);
-        if (shape == TR_DENSE) {
+        if (shape == TR_HUGE) {
+            x->first = uptime - 10000 + 250 * rnd(r, 24);
+            x->last = x->first + (dk < 3 ? 0 : 250 * rnd(r, 12));
+        } else if (shape == TR_DENSE) {
             x->first = uptime - 10000 + 250 * rnd(r, 24) + (chance(r, 10) ? rnd(r, 250) : 0);
             x->last = x->first + (dk < 3 ? 0 : dk < 8 ? 250 * rnd(r, 12) : rnd(r, 3000));
         } else if (shape == TR_WIDE || shape == TR_BIG) {
@@ -70,13 +75,15 @@ static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n, int shape) {
         x->dstip = chance(r, 85) ? 0x0a000001u + rnd(r, 4) : 0xc0a80001u + rnd(r, 2);
         x->nexthop = 0x0a0000feu + rnd(r, 2);
         x->exaddr = 0xac100001u + rnd(r, 2);
-        x->srcport = chance(r, 90) ? ports[rnd(r, 7)] : (uint16_t)rnd(r, 65536);
-        x->dstport = chance(r, 90) ? ports[rnd(r, 7)] : (uint16_t)rnd(r, 65536);
+        unsigned few = shape == TR_HUGE ? 100 : 90;
+        x->srcport = chance(r, few) ? ports[rnd(r, 7)] : (uint16_t)rnd(r, 65536);
+        x->dstport = chance(r, few) ? ports[rnd(r, 7)] : (uint16_t)rnd(r, 65536);
         x->proto = (uint8_t)(chance(r, 50) ? 6 : chance(r, 70) ? 17 : 1);
         x->tos = (uint8_t)rnd(r, 3);
         x->tcp_flags = (uint8_t)rnd(r, 64);
         x->packets = chance(r, 5) ? 0xffffffffu : chance(r, 5) ? 0 : 1 + rnd(r, 6);
-        x->bytes = chance(r, 10) ? rnd(r, 3000) : bytes[rnd(r, chance(r, 95) ? 5 : 6)];
+        x->bytes = chance(r, shape == TR_HUGE ? 0 : 10) ? rnd(r, 3000)
+                                                        : bytes[rnd(r, chance(r, 95) ? 5 : 6)];
         x->input = (uint16_t)rnd(r, 3);
         x->output = (uint16_t)rnd(r, 3);
         x->src_as = (uint16_t)rnd(r, 3);
@@ -137,6 +144,7 @@ struct gen {
     struct mfilter bf[3];   /* branch filters F0.. */
     bool hasbf[3];          /* by branch (a shared filter is copied) */
     size_t nb;
+    bool big; /* every branch grouped on a small key */
 };
 
 static uint64_t wmax(unsigned width) {
@@ -375,6 +383,10 @@ static void gen_grouper(struct gen *g, const char *name, struct bdesc *b) {
     for (unsigned m = 0; m < nmod; m++) {
         fprintf(g->fp, "    module m%u {\n", m);
         unsigned nr = chance(r, 10) ? 0 : 1 + rnd(r, 3);
+        if (g->big) {
+            fprintf(g->fp, "        %s = %s\n", fname(g, F_SRCIP), fname(g, F_SRCIP));
+            nr = rnd(r, 2);
+        }
         for (unsigned i = 0; i < nr; i++) {
             unsigned k = rnd(r, 10);
             if (k < 4) {
@@ -709,7 +721,7 @@ static void gen_query(struct gen *g, size_t maxb) {
             gen_filter_body(g, nhelp, -1, &g->bf[b]);
             fputs("}\n", g->fp);
         }
-        hasg[b] = chance(r, 75);
+        hasg[b] = g->big || chance(r, 75);
         if (hasg[b]) {
             char nm[8];
             snprintf(nm, sizeof nm, "G%zu", b);
@@ -790,10 +802,14 @@ static void gen_query(struct gen *g, size_t maxb) {
 /* One case: a trace (returned, *n records) and a query written to qfp.
  * Big traces get at most two branches: the reference's merger is nested
  * loops. */
-static struct fq_rec *gen_case(struct rng *r, size_t *n, FILE *qfp, struct gen *g) {
+static struct fq_rec *gen_case(struct rng *r, size_t big, size_t *n, FILE *qfp, struct gen *g) {
     unsigned k = rnd(r, 100);
     int shape = k < 70 ? TR_DENSE : k < 82 ? TR_WIDE : k < 94 ? TR_BIG : TR_WRAP;
     *n = shape == TR_BIG ? 60 + rnd(r, 240) : rnd(r, 40);
+    if (big) {
+        shape = TR_HUGE;
+        *n = big;
+    }
     struct fq_rec *recs = xcalloc(*n ? *n : 1, sizeof *recs);
     gen_trace(r, recs, *n, shape);
     memset(g, 0, sizeof *g);
@@ -801,7 +817,8 @@ static struct fq_rec *gen_case(struct rng *r, size_t *n, FILE *qfp, struct gen *
     g->recs = recs;
     g->n = *n;
     g->fp = qfp;
-    gen_query(g, shape == TR_BIG ? 2 : 3);
+    g->big = big > 0;
+    gen_query(g, shape == TR_BIG || big ? 2 : 3);
     return recs;
 }
 
@@ -921,12 +938,10 @@ static void run_side(bool ref, const struct fq_query *q, const struct fq_rec *re
                      bool groups, unsigned threads, struct side *s) {
     memset(s, 0, sizeof *s);
     FILE *fp = open_memstream(&s->buf, &s->len);
-    struct out_opts oo = {FMT_CSV,
-                          TFMT_EPOCH,
-                          false,
-                          groups ? NULL : rec_cols,
-                          groups ? 0 : sizeof rec_cols / sizeof rec_cols[0],
-                          0};
+    struct out_opts oo = {.fmt = FMT_CSV,
+                          .tfmt = TFMT_EPOCH,
+                          .fields = groups ? NULL : rec_cols,
+                          .nfields = groups ? 0 : sizeof rec_cols / sizeof rec_cols[0]};
     struct out *o = out_open(fp, &oo, &s->err);
     if (!o) {
         s->rc = s->err.code;
@@ -1010,13 +1025,13 @@ struct tally {
     unsigned long cases, rejected, mismatches, botherr, tuples, nonempty;
 };
 
-static bool run_case(uint64_t seed, const char *save, int verbose, struct tally *t) {
+static bool run_case(uint64_t seed, size_t big, const char *save, int verbose, struct tally *t) {
     struct rng r = {seed};
     char *qtext = NULL, *diag = NULL;
     size_t qlen = 0, dlen = 0, n;
     FILE *qfp = open_memstream(&qtext, &qlen);
     struct gen g;
-    struct fq_rec *recs = gen_case(&r, &n, qfp, &g);
+    struct fq_rec *recs = gen_case(&r, big, &n, qfp, &g);
     fclose(qfp);
     FILE *dfp = open_memstream(&diag, &dlen);
     struct fq_error err = {0};
@@ -1175,6 +1190,7 @@ int main(int argc, char **argv) {
     unsigned long iter = 1000;
     const char *save = NULL;
     int verbose = 0;
+    size_t big = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 0);
@@ -1184,6 +1200,8 @@ int main(int argc, char **argv) {
             save = argv[++i];
         } else if (!strcmp(argv[i], "--replay") && i + 1 < argc) {
             return replay(argv[++i]);
+        } else if (!strcmp(argv[i], "--big") && i + 1 < argc) {
+            big = strtoul(argv[++i], NULL, 0);
         } else if (!strcmp(argv[i], "-v")) {
             verbose++;
         } else if (!strcmp(argv[i], "--show") && i + 1 < argc) {
@@ -1191,13 +1209,14 @@ int main(int argc, char **argv) {
             struct rng r = {strtoull(argv[++i], NULL, 0)};
             size_t n;
             struct gen g;
-            struct fq_rec *recs = gen_case(&r, &n, stdout, &g);
+            struct fq_rec *recs = gen_case(&r, big, &n, stdout, &g);
             print_trace(stdout, recs, n);
             free(recs);
             return 0;
         } else {
-            fprintf(stderr, "usage: difftest [--seed S] [--iter N] [--save DIR] [-v] | "
-                            "--replay DIR | --show SEED\n");
+            fprintf(stderr,
+                    "usage: difftest [--seed S] [--iter N] [--big NRECORDS] [--save DIR] [-v] | "
+                    "--replay DIR | --show SEED\n");
             return 2;
         }
     }
@@ -1205,7 +1224,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     struct tally t = {0};
     for (unsigned long i = 0; i < iter; i++) {
-        run_case(seed + i, save, verbose, &t);
+        run_case(seed + i, big, save, verbose, &t);
         if (t.mismatches >= 20)
             break;
     }

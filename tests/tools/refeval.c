@@ -693,7 +693,7 @@ static enum fq_field *ref_fields(const char *list, size_t *nf) {
 }
 
 int main(int argc, char **argv) {
-    struct out_opts oo = {FMT_TEXT, TFMT_ISO, false, NULL, 0, 0};
+    struct out_opts oo = {.fmt = FMT_TEXT, .tfmt = TFMT_ISO};
     bool groups = false, stats = false;
     enum fq_field *fl = NULL;
     int i = 1;

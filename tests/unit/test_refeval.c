@@ -297,7 +297,7 @@ START_TEST(merger_difference_and_output) {
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     static const enum fq_field cols[] = {F_REC_ID, F_SRCIP};
-    struct out_opts oo = {FMT_CSV, TFMT_EPOCH, false, cols, 2, 0};
+    struct out_opts oo = {.fmt = FMT_CSV, .tfmt = TFMT_EPOCH, .fields = cols, .nfields = 2};
     struct fq_error err = {0};
     struct out *o = out_open(fp, &oo, &err);
     struct engine_stats st = {0};
@@ -313,7 +313,7 @@ START_TEST(merger_difference_and_output) {
     /* -g: the kept tuple is A's group 2 (creation order by stime: r2, r1, r0) */
     buf = NULL;
     fp = open_memstream(&buf, &len);
-    struct out_opts og = {FMT_CSV, TFMT_EPOCH, false, NULL, 0, 0};
+    struct out_opts og = {.fmt = FMT_CSV, .tfmt = TFMT_EPOCH};
     o = out_open(fp, &og, &err);
     ck_assert_int_eq(ref_run(&q, r, 3, true, o, &st, &err), FQ_OK);
     ck_assert_int_eq(out_close(o, &err), FQ_OK);
