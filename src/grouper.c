@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT
- * Grouper.  Why it equals LANGUAGE.md 7.3's nested loops: a candidate can
- * only match groups whose key (the founding member's values of the
- * equality rules shared by every module) equals its own, and those groups
- * sit in one bucket in creation order, so the first match in the bucket is
- * the oldest match overall.  A group leaves its bucket only when every
- * module has a rule that bounds the candidate's stime from above and the
- * current stime is past all those bounds; stime never decreases along the
- * input, so such a group can never match again.
+ * Grouper.  Why it equals LANGUAGE.md 7.3's nested loops: each module has
+ * a hash index on its equality rules without delta (key: the founding
+ * member's left-hand fields); a group can match module m only if it sits
+ * in the bucket of the candidate's right-hand values, and buckets list
+ * groups in creation order, so the first group in the bucket that passes
+ * m's other rules is the oldest one matching m, and the oldest over all
+ * modules is the one the algorithm picks.  A group leaves module m's
+ * index when m has a rule bounding the candidate's stime from above and
+ * the current stime is past that bound: stime never decreases along the
+ * input, so the group can never match m again.
  */
 #include "grouper.h"
 
@@ -27,14 +29,6 @@ struct rule {
     uint64_t d;
 };
 
-struct module {
-    struct rule *rules;         /* every rule of the module */
-    size_t n;
-    struct rule *rest;          /* the rules the bucket key does not cover */
-    size_t nrest;
-    bool bounded;               /* some rule bounds the candidate's stime */
-};
-
 struct bucket {
     uint64_t hash;
     uint32_t n, cap;
@@ -44,29 +38,41 @@ struct bucket {
     } g;
 };
 
-struct gstate {
-    const struct fq_rec *recs;
-    const uint32_t *kept;
-    struct module *mods;
-    size_t nmods;
-    enum fq_field *kl, *kr;     /* key: reference fields, candidate fields */
+/* Groups by the values of some fields, each bucket in creation order. */
+struct index {
+    enum fq_field *kl, *kr;     /* key: reference-side fields, candidate-side fields */
     size_t nkey;
-    bool expires;               /* every module is bounded */
-    bool want_masks;
-    size_t mwords;
-    /* per group */
-    uint32_t *first, *last, *size;
-    uint64_t *expiry;
-    size_t ngroups, gcap;
-    /* per position */
-    uint32_t *next;
-    uint64_t *mask;
-    /* buckets and their hash index */
     struct bucket *b;
     uint64_t *bkey;             /* nkey values per bucket */
     size_t nb, bcap;
     uint64_t *slot;             /* hash >> 32 << 32 | (bucket index + 1); 0 = empty */
     size_t nslots;
+};
+
+struct module {
+    struct rule *rules;         /* every rule of the module */
+    size_t n;
+    struct rule *rest;          /* the rules the index key does not cover */
+    size_t nrest;
+    bool bounded;               /* some rule bounds the candidate's stime */
+    struct index ix;
+};
+
+struct gstate {
+    const struct fq_rec *recs;
+    const uint32_t *kept;
+    struct module *mods;
+    size_t nmods;
+    size_t mwords;
+    /* per group */
+    uint32_t *first, *last, *size;
+    uint64_t *expiry;           /* nmods per group: last candidate stime each module accepts */
+    uint8_t *inix;              /* nmods per group: 1 while in that module's index */
+    size_t ngroups, gcap;
+    bool any_bounded;
+    /* per position */
+    uint32_t *next;
+    uint64_t *mask;
 };
 
 static uint64_t mix(uint64_t h)
@@ -93,15 +99,15 @@ static bool rule_holds(const struct rule *ru, const struct fq_rec *ref, const st
     return ru->has_delta ? fq_cmp_delta(ru->op, x, y, ru->d) : fq_cmp(ru->op, x, y);
 }
 
-static bool module_holds(const struct gstate *st, const struct module *m, uint32_t gid,
-                         const struct fq_rec *c)
+static bool rules_hold(const struct gstate *st, const struct rule *rules, size_t n, uint32_t gid,
+                       const struct fq_rec *c)
 {
-    if (m->nrest == 0)
+    if (n == 0)
         return true;
     const struct fq_rec *first = &st->recs[st->kept[st->first[gid]]];
     const struct fq_rec *last = &st->recs[st->kept[st->last[gid]]];
-    for (size_t i = 0; i < m->nrest; i++)
-        if (!rule_holds(&m->rest[i], m->rest[i].rel ? last : first, c))
+    for (size_t i = 0; i < n; i++)
+        if (!rule_holds(&rules[i], rules[i].rel ? last : first, c))
             return false;
     return true;
 }
@@ -130,70 +136,89 @@ static uint64_t rule_bound(const struct rule *ru, uint64_t lv)
     }
 }
 
+static bool rule_bounds(const struct rule *ru)
+{
+    return ru->r == F_STIME &&
+           (ru->op == OP_EQ || ru->op == OP_GT || ru->op == OP_GE ||
+            ((ru->op == OP_LT || ru->op == OP_LE) && ru->has_delta));
+}
+
+/* The last candidate stime each module can accept from the group: the
+ * tightest bound of the module's rules, on the first member or the last. */
 static void set_expiry(struct gstate *st, uint32_t gid)
 {
-    if (!st->expires)
+    if (!st->any_bounded)
         return;
     const struct fq_rec *first = &st->recs[st->kept[st->first[gid]]];
     const struct fq_rec *last = &st->recs[st->kept[st->last[gid]]];
-    uint64_t e = 0;
+    uint64_t *e = &st->expiry[(size_t)gid * st->nmods];
     for (size_t i = 0; i < st->nmods; i++) {
         const struct module *m = &st->mods[i];
         uint64_t b = UINT64_MAX;
-        for (size_t j = 0; j < m->n; j++) {
+        for (size_t j = 0; m->bounded && j < m->n; j++) {
             const struct rule *ru = &m->rules[j];
             uint64_t rb = rule_bound(ru, rec_get(ru->rel ? last : first, ru->l));
             if (rb < b)
                 b = rb;
         }
-        if (b > e)
-            e = b;
+        e[i] = b;
     }
-    st->expiry[gid] = e;
 }
 
-/* The bucket of the key values kv[0..nkey), created if missing. */
-static struct bucket *find_bucket(struct gstate *st, const uint64_t *kv)
+/* The bucket of the key values kv[0..nkey); NULL if there is none and
+ * create is false. */
+static struct bucket *find_bucket(struct index *ix, const uint64_t *kv, bool create)
 {
-    if (st->nkey == 0) {
-        if (st->nb == 0) {
-            st->b = xcalloc(1, sizeof *st->b);
-            st->nb = st->bcap = 1;
+    if (ix->nkey == 0) {
+        if (ix->nb == 0) {
+            if (!create)
+                return NULL;
+            ix->b = xcalloc(1, sizeof *ix->b);
+            ix->nb = ix->bcap = 1;
         }
-        return &st->b[0];
+        return &ix->b[0];
     }
-    if (2 * (st->nb + 1) > st->nslots) {
-        size_t ns = st->nslots ? 2 * st->nslots : 1024;
+    if (ix->nslots == 0 && !create)
+        return NULL;
+    if (2 * (ix->nb + 1) > ix->nslots) {
+        size_t ns = ix->nslots ? 2 * ix->nslots : 1024;
         uint64_t *sl = xcalloc(ns, sizeof *sl);
-        for (size_t i = 0; i < st->nb; i++) {
-            size_t p = st->b[i].hash & (ns - 1);
+        for (size_t i = 0; i < ix->nb; i++) {
+            size_t p = ix->b[i].hash & (ns - 1);
             while (sl[p])
                 p = (p + 1) & (ns - 1);
-            sl[p] = (st->b[i].hash >> 32 << 32) | (i + 1);
+            sl[p] = (ix->b[i].hash >> 32 << 32) | (i + 1);
         }
-        free(st->slot);
-        st->slot = sl;
-        st->nslots = ns;
+        free(ix->slot);
+        ix->slot = sl;
+        ix->nslots = ns;
     }
-    uint64_t h = key_hash(kv, st->nkey);
-    size_t p = h & (st->nslots - 1);
-    while (st->slot[p]) {
-        size_t bi = (uint32_t)st->slot[p] - 1;
-        if (st->slot[p] >> 32 == h >> 32 &&
-            memcmp(&st->bkey[bi * st->nkey], kv, st->nkey * sizeof *kv) == 0)
-            return &st->b[bi];
-        p = (p + 1) & (st->nslots - 1);
+    uint64_t h = key_hash(kv, ix->nkey);
+    size_t p = h & (ix->nslots - 1);
+    while (ix->slot[p]) {
+        if (ix->slot[p] >> 32 == h >> 32) {
+            size_t bi = (uint32_t)ix->slot[p] - 1;
+            const uint64_t *bk = &ix->bkey[bi * ix->nkey];
+            size_t k = 0;
+            while (k < ix->nkey && bk[k] == kv[k])
+                k++;
+            if (k == ix->nkey)
+                return &ix->b[bi];
+        }
+        p = (p + 1) & (ix->nslots - 1);
     }
-    if (st->nb == st->bcap) {
-        st->bcap = st->bcap ? 2 * st->bcap : 1024;
-        st->b = xrealloc(st->b, st->bcap * sizeof *st->b);
-        st->bkey = xrealloc(st->bkey, st->bcap * st->nkey * sizeof *st->bkey);
+    if (!create)
+        return NULL;
+    if (ix->nb == ix->bcap) {
+        ix->bcap = ix->bcap ? 2 * ix->bcap : 1024;
+        ix->b = xrealloc(ix->b, ix->bcap * sizeof *ix->b);
+        ix->bkey = xrealloc(ix->bkey, ix->bcap * ix->nkey * sizeof *ix->bkey);
     }
-    struct bucket *b = &st->b[st->nb];
+    struct bucket *b = &ix->b[ix->nb];
     memset(b, 0, sizeof *b);
     b->hash = h;
-    memcpy(&st->bkey[st->nb * st->nkey], kv, st->nkey * sizeof *kv);
-    st->slot[p] = (h >> 32 << 32) | ++st->nb;
+    memcpy(&ix->bkey[ix->nb * ix->nkey], kv, ix->nkey * sizeof *kv);
+    ix->slot[p] = (h >> 32 << 32) | ++ix->nb;
     return b;
 }
 
@@ -228,86 +253,123 @@ static uint32_t new_group(struct gstate *st, uint32_t pos)
         st->first = xrealloc(st->first, st->gcap * sizeof *st->first);
         st->last = xrealloc(st->last, st->gcap * sizeof *st->last);
         st->size = xrealloc(st->size, st->gcap * sizeof *st->size);
-        if (st->expires)
-            st->expiry = xrealloc(st->expiry, st->gcap * sizeof *st->expiry);
+        if (st->any_bounded) {
+            st->expiry = xrealloc(st->expiry, st->gcap * st->nmods * sizeof *st->expiry);
+            st->inix = xrealloc(st->inix, st->gcap * st->nmods);
+        }
     }
     uint32_t gid = (uint32_t)st->ngroups++;
     st->first[gid] = st->last[gid] = pos;
     st->size[gid] = 1;
+    if (st->inix)
+        memset(&st->inix[(size_t)gid * st->nmods], 1, st->nmods);
     if (st->mask)
         memset(&st->mask[(size_t)pos * st->mwords], 0xff, st->mwords * sizeof(uint64_t));
     set_expiry(st, gid);
     return gid;
 }
 
-/* The modules of the match: the first is known to hold. */
-static void record_mask(struct gstate *st, uint32_t pos, uint32_t gid, size_t first_mod,
-                        const struct fq_rec *c)
+/* The oldest group in module mi's index that r matches by that module,
+ * older than limit; retires the groups the module can no longer accept. */
+static uint32_t module_oldest(struct gstate *st, size_t mi, const struct fq_rec *c, uint32_t limit)
 {
-    uint64_t *mk = &st->mask[(size_t)pos * st->mwords];
-    memset(mk, 0, st->mwords * sizeof *mk);
-    for (size_t i = first_mod; i < st->nmods; i++)
-        if (i == first_mod || module_holds(st, &st->mods[i], gid, c))
-            mk[i / 64] |= (uint64_t)1 << (i % 64);
+    struct module *m = &st->mods[mi];
+    uint64_t kv[m->ix.nkey + 1];
+    for (size_t k = 0; k < m->ix.nkey; k++)
+        kv[k] = rec_get(c, m->ix.kr[k]);
+    struct bucket *b = find_bucket(&m->ix, kv, false);
+    if (!b)
+        return NONE;
+    uint32_t *g = bucket_groups(b);
+    uint64_t s = c->stime;
+    size_t nexp = 0;
+    uint32_t found = NONE;
+    for (uint32_t i = 0; i < b->n && g[i] < limit; i++) {
+        uint32_t gid = g[i];
+        if (st->any_bounded && st->expiry[(size_t)gid * st->nmods + mi] < s) {
+            nexp++;
+            continue;
+        }
+        if (rules_hold(st, m->rest, m->nrest, gid, c)) {
+            found = gid;
+            break;
+        }
+    }
+    if (nexp) {
+        uint32_t w = 0;
+        for (uint32_t i = 0; i < b->n; i++) {
+            size_t k = (size_t)g[i] * st->nmods + mi;
+            if (st->expiry[k] >= s)
+                g[w++] = g[i];
+            else
+                st->inix[k] = 0;
+        }
+        b->n = w;
+    }
+    return found;
+}
+
+/* A group that left module mi's index because its last member was too
+ * old comes back, in creation order, when a new last member revives it. */
+static void reinsert(struct gstate *st, size_t mi, uint32_t gid)
+{
+    struct index *ix = &st->mods[mi].ix;
+    const struct fq_rec *f = &st->recs[st->kept[st->first[gid]]];
+    uint64_t kv[ix->nkey + 1];
+    for (size_t k = 0; k < ix->nkey; k++)
+        kv[k] = rec_get(f, ix->kl[k]);
+    struct bucket *b = find_bucket(ix, kv, true);
+    bucket_push(b, gid);
+    uint32_t *g = bucket_groups(b);
+    size_t i = b->n - 1;
+    for (; i > 0 && g[i - 1] > gid; i--)
+        g[i] = g[i - 1];
+    g[i] = gid;
+    st->inix[(size_t)gid * st->nmods + mi] = 1;
 }
 
 static void place(struct gstate *st, uint32_t pos)
 {
     const struct fq_rec *c = &st->recs[st->kept[pos]];
-    uint64_t s = c->stime;
-    uint64_t kv[st->nkey + 1];
-    for (size_t k = 0; k < st->nkey; k++)
-        kv[k] = rec_get(c, st->kr[k]);
-    struct bucket *b = find_bucket(st, kv);
-    uint32_t *g = bucket_groups(b);
     uint32_t found = NONE;
-    size_t fmod = 0, nexp = 0;
-    for (uint32_t i = 0; i < b->n && found == NONE; i++) {
-        uint32_t gid = g[i];
-        if (st->expires && st->expiry[gid] < s) {
-            nexp++;
-            continue;
+    size_t fmod = 0;
+    for (size_t m = 0; m < st->nmods; m++) {
+        uint32_t g = module_oldest(st, m, c, found);
+        if (g != NONE) {
+            found = g;
+            fmod = m;
         }
-        for (size_t m = 0; m < st->nmods; m++)
-            if (module_holds(st, &st->mods[m], gid, c)) {
-                found = gid;
-                fmod = m;
-                break;
-            }
-    }
-    if (nexp) {
-        uint32_t w = 0;
-        for (uint32_t i = 0; i < b->n; i++)
-            if (st->expiry[g[i]] >= s)
-                g[w++] = g[i];
-        b->n = w;
     }
     st->next[pos] = NONE;
     if (found == NONE) {
-        /* The new group is found later by its founder's reference-side values. */
-        bool same = true;
-        for (size_t k = 0; k < st->nkey; k++)
-            if (st->kl[k] != st->kr[k]) {
-                kv[k] = rec_get(c, st->kl[k]);
-                same = false;
-            }
-        if (!same)
-            b = find_bucket(st, kv);
-        bucket_push(b, new_group(st, pos));
+        uint32_t gid = new_group(st, pos);
+        for (size_t m = 0; m < st->nmods; m++) {
+            struct index *ix = &st->mods[m].ix;
+            uint64_t kv[ix->nkey + 1];
+            for (size_t k = 0; k < ix->nkey; k++)
+                kv[k] = rec_get(c, ix->kl[k]);
+            bucket_push(find_bucket(ix, kv, true), gid);
+        }
         return;
     }
-    if (st->mask)
-        record_mask(st, pos, found, fmod, c);   /* before pos becomes the last member */
+    if (st->mask) {
+        /* every module that holds, judged before pos becomes the last member */
+        uint64_t *mk = &st->mask[(size_t)pos * st->mwords];
+        memset(mk, 0, st->mwords * sizeof *mk);
+        for (size_t m = 0; m < st->nmods; m++)
+            if (m == fmod || rules_hold(st, st->mods[m].rules, st->mods[m].n, found, c))
+                mk[m / 64] |= (uint64_t)1 << (m % 64);
+    }
     st->next[st->last[found]] = pos;
     st->last[found] = pos;
     st->size[found]++;
     set_expiry(st, found);
-}
-
-static bool same_pair(const struct fq_grule *a, const struct fq_grule *b)
-{
-    return a->l == b->l && a->r == b->r && a->op == OP_EQ && b->op == OP_EQ && a->dk == D_NONE &&
-           b->dk == D_NONE;
+    if (st->any_bounded)
+        for (size_t m = 0; m < st->nmods; m++) {
+            size_t k = (size_t)found * st->nmods + m;
+            if (!st->inix[k] && st->expiry[k] >= c->stime)
+                reinsert(st, m, found);
+        }
 }
 
 static void setup(struct gstate *st, const struct fq_grouper *g)
@@ -316,67 +378,79 @@ static void setup(struct gstate *st, const struct fq_grouper *g)
     const struct fq_gmodule *gm = g->nmodules ? g->modules : &empty;
     st->nmods = g->nmodules ? g->nmodules : 1;
     st->mods = xcalloc(st->nmods, sizeof *st->mods);
-    st->kl = xcalloc(gm[0].n + 1, sizeof *st->kl);
-    st->kr = xcalloc(gm[0].n + 1, sizeof *st->kr);
-    /* key: equality rules without delta that every module has */
-    for (size_t j = 0; j < gm[0].n; j++) {
-        const struct fq_grule *ru = &gm[0].rules[j];
-        bool common = ru->op == OP_EQ && ru->dk == D_NONE;
-        for (size_t m = 1; m < st->nmods && common; m++) {
-            common = false;
-            for (size_t k = 0; k < gm[m].n && !common; k++)
-                common = same_pair(ru, &gm[m].rules[k]);
-        }
-        for (size_t k = 0; k < st->nkey && common; k++)
-            if (st->kl[k] == ru->l && st->kr[k] == ru->r)
-                common = false;
-        if (common) {
-            st->kl[st->nkey] = ru->l;
-            st->kr[st->nkey++] = ru->r;
-        }
-    }
-    st->expires = true;
     for (size_t m = 0; m < st->nmods; m++) {
         struct module *md = &st->mods[m];
         md->n = gm[m].n;
         md->rules = xcalloc(md->n + 1, sizeof *md->rules);
         md->rest = xcalloc(md->n + 1, sizeof *md->rest);
+        md->ix.kl = xcalloc(md->n + 1, sizeof *md->ix.kl);
+        md->ix.kr = xcalloc(md->n + 1, sizeof *md->ix.kr);
         for (size_t j = 0; j < md->n; j++) {
             const struct fq_grule *ru = &gm[m].rules[j];
             struct rule r = {ru->l, ru->r, ru->op, ru->dk == D_REL, ru->dk != D_NONE, ru->delta};
             md->rules[j] = r;
-            if (rule_bound(&r, 0) != UINT64_MAX || (r.op == OP_GT && r.r == F_STIME))
+            if (rule_bounds(&r))
                 md->bounded = true;
-            bool in_key = false;
-            for (size_t k = 0; k < st->nkey; k++)
-                if (ru->op == OP_EQ && ru->dk == D_NONE && st->kl[k] == ru->l &&
-                    st->kr[k] == ru->r)
-                    in_key = true;
-            if (!in_key)
+            if (ru->op == OP_EQ && ru->dk == D_NONE) {
+                md->ix.kl[md->ix.nkey] = ru->l;
+                md->ix.kr[md->ix.nkey++] = ru->r;
+            } else {
                 md->rest[md->nrest++] = r;
+            }
         }
-        if (!md->bounded)
-            st->expires = false;
+        if (md->bounded)
+            st->any_bounded = true;
     }
+}
+
+/* Equality rules without delta that every module has; false if there is
+ * none or one compares two different fields. */
+static bool common_key(const struct fq_grouper *g, enum fq_field *kf, size_t *nkey)
+{
+    *nkey = 0;
+    if (g->nmodules == 0)
+        return false;
+    const struct fq_gmodule *m0 = &g->modules[0];
+    for (size_t j = 0; j < m0->n; j++) {
+        const struct fq_grule *ru = &m0->rules[j];
+        if (ru->op != OP_EQ || ru->dk != D_NONE)
+            continue;
+        bool common = true;
+        for (size_t m = 1; m < g->nmodules && common; m++) {
+            common = false;
+            for (size_t k = 0; k < g->modules[m].n && !common; k++) {
+                const struct fq_grule *o = &g->modules[m].rules[k];
+                common = o->op == OP_EQ && o->dk == D_NONE && o->l == ru->l && o->r == ru->r;
+            }
+        }
+        if (!common)
+            continue;
+        if (ru->l != ru->r)
+            return false;
+        kf[(*nkey)++] = ru->l;
+    }
+    return *nkey > 0;
 }
 
 static void state_free(struct gstate *st)
 {
     free(st->last);
     free(st->expiry);
-    for (size_t i = 0; i < st->nb; i++)
-        if (st->b[i].cap > 1)
-            free(st->b[i].g.many);
-    free(st->b);
-    free(st->bkey);
-    free(st->slot);
+    free(st->inix);
     for (size_t m = 0; m < st->nmods; m++) {
+        struct index *ix = &st->mods[m].ix;
+        for (size_t i = 0; i < ix->nb; i++)
+            if (ix->b[i].cap > 1)
+                free(ix->b[i].g.many);
+        free(ix->b);
+        free(ix->bkey);
+        free(ix->slot);
+        free(ix->kl);
+        free(ix->kr);
         free(st->mods[m].rules);
         free(st->mods[m].rest);
     }
     free(st->mods);
-    free(st->kl);
-    free(st->kr);
 }
 
 /* The algorithm on one sequence of records (kept[0..n) in time order). */
@@ -429,27 +503,20 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
                         const uint32_t *kept, size_t n, bool want_masks, unsigned nparts,
                         struct grouping *out)
 {
-    struct gstate st = {0};
-    setup(&st, g);
-    bool ok = st.nkey > 0;
-    for (size_t k = 0; k < st.nkey; k++)
-        if (st.kl[k] != st.kr[k])
-            ok = false;
-    if (!ok) {
-        state_free(&st);
+    enum fq_field kf[64];
+    size_t nkey;
+    if (g->nmodules == 0 || g->modules[0].n > 64 || !common_key(g, kf, &nkey))
         return false;
-    }
     struct part parts[MAXPARTS];
     uint8_t *which = xmalloc(n);
     size_t cnt[MAXPARTS] = {0};
     for (size_t i = 0; i < n; i++) {
-        uint64_t kv[st.nkey];
-        for (size_t k = 0; k < st.nkey; k++)
-            kv[k] = rec_get(&recs[kept[i]], st.kr[k]);
-        which[i] = (uint8_t)((key_hash(kv, st.nkey) >> 40) % nparts);
+        uint64_t kv[64];
+        for (size_t k = 0; k < nkey; k++)
+            kv[k] = rec_get(&recs[kept[i]], kf[k]);
+        which[i] = (uint8_t)((key_hash(kv, nkey) >> 40) % nparts);
         cnt[which[i]]++;
     }
-    state_free(&st);
     for (unsigned p = 0; p < nparts; p++) {
         parts[p] = (struct part){g, recs, want_masks, xmalloc((cnt[p] ? cnt[p] : 1) * 4),
                                  xmalloc((cnt[p] ? cnt[p] : 1) * 4), 0, {0}};
