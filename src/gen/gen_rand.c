@@ -50,19 +50,15 @@ double rng_unit(struct rng *r)
     return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/* Lemire's multiply-and-reject: unbiased and without division. */
+/* Unbiased: draws below 2^64 mod n are rejected, so every remainder is
+ * equally likely (portable; no 128-bit integers needed). */
 uint64_t rng_below(struct rng *r, uint64_t n)
 {
-    unsigned __int128 m = (unsigned __int128)rng_next(r) * n;
-    uint64_t lo = (uint64_t)m;
-    if (lo < n) {
-        uint64_t t = -n % n;
-        while (lo < t) {
-            m = (unsigned __int128)rng_next(r) * n;
-            lo = (uint64_t)m;
-        }
-    }
-    return (uint64_t)(m >> 64);
+    uint64_t reject = -n % n, x;
+    do
+        x = rng_next(r);
+    while (x < reject);
+    return x % n;
 }
 
 uint64_t rng_range(struct rng *r, uint64_t lo, uint64_t hi)
