@@ -120,6 +120,17 @@ cmp -s "$TMP/s1.ft" "$TMP/s2.ft" && pass || fail "gen: --start ISO and epoch dif
 first=$(gen_csv "$TMP/s1.ft" stime | sort | head -1)
 case $first in 2026-11-28T00:0*) pass ;; *) fail "gen: --start: first flow at $first" ;; esac
 
+# binary output to a terminal is refused (script(1) provides one)
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$G' -n 10" /dev/null >"$TMP/tty.out" 2>&1
+    trc=$?
+    if [ $trc = 2 ] && grep -q 'refusing to write binary records to a terminal' "$TMP/tty.out"; then
+        pass
+    else fail "gen: terminal output: exit $trc: $(head -c 200 "$TMP/tty.out")"; fi
+fi
+"$G" -n 3000 -s 42 -w - >"$TMP/d.ft"
+cmp -s "$TMP/a.ft" "$TMP/d.ft" && pass || fail "gen: -w - differs from -w FILE"
+
 # ---- NetFlow v5 export to a UDP collector on 127.0.0.1 ----
 "$G" -n 2500 -s 11 -w "$TMP/x.ft"
 rm -f "$TMP/port"
