@@ -105,3 +105,42 @@ if [ -x "$FLOWQ_GEN" ] && [ -x "$REFEVAL" ] && "$FLOWQ_GEN" -n 4000 -s 11 -w "$T
 else
     fail "flowq-gen or refeval missing: cannot compare with the reference"
 fi
+
+# Big enough for the parallel filter (>= 65536 records) and the partitioned
+# grouper (>= 200000 kept records): 1, 2 and 3 threads give the same bytes.
+if [ -x "$FLOWQ_GEN" ] && "$FLOWQ_GEN" -n 250000 -s 5 -w "$TMP/big.ft" 2>"$TMP/gen.err"; then
+    cat >"$TMP/pairs.fq" <<'FQ'
+splitter S {}
+grouper g {
+    module g1 {
+        srcip = srcip
+        dstip = dstip
+    }
+    module g2 {
+        dstip = dstip
+        srcip = srcip
+        etime < stime rdelta 5s
+    }
+    aggregate srcip, dstip, count(rec_id) as n, sum(g2.bytes) as b2, median(packets) as pm
+}
+groupfilter gf { n > 2 }
+ungrouper U {}
+"input" -> S
+S branch A -> g -> gf -> U
+U -> "output"
+FQ
+    for q in "$TMP/pairs.fq" "$G/aggregates.fq" "$G/chains.fq"; do
+        for mode in "" -g; do
+            "$FLOWQ" --threads 1 $mode -o csv "$q" "$TMP/big.ft" >"$TMP/t1.csv" 2>"$TMP/t1.err"
+            rc1=$?
+            for th in 2 3; do
+                expect "threads $th = 1: $(basename "$q") $mode" $rc1 "$TMP/t1.csv" '*' \
+                    "$FLOWQ" --threads $th $mode -o csv "$q" "$TMP/big.ft"
+            done
+        done
+    done
+    # the comparison above must have had something to compare
+    [ "$(wc -l <"$TMP/t1.csv")" -gt 100 ] && pass || fail "threads: too little output to compare"
+else
+    fail "flowq-gen could not make the 300000-record trace"
+fi

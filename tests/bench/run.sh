@@ -68,3 +68,50 @@ bench "flowq --print -o csv, zlib" "$N" "$B/flowq" --print -o csv "$z"
 bench "flowq --print -o ft, uncompressed" "$N" "$B/flowq" --print -o ft "$raw"
 
 # -- queries (the engine's benchmarks go here) -----------------------------------
+# Every query of queries/ (and a filter-only and a group+sum query) on 1M and
+# N records; peak memory from GNU time when it is there.  Per-stage counts:
+# flowq --stats.
+Q1=1000000
+bigN=$N
+N=$Q1
+small=$(trace v5 0)
+N=$bigN
+qdir="$TOP/queries"
+cat >"$DIR/filter-only.fq" <<'FQ'
+splitter S {}
+filter f { proto = protocol("TCP")
+           dstport = 443 }
+ungrouper U {}
+"input" -> S
+S branch A -> f -> U
+U -> "output"
+FQ
+cat >"$DIR/group-sum.fq" <<'FQ'
+splitter S {}
+filter f-tcp { proto = protocol("TCP") }
+grouper g { module g1 { srcip = srcip
+                        dstip = dstip }
+            aggregate srcip, dstip, sum(bytes) as bytes }
+groupfilter gf { bytes > 100000 }
+ungrouper U {}
+"input" -> S
+S branch A -> f-tcp -> g -> gf -> U
+U -> "output"
+FQ
+peak() { # peak RSS in MiB of one run of CMD, or "-"
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f %M -o "$DIR/peak" "$@" >/dev/null 2>&1 &&
+            awk '{ printf "%d", $1 / 1024 }' "$DIR/peak"
+    else
+        printf -
+    fi
+}
+printf '\n%-46s %10s %9s %12s %9s\n' "query (median of $RUNS)" records seconds records/s "peak MiB"
+for q in "$DIR/filter-only.fq" "$DIR/group-sum.fq" "$qdir"/*.fq; do
+    name=$(basename "$q" .fq)
+    for t in "$small:$Q1" "$raw:$N"; do
+        f=${t%:*} n=${t##*:}
+        line=$(bench "query $name" "$n" "$B/flowq" "$q" "$f") || exit 1
+        echo "$line $(printf '%9s' "$(peak "$B/flowq" "$q" "$f")")"
+    done
+done
