@@ -1142,7 +1142,14 @@ static int replay(const char *dir) {
     }
     bool groups = mlen >= 6 && !memcmp(mode, "groups", 6);
     struct fq_error err = {0};
-    struct fq_query *q = query_compile(qt, qlen, "query.fq", stderr, &err);
+    char *diag = NULL;
+    size_t dlen = 0;
+    FILE *dfp = open_memstream(&diag, &dlen);
+    struct fq_query *q = query_compile(qt, qlen, "query.fq", dfp, &err);
+    fclose(dfp);
+    if (!q) /* warnings are expected of random queries, errors are not */
+        fputs(diag, stderr);
+    free(diag);
     snprintf(p, sizeof p, "%s/trace.ft", dir);
     char *paths[1] = {p};
     struct fq_rec *recs = NULL;
