@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * flow-tools stream reader (FORMAT-flowtools.md).  Operands expand to a
- * list of sources (files mmapped when regular, else read through a
- * buffer); each source holds one or more streams (header, then raw records
- * or one zlib stream).  Every input byte is accounted for: a stream ends
+ * list of sources, each read through one large buffer (not mmapped: a file
+ * truncated by another process would kill us with SIGBUS); a source holds
+ * one or more streams (header, then raw records or one zlib stream).  Every input byte is accounted for: a stream ends
  * only at the end of its source or where another stream's header starts;
  * anything else is an error naming the source and the byte offset.
  */
@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -26,7 +25,7 @@
 enum {
     HDR_MAX = 1 << 20,         /* real headers are < 1 KiB; a bigger length lies */
     LEGACY_HDR = 360,
-    RBUF_BYTES = 1 << 20,      /* read buffer of non-mmapped sources */
+    RBUF_BYTES = 1 << 21,      /* read buffer */
     ZBUF_BYTES = 1 << 18,      /* inflated bytes decoded per refill */
     MAX_DEPTH = 64,            /* directory nesting (symlink loops) */
     TLV_EX_VER = 2,
@@ -47,17 +46,15 @@ struct fmt {
 };
 
 /* Bytes of the current source: p[pos..len) are unread; p[0] is at file
- * offset base.  A mapped source has everything in the window at once. */
+ * offset base. */
 struct src {
     const unsigned char *p;
     size_t pos, len;
     uint64_t base;
-    int fd;                    /* -1 for a mapped source */
+    int fd;
     bool eof;
     unsigned char *buf;
     size_t cap;
-    void *map;
-    size_t maplen;
 };
 
 enum state { S_IDLE, S_HEADER, S_RECORDS };
@@ -344,8 +341,6 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
 static void src_close(struct ft_reader *r)
 {
     struct src *s = &r->s;
-    if (s->map)
-        munmap(s->map, s->maplen);
     if (s->fd > 0)
         close(s->fd);
     free(s->buf);
@@ -372,30 +367,11 @@ static int src_open(struct ft_reader *r, const char *path, struct fq_error *err)
     }
     if (r->verbose)
         fprintf(stderr, "flowq: reading %s\n", r->name);
-    struct stat st;
-    bool mapped = false;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (uint64_t)st.st_size <= SIZE_MAX && lseek(fd, 0, SEEK_CUR) == 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-            s->map = m;
-            s->maplen = (size_t)st.st_size;
-            s->p = m;
-            s->len = s->maplen;
-            s->eof = true;
-            mapped = true;
-        }
-    }
-    if (mapped) {
-        if (fd != STDIN_FILENO)
-            close(fd);
-    } else {
-        s->fd = fd;
-        s->cap = RBUF_BYTES;
-        s->buf = xmalloc(s->cap);
-        s->p = s->buf;
-    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    s->fd = fd;
+    s->cap = RBUF_BYTES;
+    s->buf = xmalloc(s->cap);
+    s->p = s->buf;
     r->open = true;
     r->st = S_HEADER;
     r->first_stream = true;

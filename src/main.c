@@ -371,6 +371,10 @@ static int dest_open(struct dest *d, const struct cli *c, struct fq_error *err)
 /* Finish the destination; on failure remove the temporary file. */
 static int dest_close(struct dest *d, bool ok, struct fq_error *err)
 {
+    /* The output modules know no names: a write error they report gets the
+     * destination's here. */
+    if (err->code == FQ_E_OUTPUT && !err->path[0] && strncmp(err->msg, "write error", 11) == 0)
+        snprintf(err->path, sizeof err->path, "%s", d->tmp ? d->final : "standard output");
     if (!d->tmp) {
         if (err->code == FQ_E_PIPE)
             return FQ_E_PIPE;

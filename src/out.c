@@ -582,8 +582,8 @@ int out_begin_rows(struct out *o, const struct out_col *cols, size_t ncols, stru
     if (o->fmt == FMT_FT)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
                        "-o ft holds flow records only, not group records");
-    if (o->started || o->rows)
-        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: rows begun after output");
+    if (o->started && !o->rows)
+        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: rows begun after records");
     free_cols(o);
     o->cols = xcalloc(ncols ? ncols : 1, sizeof *o->cols);
     o->ncols = ncols;

@@ -41,7 +41,9 @@ struct out *out_open(FILE *fp, const struct out_opts *o, struct fq_error *err);
 /* Record output. */
 int out_record(struct out *o, const struct fq_rec *r, struct fq_error *err);
 
-/* Generic rows: declare the columns once, then rows of values. */
+/* Generic rows: declare the columns, then rows of values.  Declaring
+ * again (other columns for the next rows) starts a new header row in
+ * text/csv/tsv; json/ndjson objects just take the new keys. */
 int out_begin_rows(struct out *o, const struct out_col *cols, size_t ncols, struct fq_error *err);
 int out_row(struct out *o, const union fq_val *vals, struct fq_error *err);
 

@@ -317,6 +317,38 @@ START_TEST(set_of_times_and_text_rows)
 }
 END_TEST
 
+/* A second declaration of columns (branches with other group fields): a
+ * new header row in csv, the same array in json. */
+START_TEST(columns_declared_again)
+{
+    static const struct out_col a[] = {{"tuple", VT_UINT, VT_UINT}, {"b", VT_UINT, VT_UINT}};
+    static const struct out_col b[] = {{"tuple", VT_UINT, VT_UINT}, {"srcs", VT_SET, VT_ADDR}};
+    struct fq_set *t = malloc(sizeof *t + sizeof(uint64_t));
+    t->n = 1;
+    t->v[0] = 0x01020304;
+    union fq_val va[2] = {{.u = 0}, {.u = 9}}, vb[2] = {{.u = 0}, {.set = t}};
+    static const enum fq_fmt fmts[] = {FMT_CSV, FMT_JSON};
+    static const char *const want[] = {
+        "tuple,b\n0,9\ntuple,srcs\n0,1.2.3.4\n",
+        "[\n{\"tuple\":0,\"b\":9},\n{\"tuple\":0,\"srcs\":[\"1.2.3.4\"]}\n]\n",
+    };
+    for (int i = 0; i < 2; i++) {
+        struct mem m;
+        struct out_opts o = {.fmt = fmts[i]};
+        struct out *out = open_mem(&m, o);
+        struct fq_error err = {.offset = -1};
+        ck_assert_int_eq(out_begin_rows(out, a, 2, &err), 0);
+        ck_assert_int_eq(out_row(out, va, &err), 0);
+        ck_assert_int_eq(out_begin_rows(out, b, 2, &err), 0);
+        ck_assert_int_eq(out_row(out, vb, &err), 0);
+        char *s = close_mem(&m, out);
+        ck_assert_str_eq(s, want[i]);
+        free(s);
+    }
+    free(t);
+}
+END_TEST
+
 START_TEST(ft_format)
 {
     struct mem m;
@@ -351,6 +383,7 @@ START_TEST(write_errors)
             out_close(out, &err);
         ck_assert_int_eq(rc, FQ_E_OUTPUT);
         ck_assert_str_eq(err.msg, "write error: No space left on device");
+        ck_assert_str_eq(err.path, "");   /* main names the destination */
         fclose(full);
     }
     signal(SIGPIPE, SIG_IGN);
@@ -388,6 +421,7 @@ int main(void)
     tcase_add_test(tc, localtime_offsets);
     tcase_add_test(tc, group_rows);
     tcase_add_test(tc, set_of_times_and_text_rows);
+    tcase_add_test(tc, columns_declared_again);
     tcase_add_test(tc, ft_format);
     tcase_add_test(tc, write_errors);
     suite_add_tcase(s, tc);
