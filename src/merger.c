@@ -647,6 +647,27 @@ static bool emit(struct run *r, const struct plan *p)
     return false;
 }
 
+/* Without an index, the candidates whose join keys and window fit. */
+static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *k, bool win,
+                       uint64_t lo, uint64_t hi, bool exists)
+{
+    const struct level *lv = &p->lv[l];
+    const struct bgroups *b = &r->bg[lv->branch];
+    const uint32_t *cand = p->cand[lv->pos];
+
+    for (size_t i = 0; i < p->ncand[lv->pos]; i++) {
+        const union fq_val *v = grow(b, cand[i]);
+        size_t j = 0;
+        while (j < lv->neq && v[lv->eq[j].key_gf].u == k[j])
+            j++;
+        if (j < lv->neq || (win && (v[lv->key_gf].u < lo || v[lv->key_gf].u > hi)))
+            continue;
+        if (bind(r, p, l, cand[i], exists, true))
+            return true;
+    }
+    return false;
+}
+
 static bool search(struct run *r, struct plan *p, size_t l, bool exists)
 {
     if (l == p->nlv)
@@ -655,38 +676,44 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
     struct level *lv = &p->lv[l];
     const struct idx *ix = &lv->ix;
 
-    if (!lv->indexed && (lv->neq > 0 || lv->rk != R_NONE) && lv->scans++ >= r->lazy) {
-        idx_build(lv, &r->bg[lv->branch], p->cand[lv->pos], p->ncand[lv->pos]);
-        lv->indexed = true;
-    }
-    if (!lv->indexed) {
+    if (lv->neq == 0 && lv->rk == R_NONE) {
         for (size_t i = 0; i < p->ncand[lv->pos]; i++)
             if (bind(r, p, l, p->cand[lv->pos][i], exists, false))
                 return true;
         return false;
     }
-
-    size_t s = 0, e = ix->n;
-    if (lv->neq) {
-        uint64_t k[lv->neq];
-        for (size_t i = 0; i < lv->neq; i++)
-            k[i] = r->rows[lv->eq[i].other][lv->eq[i].other_gf].u;
-        if (!idx_run(ix, k, lv->neq, &s, &e))
-            s = e = 0;
+    if (!lv->indexed && lv->scans++ >= r->lazy) {
+        idx_build(lv, &r->bg[lv->branch], p->cand[lv->pos], p->ncand[lv->pos]);
+        lv->indexed = true;
     }
+
+    /* The probe: equality keys and the window of the new branch's key. */
+    uint64_t k[lv->neq ? lv->neq : 1], lo = 0, hi = UINT64_MAX;
+    for (size_t i = 0; i < lv->neq; i++)
+        k[i] = r->rows[lv->eq[i].other][lv->eq[i].other_gf].u;
     if (lv->rk != R_NONE) {
         const union fq_val *o = r->rows[lv->other];
-        uint64_t lo = 1, hi = 0;
         int end;
+        lo = 1, hi = 0;
         if (lv->rk == R_CMP)
             cmp_window(lv->op, o[lv->other_gf].u, lv->has_delta, lv->delta, &lo, &hi);
         else
             allen_window(lv->rel, o[GF_STIME].u, o[GF_ETIME].u, lv->has_delta, lv->delta,
                          ix->maxlen, &end, &lo, &hi);
-        if (lo > hi)
-            s = e;
-        else
-            s = idx_lower(ix, lv->neq, s, e, lo);
+    }
+    if (!lv->indexed) {
+        /* An inexact Allen window needs the index's maxlen and split. */
+        bool win = lv->rk == R_CMP || (lv->rk == R_ALLEN && lv->exact);
+        if (win && lo > hi)
+            return false;
+        return scan_level(r, p, l, k, win, lo, hi, exists);
+    }
+
+    size_t s = 0, e = ix->n;
+    if (lv->neq && !idx_run(ix, k, lv->neq, &s, &e))
+        s = e = 0;
+    if (lv->rk != R_NONE) {
+        s = lo > hi ? e : idx_lower(ix, lv->neq, s, e, lo);
         for (; s < e && ix->key[s * ix->stride + lv->neq] <= hi; s++)
             if (bind(r, p, l, ix->g[s], exists, true))
                 return true;
