@@ -472,8 +472,11 @@ static struct gen_flow heap_pop(struct heap *h)
         h->key[i] = h->key[c];
         i = c;
     }
-    if (h->n)
+    if (h->n) {
         h->key[i] = last;
+        /* the next flow to leave was written long ago: fetch it now */
+        __builtin_prefetch(&h->slab[(uint32_t)h->key[0]]);
+    }
     uint32_t slot = (uint32_t)top;
     h->free[h->nfree++] = slot;
     return h->slab[slot];
