@@ -30,13 +30,19 @@ static const enum fq_field default_fields[] = {
     F_DST_MASK, F_NEXTHOP, F_EXADDR, F_ENGINE_TYPE, F_ENGINE_ID, F_DURATION,
 };
 
-/* One output column: records use field, rows use type/elem. */
+/* How a record column is loaded and printed (precomputed: the record
+ * loop then needs no table lookups). */
+enum kind { K_U8, K_U16, K_U32, K_U64, K_ADDR, K_TIME };
+
+/* One output column: records use field/kind/off, rows use type/elem. */
 struct col {
     char *name;            /* as the header shows it (csv/tsv: quoted if need be) */
     char *key;             /* json: "name": with the leading { or , */
     size_t key_len;
     enum fq_vtype type, elem;
     enum fq_field field;
+    enum kind kind;
+    size_t off;            /* offset of the field in struct fq_rec */
     unsigned width;        /* text: column width */
     bool right;            /* text: right-aligned */
 };
@@ -283,6 +289,35 @@ static char *put_scalar(struct out *o, char *p, enum fq_vtype t, uint64_t v, boo
     }
 }
 
+/* Field c of record r. */
+static inline char *put_field(struct out *o, char *p, const struct col *c, const struct fq_rec *r,
+                              bool json)
+{
+    const unsigned char *m = (const unsigned char *)r + c->off;
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v64;
+    switch (c->kind) {
+    case K_U8:
+        return put_u64(p, *m);
+    case K_U16:
+        memcpy(&v16, m, 2);
+        return put_u64(p, v16);
+    case K_U32:
+        memcpy(&v32, m, 4);
+        return put_u64(p, v32);
+    case K_U64:
+        memcpy(&v64, m, 8);
+        return put_u64(p, v64);
+    case K_ADDR:
+        memcpy(&v32, m, 4);
+        return put_scalar(o, p, VT_ADDR, v32, json);
+    default:
+        memcpy(&v64, m, 8);
+        return put_scalar(o, p, VT_TIME, v64, json);
+    }
+}
+
 /* ---- the buffer ---------------------------------------------------------- */
 
 static int out_flush(struct out *o, struct fq_error *err)
@@ -492,7 +527,15 @@ struct out *out_open(FILE *fp, const struct out_opts *opts, struct fq_error *err
     o->cols = xcalloc(nf ? nf : 1, sizeof *o->cols);
     o->ncols = nf;
     for (size_t i = 0; i < nf; i++) {
+        const struct fq_field_info *fi = &fq_fields[f[i]];
         o->cols[i].field = f[i];
+        o->cols[i].off = fi->offset;
+        o->cols[i].kind = fi->type == VT_TIME ? K_TIME
+                          : fi->type == VT_ADDR ? K_ADDR
+                          : fi->size == 1      ? K_U8
+                          : fi->size == 2      ? K_U16
+                          : fi->size == 4      ? K_U32
+                                               : K_U64;
         col_init(o, &o->cols[i], fq_fields[f[i]].name, fq_fields[f[i]].type, VT_UINT,
                  fq_fields[f[i]].width);
     }
@@ -530,8 +573,7 @@ int out_record(struct out *o, const struct fq_rec *r, struct fq_error *err)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 *p++ = sep;
-            enum fq_field f = o->cols[i].field;
-            p = put_scalar(o, p, fq_fields[f].type, rec_get(r, f), false);
+            p = put_field(o, p, &o->cols[i], r, false);
         }
         *p++ = '\n';
         break;
@@ -540,9 +582,8 @@ int out_record(struct out *o, const struct fq_rec *r, struct fq_error *err)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 *p++ = ' ';
-            enum fq_field f = o->cols[i].field;
             char *cell = p;
-            p = put_scalar(o, p, fq_fields[f].type, rec_get(r, f), false);
+            p = put_field(o, p, &o->cols[i], r, false);
             p = pad_cell(cell, p, &o->cols[i], i + 1 == n);
         }
         *p++ = '\n';
@@ -554,10 +595,9 @@ int out_record(struct out *o, const struct fq_rec *r, struct fq_error *err)
             p += 2;
         }
         for (size_t i = 0; i < n; i++) {
-            enum fq_field f = o->cols[i].field;
             memcpy(p, o->cols[i].key, o->cols[i].key_len);
             p += o->cols[i].key_len;
-            p = put_scalar(o, p, fq_fields[f].type, rec_get(r, f), true);
+            p = put_field(o, p, &o->cols[i], r, true);
         }
         if (n == 0)
             *p++ = '{';
