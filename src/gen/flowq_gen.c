@@ -240,6 +240,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    /* export times are 32-bit seconds; planted flows reach a day past the span */
+    if (o->start + o->span + 86400 > UINT32_MAX)
+        usage_error("--start and --span reach beyond 2106%s", "");
 }
 
 /* ---- the network ---- */
@@ -335,7 +338,8 @@ static void net_init(struct net *nw, uint64_t seed, uint64_t nbg)
     nw->seed = seed;
     uint64_t h = 1000 + nbg / 500;
     nw->nclients = (uint32_t)(h > 100000 ? 100000 : h);
-    /* the busiest client draws about 1/sqrt(nclients) of the sessions */
+    /* the busiest client draws about 1/sqrt(nclients) of the sessions
+     * (share found without libm, like every number here) */
     double sessions = (double)nbg / 1.5, share = 1.0;
     while (share * share * nw->nclients > 1.0)
         share *= 0.99;
@@ -873,8 +877,9 @@ int main(int argc, char **argv)
         plant_build(&ps, o.seed, t0, span_ms);
     out.ps = &ps;
     rng_seed(&out.r, o.seed, 4);
-    /* a router up for three to four days */
-    out.boot = t0 - 3 * 86400000u - rng_below(&out.r, 86400000u);
+    /* a router up for three to four days (or since the epoch) */
+    uint64_t up = 3 * 86400000u + rng_below(&out.r, 86400000u);
+    out.boot = t0 > up ? t0 - up : 0;
 
     if (o.truth) {
         out.truth = fopen(o.truth, "w");
