@@ -647,6 +647,17 @@ static bool emit(struct run *r, const struct plan *p)
     return false;
 }
 
+static int tuple_cmp(const void *a, const void *b, void *w)
+{
+    const uint32_t *x = a, *y = b;
+    size_t n = *(const size_t *)w;
+
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
 /* Without an index, the candidates whose join keys and window fit. */
 static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *k, bool win,
                        uint64_t lo, uint64_t hi, bool exists)
@@ -677,9 +688,18 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
     const struct idx *ix = &lv->ix;
 
     if (lv->neq == 0 && lv->rk == R_NONE) {
-        for (size_t i = 0; i < p->ncand[lv->pos]; i++)
+        /* Exported tuples come out grouped by the first level's group, in
+         * ascending order; if that is the first column, sorting each
+         * block sorts everything, with no global sort. */
+        bool blocks = !exists && l == 0 && lv->pos == 0 && r->out->width > 1;
+        for (size_t i = 0; i < p->ncand[lv->pos]; i++) {
+            size_t start = r->out->n;
             if (bind(r, p, l, p->cand[lv->pos][i], exists, false))
                 return true;
+            if (blocks && r->out->n - start > 1)
+                qsort_r(r->out->g + start * r->out->width, r->out->n - start,
+                        r->out->width * sizeof *r->out->g, tuple_cmp, &r->out->width);
+        }
         return false;
     }
     if (!lv->indexed && lv->scans++ >= r->lazy) {
@@ -728,16 +748,6 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
     return false;
 }
 
-static int tuple_cmp(const void *a, const void *b, void *w)
-{
-    const uint32_t *x = a, *y = b;
-    size_t n = *(const size_t *)w;
-
-    for (size_t i = 0; i < n; i++)
-        if (x[i] != y[i])
-            return x[i] < y[i] ? -1 : 1;
-    return 0;
-}
 
 static bool sorted(const struct tuples *t)
 {
