@@ -430,7 +430,7 @@ static void gen_grouper(struct gen *g, const char *name, struct bdesc *b) {
             if (i)
                 fputs(",\n        ", g->fp);
             int mod = nmod && chance(r, 20) ? (int)rnd(r, nmod) : -1;
-            char qual[8] = "";
+            char qual[16] = "";
             if (mod >= 0)
                 snprintf(qual, sizeof qual, "m%d.", mod);
             if (chance(r, 25)) {
@@ -723,7 +723,7 @@ static void gen_query(struct gen *g, size_t maxb) {
         }
         hasg[b] = g->big || chance(r, 75);
         if (hasg[b]) {
-            char nm[8];
+            char nm[24];
             snprintf(nm, sizeof nm, "G%zu", b);
             gen_grouper(g, nm, &bd[b]);
         } else {
