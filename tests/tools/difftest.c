@@ -172,7 +172,13 @@ static void put_addr(struct gen *g, uint64_t a) {
 
 static void put_uint(struct gen *g, uint64_t v, bool timelike) {
     unsigned k = rnd(g->r, 10);
-    if (timelike && v % 1000 == 0 && v && k < 4)
+    static const char *const hn[] = {"h", "hr", "hours", "hour"};
+    static const char *const mn[] = {"min", "mins", "minute", "minutes"};
+    if (timelike && v % 3600000 == 0 && v && k < 6)
+        fprintf(g->fp, "%llu %s", (unsigned long long)(v / 3600000), hn[k % 4]);
+    else if (timelike && v % 60000 == 0 && v && k < 6)
+        fprintf(g->fp, "%llu%s%s", (unsigned long long)(v / 60000), k % 2 ? " " : "", mn[k % 4]);
+    else if (timelike && v % 1000 == 0 && v && k < 4)
         fprintf(g->fp, "%llu %s", (unsigned long long)(v / 1000), k < 2 ? "s" : "sec");
     else if (timelike && k < 5)
         fprintf(g->fp, "%llu ms", (unsigned long long)v);
@@ -195,9 +201,10 @@ static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">="};
 
 static uint64_t put_delta(struct gen *g, bool timelike, bool allow_r) {
     /* huge deltas catch x + d computed with wrap-around */
-    static const uint64_t ds[] = {
-        0, 1, 2, 100, 250, 500, 1000, 2000, 4294967295u, (uint64_t)1 << 63, UINT64_MAX};
-    uint64_t d = ds[rnd(g->r, chance(g->r, 90) ? 8 : 11)];
+    static const uint64_t ds[] = {0,         1,    2,     100,     250,         500,
+                                  1000,      2000, 60000, 3600000, 4294967295u, (uint64_t)1 << 63,
+                                  UINT64_MAX};
+    uint64_t d = ds[rnd(g->r, chance(g->r, 90) ? 10 : 13)];
     fprintf(g->fp, " %s ", allow_r && chance(g->r, 30) ? "rdelta" : "delta");
     put_uint(g, d, timelike);
     return d;
@@ -605,6 +612,10 @@ static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool me
                 put_gf(g, x, a, merger);
                 fprintf(g->fp, " %s %llu", ops[rnd(r, 6)],
                         (unsigned long long)jitter(g, a->hint, 16));
+            } else if (chance(r, 20)) {
+                put_uint(g, jitter(g, a->hint, a->width), tl);
+                fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
+                put_gf(g, x, a, merger);
             } else {
                 put_gf(g, x, a, merger);
                 fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
@@ -662,9 +673,15 @@ static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool me
     } else {
         a = pick_gf(g, x, 0);
         if (a && a->k == GK_U) {
-            fprintf(g->fp, "bitAND(");
+            fprintf(g->fp, "%s(", chance(r, 60) ? "bitAND" : "bitOR");
             put_gf(g, x, a, merger);
-            fprintf(g->fp, ", 3) %s 1", chance(r, 50) ? "=" : "!=");
+            if ((c = pick_gf(g, y, 0)) != NULL && c->k == GK_U && chance(r, 50)) {
+                fputs(", ", g->fp);
+                put_gf(g, y, c, merger);
+                fprintf(g->fp, ") %s %u", ops[rnd(r, 6)], rnd(r, 8));
+            } else {
+                fprintf(g->fp, ", %u) %s %u", 1 + rnd(r, 7), chance(r, 50) ? "=" : "!=", rnd(r, 8));
+            }
             return;
         }
     }
