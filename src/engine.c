@@ -137,6 +137,7 @@ struct branch {
     union fq_val *val;
     uint32_t *id;
     size_t nkept, cap;
+    size_t stride;              /* stored columns per kept group (see bgroups.nfields) */
     struct engine_branch_stats st;
 };
 
@@ -154,6 +155,7 @@ struct run {
     bool direct;
     size_t direct_branch;
     unsigned branch_threads;    /* for one branch's grouper */
+    bool groups;                /* -g: every group field is output */
     uint64_t *bits;
 };
 
@@ -182,33 +184,44 @@ static void phase_filter(void *ctx, size_t job)
         filt_run(b->filt, r->recs, lo, hi, b->pass + lo);
 }
 
-static void need_expr(const struct fq_expr *e, bool *need)
+static void need_expr(const struct fq_expr *e, int branch, bool *need)
 {
-    if (e->kind == X_GFIELD)
+    if (e->kind == X_GFIELD && e->branch == branch)
         need[e->gfield] = true;
     for (size_t i = 0; i < e->nargs; i++)
-        need_expr(&e->args[i], need);
+        need_expr(&e->args[i], branch, need);
 }
 
-/* The group fields a group filter reads. */
-static bool *needed_fields(const struct fq_branch *br)
+static void need_cnf(const struct fq_cnf *c, int branch, bool *need)
 {
-    bool *need = xcalloc(br->ngfields + 1, sizeof *need);
-    const struct fq_cnf *c = br->gfilter;
     for (size_t i = 0; c && i < c->n; i++)
         for (size_t j = 0; j < c->clauses[i].n; j++) {
             const struct fq_term *t = &c->clauses[i].terms[j];
-            if (t->kind == T_ALLEN)
+            if (t->kind == T_ALLEN && (t->bx == branch || t->by == branch))
                 need[GF_STIME] = need[GF_ETIME] = true;
-            need_expr(&t->l, need);
-            need_expr(&t->r, need);
+            need_expr(&t->l, branch, need);
+            need_expr(&t->r, branch, need);
         }
+}
+
+/* The group fields that anything but -g reads: the group filter, the
+ * merger rules, and (with rows) the member set for the ungrouper. */
+static bool *needed_fields(const struct fq_query *q, size_t b, bool rows)
+{
+    const struct fq_branch *br = &q->branches[b];
+    bool *need = xcalloc(br->ngfields + 1, sizeof *need);
+    need_cnf(br->gfilter, (int)b, need);
+    if (rows) {
+        need[GF_STIME] = need[GF_ETIME] = need[GF_RECORDS] = true;
+        for (size_t m = 0; m < q->nmodules; m++)
+            need_cnf(&q->modules[m].rules, (int)b, need);
+    }
     return need;
 }
 
 static void keep_group(struct branch *b, uint32_t gid, const union fq_val *row)
 {
-    size_t nf = b->br->ngfields;
+    size_t nf = b->stride;
     if (b->nkept == b->cap) {
         b->cap = b->cap ? 2 * b->cap : 256;
         b->val = xrealloc(b->val, b->cap * nf * sizeof *b->val);
@@ -238,11 +251,15 @@ static void phase_branch(void *ctx, size_t job)
     b->st.groups = b->gr.ngroups;
 
     size_t nf = br->ngfields;
-    union fq_val *row = xmalloc((nf ? nf : 1) * sizeof *row);
+    union fq_val *row = xcalloc(nf ? nf : 1, sizeof *row);
     const union fq_val **rows = xcalloc(r->q->nbranches, sizeof *rows);
     rows[b->index] = row;
     bool direct = r->direct && r->direct_branch == b->index;
-    bool *need = direct ? needed_fields(br) : NULL;
+    bool *need = r->groups ? NULL : needed_fields(r->q, b->index, !direct);
+    b->stride = nf;
+    if (need && !direct)
+        while (b->stride > GF_NDEFAULT && !need[b->stride - 1])
+            b->stride--;
     struct aggr_scratch sc = {0};
     uint32_t *mrec = NULL;
     uint64_t *mmask = NULL;
@@ -307,7 +324,7 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
                        (unsigned)UINT32_MAX);
     unsigned threads = eo->threads ? eo->threads : online_cpus();
 
-    struct run r = {.q = q, .recs = recs, .n = n};
+    struct run r = {.q = q, .recs = recs, .n = n, .groups = eo->groups};
     r.b = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.b);
     for (size_t i = 0; i < q->nbranches; i++) {
         r.b[i].br = &q->branches[i];
@@ -343,7 +360,7 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
         b->st.records_in = n;
         b->st.filtered = b->npass;
         st->branch[i] = b->st;
-        bg[i] = (struct bgroups){b->nkept, b->br->ngfields, b->id, b->val};
+        bg[i] = (struct bgroups){b->nkept, b->stride, b->id, b->val};
     }
 
     int rc;

@@ -17,7 +17,9 @@
  * filter, in creation order. */
 struct bgroups {
     size_t n;                   /* kept groups */
-    size_t nfields;             /* == the branch's ngfields */
+    size_t nfields;             /* row stride: the branch's ngfields, or fewer when no
+                                   condition and no output reads the last columns
+                                   (always > every gfield index a rule names) */
     const uint32_t *id;         /* creation index of each kept group (before the group filter) */
     const union fq_val *val;    /* n * nfields values, row-major */
 };
