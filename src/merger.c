@@ -23,7 +23,12 @@ struct eqk {
     size_t clause;
 };
 
-enum rkind { R_NONE, R_CMP, R_ALLEN };
+enum rkind {
+    R_NONE,
+    R_CMP,                      /* one comparison: exact window of values */
+    R_ALLEN,                    /* one Allen relation: window of one end-point */
+    R_ALLEN_OR,                 /* OR of Allen relations: hull of start windows */
+};
 
 /* One branch's candidate groups sorted by a composite key: the equality
  * components, then at most one range component. */
@@ -51,6 +56,7 @@ struct level {
     bool has_delta;
     uint64_t delta;
     bool exact;                 /* R_ALLEN: the window holds for every interval */
+    const struct fq_clause *orc; /* R_ALLEN_OR: the clause */
     size_t rclause;             /* the window rule's clause */
     bool indexed;
     struct idx ix;
@@ -182,6 +188,16 @@ static int window_rule(const struct fq_clause *c, int b, const bool *bound, stru
         lv->has_delta = t->has_delta, lv->delta = t->delta;
         return t->has_delta ? 4 : op == OP_EQ ? 5 : 1;
     }
+    if (c->n > 1) {
+        for (size_t i = 0; i < c->n; i++) {
+            t = &c->terms[i];
+            if (t->kind != T_ALLEN || t->negate || t->bx == t->by ||
+                !((t->bx == b && bound[t->by]) || (t->by == b && bound[t->bx])))
+                return 0;
+        }
+        lv->rk = R_ALLEN_OR, lv->orc = c, lv->key_gf = GF_STIME, lv->exact = false;
+        return 2;
+    }
     if (c->n != 1 || c->terms[0].negate || c->terms[0].kind != T_ALLEN)
         return 0;
     t = &c->terms[0];
@@ -228,6 +244,7 @@ static int level_rules(const struct fq_mmodule *m, int b, const bool *bound, str
             lv->rk = w.rk, lv->op = w.op, lv->rel = w.rel;
             lv->other = w.other, lv->other_gf = w.other_gf, lv->key_gf = w.key_gf;
             lv->has_delta = w.has_delta, lv->delta = w.delta, lv->exact = w.exact;
+            lv->orc = w.orc;
             lv->rclause = c;
         }
     }
@@ -304,7 +321,7 @@ static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t 
 {
     struct idx *ix = &lv->ix;
     size_t w = lv->neq + (lv->rk != R_NONE), rw = w + 1;
-    bool split = lv->rk == R_ALLEN && !lv->exact;
+    bool split = (lv->rk == R_ALLEN && !lv->exact) || lv->rk == R_ALLEN_OR;
     uint64_t *a = xmalloc((n ? n : 1) * rw * sizeof *a);
     size_t m = 0;
 
@@ -679,6 +696,35 @@ static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *
     return false;
 }
 
+/* R_ALLEN_OR: the hull of the terms' windows, as windows of the new
+ * branch's stime.  An end-time window [lo, hi] holds stime in
+ * [lo - maxlen, hi] for the proper intervals the split index holds. */
+static void or_window(const struct run *r, const struct level *lv, uint64_t maxlen, uint64_t *lo,
+                      uint64_t *hi)
+{
+    *lo = UINT64_MAX, *hi = 0;
+    for (size_t i = 0; i < lv->orc->n; i++) {
+        const struct fq_term *t = &lv->orc->terms[i];
+        bool fwd = t->by == lv->branch;
+        const union fq_val *o = r->rows[fwd ? t->bx : t->by];
+        enum fq_allen rel = fwd ? t->rel : allen_inverse(t->rel);
+        uint64_t tlo, thi;
+        int end;
+        allen_window(rel, o[GF_STIME].u, o[GF_ETIME].u, t->has_delta, t->delta, maxlen, &end,
+                     &tlo, &thi);
+        if (tlo > thi)
+            continue;
+        if (end == 1)
+            tlo = tlo >= maxlen ? tlo - maxlen : 0;
+        if (tlo < *lo)
+            *lo = tlo;
+        if (thi > *hi)
+            *hi = thi;
+    }
+    if (*lo > *hi)
+        *lo = 1, *hi = 0;
+}
+
 static bool search(struct run *r, struct plan *p, size_t l, bool exists)
 {
     if (l == p->nlv)
@@ -717,9 +763,11 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
         lo = 1, hi = 0;
         if (lv->rk == R_CMP)
             cmp_window(lv->op, o[lv->other_gf].u, lv->has_delta, lv->delta, &lo, &hi);
-        else
+        else if (lv->rk == R_ALLEN)
             allen_window(lv->rel, o[GF_STIME].u, o[GF_ETIME].u, lv->has_delta, lv->delta,
                          ix->maxlen, &end, &lo, &hi);
+        else
+            or_window(r, lv, ix->maxlen, &lo, &hi);
     }
     if (!lv->indexed) {
         /* An inexact Allen window needs the index's maxlen and split. */

@@ -124,6 +124,15 @@ int main(int argc, char **argv)
                             .has_delta = true, .delta = 20};
     run("A.stime < B.stime delta 20", &q, bg);
 
+    struct fq_term either[2] = {{.kind = T_ALLEN, .rel = AL_OVERLAPS, .bx = 0, .by = 1},
+                                {.kind = T_ALLEN, .rel = AL_OVERLAPS, .bx = 1, .by = 0}};
+    cl = (struct fq_clause){either, 2};
+    run("A o B OR B o A", &q, bg);
+    either[0].rel = AL_MEETS, either[0].has_delta = true, either[0].delta = 5;
+    either[1].rel = AL_FINISHES, either[1].has_delta = true, either[1].delta = 5;
+    run("A m B delta 5 OR B f A delta 5", &q, bg);
+    cl = (struct fq_clause){&term, 1};
+
     /* export A = B on x, minus those where B overlaps some C */
     term = (struct fq_term){.kind = T_CMP, .op = OP_EQ, .l = gf(0, 3), .r = gf(1, 3)};
     term2 = (struct fq_term){.kind = T_ALLEN, .rel = AL_OVERLAPS, .bx = 1, .by = 2};
