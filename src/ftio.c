@@ -36,7 +36,7 @@ enum {
 static const char stdin_name[] = "standard input";
 
 /* How the records of the current stream are laid out. */
-enum layout { L_V1, L_V5, L_LEGACY1, L_LEGACY5 };
+enum layout { L_V1, L_V5, L_V1005, L_LEGACY1, L_LEGACY5 };
 
 struct fmt {
     enum layout lay;
@@ -99,14 +99,15 @@ static inline uint16_t ld16(const unsigned char *p, bool swap)
 
 /* ---- decoding ---------------------------------------------------------- */
 
-/* The common prefix of the version 3 layouts, plus the v5 tail when tail. */
+/* The common prefix of the version 3 layouts, plus the v5 tail when tail.
+ * exsw: whether exaddr is swapped too (see L_V1005). */
 static inline __attribute__((always_inline)) void
-dec_v3(const unsigned char *p, struct fq_rec *r, bool tail, bool sw, uint64_t id)
+dec_v3(const unsigned char *p, struct fq_rec *r, bool tail, bool sw, bool exsw, uint64_t id)
 {
     r->unix_secs = ld32(p + 0, sw);
     r->unix_nsecs = ld32(p + 4, sw);
     r->sysuptime = ld32(p + 8, sw);
-    r->exaddr = ld32(p + 12, sw);
+    r->exaddr = ld32(p + 12, exsw);
     r->srcip = ld32(p + 16, sw);
     r->dstip = ld32(p + 20, sw);
     r->nexthop = ld32(p + 24, sw);
@@ -172,13 +173,13 @@ static void dec_legacy(const unsigned char *p, struct fq_rec *r, bool v5, bool s
 static void dec_v5_host(const unsigned char *p, size_t n, struct fq_rec *out, uint64_t id)
 {
     for (size_t i = 0; i < n; i++)
-        dec_v3(p + i * 64, out + i, true, false, id + i);
+        dec_v3(p + i * 64, out + i, true, false, false, id + i);
 }
 
 static void dec_v5_swap(const unsigned char *p, size_t n, struct fq_rec *out, uint64_t id)
 {
     for (size_t i = 0; i < n; i++)
-        dec_v3(p + i * 64, out + i, true, true, id + i);
+        dec_v3(p + i * 64, out + i, true, true, true, id + i);
 }
 
 /* Decode n whole records starting at p into out, numbered from id.  Pure:
@@ -196,15 +197,22 @@ static void ft_decode_range(const unsigned char *p, size_t n, const struct fmt *
                 dec_v5_host(p, n, out, id);
         } else if (f->swap) {
             for (size_t i = 0; i < n; i++)
-                dec_v3(p + i * rs, out + i, true, true, id + i);
+                dec_v3(p + i * rs, out + i, true, true, true, id + i);
         } else {
             for (size_t i = 0; i < n; i++)
-                dec_v3(p + i * rs, out + i, true, false, id + i);
+                dec_v3(p + i * rs, out + i, true, false, false, id + i);
         }
+        break;
+    case L_V1005:
+        /* flow-tools' fts3rec_swap_v1005 leaves exaddr alone: cross-endian
+         * files hold it in the writer's host order, and flow-tools reads
+         * them so.  Decode it the same way. */
+        for (size_t i = 0; i < n; i++)
+            dec_v3(p + i * rs, out + i, true, f->swap, false, id + i);
         break;
     case L_V1:
         for (size_t i = 0; i < n; i++)
-            dec_v3(p + i * rs, out + i, false, f->swap, id + i);
+            dec_v3(p + i * rs, out + i, false, f->swap, f->swap, id + i);
         break;
     case L_LEGACY1:
     case L_LEGACY5:
@@ -534,7 +542,7 @@ static int read_header(struct ft_reader *r, bool probe, struct fq_error *err)
             return hdr_error(r, probe, ver_at, err,
                              "unsupported record version %u at byte %llu (flowq reads 1, 5, 6, 7 and 1005)",
                              dver, (unsigned long long)ver_at);
-        r->f.lay = dver == 1 ? L_V1 : L_V5;
+        r->f.lay = dver == 1 ? L_V1 : dver == 1005 ? L_V1005 : L_V5;
         r->f.rsize = dver == 1 ? 60 : dver == 5 ? 64 : dver == 7 ? 68 : 72;
     } else {
         dver = ld16(p + 4, swap);

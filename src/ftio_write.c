@@ -189,7 +189,9 @@ static void encode(unsigned char *p, const struct fq_rec *r, int version, size_t
     st32(p + 0, r->unix_secs, sw);
     st32(p + 4, r->unix_nsecs, sw);
     st32(p + 8, r->sysuptime, sw);
-    st32(p + 12, r->exaddr, sw);
+    /* Like flow-tools (fts3rec_swap_v1005), v1005 keeps exaddr in host
+     * order even in a cross-endian file. */
+    st32(p + 12, r->exaddr, sw && version != 1005);
     st32(p + 16, r->srcip, sw);
     st32(p + 20, r->dstip, sw);
     st32(p + 24, r->nexthop, sw);

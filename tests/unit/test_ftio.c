@@ -349,6 +349,40 @@ START_TEST(preamble_probe)
 }
 END_TEST
 
+/* flow-tools swaps every multi-byte field of a cross-endian file except
+ * v1005's exaddr (fts3rec_swap_v1005); reader and writer do the same. */
+START_TEST(v1005_exaddr_quirk)
+{
+    int other = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 2 : 1;
+    struct ft_writer_opts o = {.version = 1005, .byte_order = other};
+    write_file(tpath("t.ft"), &o, 1);
+    unsigned char b[24 + 72];
+    FILE *fp = fopen(tpath("t.ft"), "rb");
+    ck_assert_uint_eq(fread(b, 1, sizeof b, fp), sizeof b);
+    fclose(fp);
+    uint32_t ex = 0x7F000001, src = __builtin_bswap32(0xC0A800C8);
+    ck_assert_mem_eq(b + 24 + 12, &ex, 4);      /* host order */
+    ck_assert_mem_eq(b + 24 + 16, &src, 4);     /* swapped */
+    struct fq_rec *v;
+    size_t n;
+    struct fq_error err;
+    char *path = tpath("t.ft");
+    ck_assert_int_eq(read_all(&path, 1, &v, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(v[0].exaddr, 0x7F000001);
+    ck_assert_uint_eq(v[0].srcip, 0xC0A800C8);
+    free(v);
+    /* v5 swaps exaddr like everything else. */
+    o.version = 5;
+    write_file(tpath("t5.ft"), &o, 1);
+    fp = fopen(tpath("t5.ft"), "rb");
+    ck_assert_uint_eq(fread(b, 1, 24 + 64, fp), 24 + 64);
+    fclose(fp);
+    ex = __builtin_bswap32(0x7F000001);
+    ck_assert_mem_eq(b + 24 + 12, &ex, 4);
+}
+END_TEST
+
 static void expect_error(const char *name, const void *bytes, size_t n, const char *msg, int64_t off)
 {
     write_bytes(tpath(name), bytes, n);
@@ -445,6 +479,7 @@ int main(void)
     tcase_add_test(tc, derived_times_wrap);
     tcase_add_test(tc, small_buffers_and_rec_ids);
     tcase_add_test(tc, preamble_probe);
+    tcase_add_test(tc, v1005_exaddr_quirk);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, directories);
     suite_add_tcase(s, tc);
