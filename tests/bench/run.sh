@@ -60,7 +60,7 @@ z=$(trace v5 6)
 # -- decode ------------------------------------------------------------------
 bench "floor: cat (raw file read)" "$N" cat "$raw"
 bench "floor: zlib inflate of the record area" "$N" "$B/tests/zinflate" "$z"
-bench "decode only, uncompressed (mmap)" "$N" "$B/tests/ftcount" "$raw"
+bench "decode only, uncompressed file" "$N" "$B/tests/ftcount" "$raw"
 bench "decode only, uncompressed, stdin pipe" "$N" sh -c "cat '$raw' | '$B/tests/ftcount'"
 bench "decode only, zlib" "$N" "$B/tests/ftcount" "$z"
 bench "flowq --print -o csv, uncompressed" "$N" "$B/flowq" --print -o csv "$raw"
