@@ -61,9 +61,7 @@ struct level {
     bool indexed;
     struct idx ix;
     size_t *chk;                /* clauses whose last branch is bound here, */
-    size_t nchk;                /* less those the index answers exactly */
-    size_t *all;                /* all of them, for scans without the index */
-    size_t nall;
+    size_t nchk;                /* less those the join keys answer exactly */
     unsigned scans;             /* probes answered by scanning so far */
 };
 
@@ -99,7 +97,7 @@ struct run {
     bool failed;
 };
 
-static const union fq_val *grow(const struct bgroups *b, uint32_t g)
+static const union fq_val *group_row(const struct bgroups *b, uint32_t g)
 {
     return b->val + (size_t)g * b->nfields;
 }
@@ -330,7 +328,7 @@ static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t 
     if (split)
         ix->improper = xmalloc((n ? n : 1) * sizeof *ix->improper);
     for (size_t i = 0; i < n; i++) {
-        const union fq_val *v = grow(b, cand[i]);
+        const union fq_val *v = group_row(b, cand[i]);
         if (split && v[GF_STIME].u > v[GF_ETIME].u) {
             ix->improper[ix->nimproper++] = cand[i];
             continue;
@@ -455,7 +453,6 @@ static void plan_free(struct plan *p)
     for (size_t i = 0; i < p->nlv; i++) {
         idx_free(&p->lv[i].ix);
         free(p->lv[i].chk);
-        free(p->lv[i].all);
         free(p->lv[i].eq);
     }
     free(p->lv);
@@ -518,7 +515,7 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
         p->cand[pos] = xmalloc((g->n ? g->n : 1) * sizeof **p->cand);
         for (size_t i = 0; i < g->n; i++) {
             bool ok = true;
-            rows[b] = grow(g, (uint32_t)i);
+            rows[b] = group_row(g, (uint32_t)i);
             for (size_t c = 0; c < nown && ok; c++)
                 ok = gcond_clause(&m->rules.clauses[own[c]], rows);
             if (ok)
@@ -566,10 +563,8 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
     free(placed);
 
     /* Each clause is verified at the level binding its last branch. */
-    for (size_t l = 0; l < p->nlv; l++) {
+    for (size_t l = 0; l < p->nlv; l++)
         p->lv[l].chk = xmalloc((nc ? nc : 1) * sizeof *p->lv[l].chk);
-        p->lv[l].all = xmalloc((nc ? nc : 1) * sizeof *p->lv[l].all);
-    }
     for (size_t c = 0; c < nc; c++) {
         size_t n = clause_branches(&m->rules.clauses[c], br, nb);
         int last = -1;
@@ -578,11 +573,8 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
                 last = lvl_of[br[i]];
         if (last < 0) {
             p->chk0[p->nchk0++] = c;
-        } else if (n > 1) {
-            struct level *lv = &p->lv[last];
-            lv->all[lv->nall++] = c;
-            if (!index_exact(lv, c))
-                lv->chk[lv->nchk++] = c;
+        } else if (n > 1 && !index_exact(&p->lv[last], c)) {
+            p->lv[last].chk[p->lv[last].nchk++] = c;
         }
     }
     free(own);
@@ -603,14 +595,14 @@ static bool clauses_hold(const struct run *r, const struct plan *p, const size_t
 }
 
 /* Bind group g at level l and go deeper; true = stop (found, or failed).
- * The index, when used, has already applied some clauses. */
-static bool bind(struct run *r, struct plan *p, size_t l, uint32_t g, bool exists, bool indexed)
+ * g satisfies the level's exact join keys already. */
+static bool bind(struct run *r, struct plan *p, size_t l, uint32_t g, bool exists)
 {
     const struct level *lv = &p->lv[l];
 
-    r->rows[lv->branch] = grow(&r->bg[lv->branch], g);
+    r->rows[lv->branch] = group_row(&r->bg[lv->branch], g);
     r->cur[lv->branch] = g;
-    if (indexed ? !clauses_hold(r, p, lv->chk, lv->nchk) : !clauses_hold(r, p, lv->all, lv->nall))
+    if (!clauses_hold(r, p, lv->chk, lv->nchk))
         return false;
     return search(r, p, l + 1, exists);
 }
@@ -675,6 +667,15 @@ static int tuple_cmp(const void *a, const void *b, void *w)
     return 0;
 }
 
+/* Does the group with values v have the join keys k? */
+static bool keys_match(const struct level *lv, const union fq_val *v, const uint64_t *k)
+{
+    for (size_t j = 0; j < lv->neq; j++)
+        if (v[lv->eq[j].key_gf].u != k[j])
+            return false;
+    return true;
+}
+
 /* Without an index, the candidates whose join keys and window fit. */
 static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *k, bool win,
                        uint64_t lo, uint64_t hi, bool exists)
@@ -684,13 +685,10 @@ static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *
     const uint32_t *cand = p->cand[lv->pos];
 
     for (size_t i = 0; i < p->ncand[lv->pos]; i++) {
-        const union fq_val *v = grow(b, cand[i]);
-        size_t j = 0;
-        while (j < lv->neq && v[lv->eq[j].key_gf].u == k[j])
-            j++;
-        if (j < lv->neq || (win && (v[lv->key_gf].u < lo || v[lv->key_gf].u > hi)))
+        const union fq_val *v = group_row(b, cand[i]);
+        if (!keys_match(lv, v, k) || (win && (v[lv->key_gf].u < lo || v[lv->key_gf].u > hi)))
             continue;
-        if (bind(r, p, l, cand[i], exists, true))
+        if (bind(r, p, l, cand[i], exists))
             return true;
     }
     return false;
@@ -740,7 +738,7 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
         bool blocks = !exists && l == 0 && lv->pos == 0 && r->out->width > 1;
         for (size_t i = 0; i < p->ncand[lv->pos]; i++) {
             size_t start = r->out->n;
-            if (bind(r, p, l, p->cand[lv->pos][i], exists, false))
+            if (bind(r, p, l, p->cand[lv->pos][i], exists))
                 return true;
             if (blocks && r->out->n - start > 1)
                 qsort_r(r->out->g + start * r->out->width, r->out->n - start,
@@ -783,15 +781,17 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
     if (lv->rk != R_NONE) {
         s = lo > hi ? e : idx_lower(ix, lv->neq, s, e, lo);
         for (; s < e && ix->key[s * ix->stride + lv->neq] <= hi; s++)
-            if (bind(r, p, l, ix->g[s], exists, true))
+            if (bind(r, p, l, ix->g[s], exists))
                 return true;
     } else {
         for (; s < e; s++)
-            if (bind(r, p, l, ix->g[s], exists, true))
+            if (bind(r, p, l, ix->g[s], exists))
                 return true;
     }
+    /* Improper intervals are outside the windows' reach: keys only. */
     for (size_t i = 0; i < ix->nimproper; i++)
-        if (bind(r, p, l, ix->improper[i], exists, true))
+        if (keys_match(lv, group_row(&r->bg[lv->branch], ix->improper[i]), k) &&
+            bind(r, p, l, ix->improper[i], exists))
             return true;
     return false;
 }

@@ -41,6 +41,8 @@ struct fixture {
 /* Shape of the random cases: groups per branch, time span, key values. */
 struct shape {
     uint64_t groups, span, len, keys;
+    uint64_t improper;          /* percent of groups with stime > etime */
+    bool joins;                 /* mostly plain join rules: equalities, Allen */
 };
 
 static const struct fq_set empty_set = {0};
@@ -293,16 +295,51 @@ START_TEST(allen_and_difference)
 }
 END_TEST
 
+/* Equal keys and an Allen relation that improper intervals (stime >
+ * etime) can satisfy: those take the index's side path, keys included. */
+START_TEST(improper_intervals)
+{
+    struct fixture f;
+
+    init(&f, 2);
+    /* A: [0,20] x=1; B: [15,10] x=1, [15,10] x=2, [5,8] x=1 */
+    f.bg[0].n = 1, f.bg[1].n = 3;
+    set_group(&f, 0, 0, 0, 20, 1, 0);
+    set_group(&f, 1, 0, 15, 10, 1, 0);
+    set_group(&f, 1, 1, 15, 10, 2, 0);
+    set_group(&f, 1, 2, 5, 8, 1, 0);
+    module(&f, 0, 2, (int[]){0, 1});
+    struct fq_term eq = {.kind = T_CMP, .op = OP_EQ, .l = gf(0, 3), .r = gf(1, 3)};
+    struct fq_term di = {.kind = T_ALLEN, .rel = AL_CONTAINS, .bx = 0, .by = 1};
+    add_clause(&f, 0, 1, &eq);
+    add_clause(&f, 0, 1, &di);
+    struct tuples want = {.n = 2, .width = 2, .g = (uint32_t[]){0, 0, 0, 2}};
+    check_all_ways(&f, &want, 0);
+}
+END_TEST
+
 /* ---- random differential test ---- */
 
-static struct fq_term random_term(const int *mb, size_t k)
+static struct fq_term random_term(const int *mb, size_t k, bool joins)
 {
     struct fq_term t = {.kind = T_CMP};
     static const int fields[] = {0, 1, 3, 4, 3, 4};
     uint64_t r = rnd(100);
 
-    t.negate = rnd(100) < 15;
-    if (r < 35 && k >= 2) {
+    t.negate = !joins && rnd(100) < 15;
+    if (joins && r >= 50 && k >= 2) {
+        int b1 = mb[rnd(k)], b2;
+        do
+            b2 = mb[rnd(k)];
+        while (b2 == b1);
+        t.op = rnd(100) < 70 ? OP_EQ : (enum fq_op)rnd(6);
+        t.l = gf(b1, 3 + (int)rnd(2));
+        t.r = gf(b2, 3 + (int)rnd(2));
+        if (t.op != OP_EQ && rnd(2))
+            t.has_delta = true, t.delta = rnd(3);
+        return t;
+    }
+    if ((r < 35 || joins) && k >= 2) {
         t.kind = T_ALLEN;
         t.rel = (enum fq_allen)rnd(13);
         t.bx = mb[rnd(k)];
@@ -344,7 +381,7 @@ static void random_fixture(struct fixture *f, const struct shape *sh, size_t max
         f->bg[b].n = rnd(sh->groups);
         for (size_t i = 0; i < f->bg[b].n; i++) {
             uint64_t s = base + rnd(sh->span), e = s + rnd(sh->len);
-            if (rnd(10) == 0)
+            if (rnd(100) < sh->improper)
                 e = s - rnd(3);
             set_group(f, (int)b, i, s, e, rnd(sh->keys), rnd(sh->keys));
         }
@@ -377,12 +414,12 @@ static void random_fixture(struct fixture *f, const struct shape *sh, size_t max
             k = n;
         }
         module(f, mi, k, mb);
-        size_t nc = rnd(4);
+        size_t nc = rnd(sh->joins ? 5 : 4);
         for (size_t c = 0; c < nc; c++) {
             struct fq_term t[2];
-            size_t nt = rnd(100) < 70 ? 1 : 2;
+            size_t nt = rnd(100) < (sh->joins ? 85 : 70) ? 1 : 2;
             for (size_t i = 0; i < nt; i++)
-                t[i] = random_term(mb, k);
+                t[i] = random_term(mb, k, sh->joins);
             add_clause(f, mi, nt, t);
         }
     }
@@ -392,7 +429,7 @@ static void random_fixture(struct fixture *f, const struct shape *sh, size_t max
 START_TEST(random_vs_nested_loops)
 {
     static struct fixture f;
-    static const struct shape small = {7, 16, 5, 5};
+    static const struct shape small = {7, 16, 5, 5, 10, false};
     unsigned nonempty = 0;
 
     for (unsigned iter = 0; iter < 30000; iter++) {
@@ -408,12 +445,32 @@ START_TEST(random_vs_nested_loops)
 }
 END_TEST
 
+/* Join rules only (equal keys, windows, Allen relations, ORs of them) on
+ * many improper intervals: every index path. */
+START_TEST(random_joins)
+{
+    static struct fixture f;
+    static const struct shape joins = {8, 20, 6, 3, 30, true};
+    unsigned nonempty = 0;
+
+    for (unsigned iter = 0; iter < 20000; iter++) {
+        struct tuples want;
+        random_fixture(&f, &joins, 4);
+        brute(&f, &want);
+        check_all_ways(&f, &want, iter);
+        nonempty += want.n > 0;
+        free(want.g);
+    }
+    ck_assert_uint_gt(nonempty, 4000);
+}
+END_TEST
+
 /* Hundreds of groups per branch: the radix-sorted indexes, long runs of
  * equal keys, wide windows. */
 START_TEST(random_large)
 {
     static struct fixture f;
-    static const struct shape large = {MAXG, 4000, 60, 40};
+    static const struct shape large = {MAXG, 4000, 60, 40, 10, false};
     unsigned nonempty = 0;
 
     for (unsigned iter = 0; iter < 60; iter++) {
@@ -437,7 +494,9 @@ int main(void)
     tcase_add_test(tc, pass_through);
     tcase_add_test(tc, equality_join);
     tcase_add_test(tc, allen_and_difference);
+    tcase_add_test(tc, improper_intervals);
     tcase_add_test(tc, random_vs_nested_loops);
+    tcase_add_test(tc, random_joins);
     tcase_add_test(tc, random_large);
     suite_add_tcase(s, tc);
 
