@@ -261,31 +261,33 @@ static void phase_branch(void *ctx, size_t job)
         while (b->stride > GF_NDEFAULT && !need[b->stride - 1])
             b->stride--;
     struct aggr_scratch sc = {0};
-    uint32_t *mrec = NULL;
-    uint64_t *mmask = NULL;
-    size_t mcap = 0, mw = b->gr.mwords;
-    for (size_t g = 0; g < b->gr.ngroups; g++) {
-        size_t sz = b->gr.size[g];
-        if (sz > mcap) {
-            mcap = sz > 2 * mcap ? sz : 2 * mcap;
-            free(mrec);
-            free(mmask);
-            mrec = xmalloc(mcap * sizeof *mrec);
-            mmask = mw ? xmalloc(mcap * mw * sizeof *mmask) : NULL;
-        }
-        size_t i = 0;
-        for (uint32_t p = b->gr.first[g]; p != UINT32_MAX; p = b->gr.next[p], i++) {
-            mrec[i] = b->kept[p];
-            if (mw)
-                memcpy(&mmask[i * mw], &b->gr.mask[(size_t)p * mw], mw * sizeof *mmask);
-        }
-        struct aggr_members m = {mrec, mmask, mw, sz};
+    /* Members of each group side by side, in join order: a counting sort
+     * of the positions by group (no pointer chasing through member lists). */
+    size_t ng = b->gr.ngroups, mw = b->gr.mwords, np = b->npass;
+    uint32_t *end = xmalloc((ng ? ng : 1) * sizeof *end);
+    size_t sum = 0;
+    for (size_t g = 0; g < ng; g++)
+        end[g] = (uint32_t)(sum += b->gr.size[g]) - b->gr.size[g];
+    uint32_t *mrec = xmalloc((np ? np : 1) * sizeof *mrec);
+    uint64_t *mmask = mw ? xmalloc(np * mw * sizeof *mmask) : NULL;
+    for (size_t p = 0; p < np; p++) {
+        uint32_t at = end[b->gr.gid[p]]++;
+        mrec[at] = b->kept[p];
+        if (mw)
+            memcpy(&mmask[(size_t)at * mw], &b->gr.mask[p * mw], mw * sizeof *mmask);
+    }
+    free(b->kept);
+    b->kept = NULL;
+    grouping_free_members(&b->gr);
+    for (size_t g = 0; g < ng; g++) {
+        size_t sz = b->gr.size[g], at = end[g] - sz;
+        struct aggr_members m = {mrec + at, mmask ? mmask + at * mw : NULL, mw, sz};
         struct pool_mark mark = pool_mark(&b->pool);
         if (br->gfilter || !direct)
             aggr_group(br->gfields, nf, need, r->recs, &m, &b->pool, &sc, row);
         bool keep = !br->gfilter || gcond_cnf(br->gfilter, rows);
         if (keep && direct) {
-            for (size_t j = 0; j < sz; j++)
+            for (size_t j = at; j < at + sz; j++)
                 r->bits[mrec[j] / 64] |= (uint64_t)1 << (mrec[j] % 64);
             b->nkept++;
         } else if (keep) {
@@ -296,6 +298,7 @@ static void phase_branch(void *ctx, size_t job)
     }
     b->st.groups_kept = b->nkept;
     free(need);
+    free(end);
     free(mrec);
     free(mmask);
     aggr_scratch_free(&sc);

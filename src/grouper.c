@@ -71,7 +71,7 @@ struct gstate {
     size_t ngroups, gcap;
     bool any_bounded;
     /* per position */
-    uint32_t *next;
+    uint32_t *gid;
     uint64_t *mask;
 };
 
@@ -340,9 +340,9 @@ static void place(struct gstate *st, uint32_t pos)
             fmod = m;
         }
     }
-    st->next[pos] = NONE;
     if (found == NONE) {
         uint32_t gid = new_group(st, pos);
+        st->gid[pos] = gid;
         for (size_t m = 0; m < st->nmods; m++) {
             struct index *ix = &st->mods[m].ix;
             uint64_t kv[ix->nkey + 1];
@@ -360,7 +360,7 @@ static void place(struct gstate *st, uint32_t pos)
             if (m == fmod || rules_hold(st, st->mods[m].rules, st->mods[m].n, found, c))
                 mk[m / 64] |= (uint64_t)1 << (m % 64);
     }
-    st->next[st->last[found]] = pos;
+    st->gid[pos] = found;
     st->last[found] = pos;
     st->size[found]++;
     set_expiry(st, found);
@@ -458,8 +458,8 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rec *recs, con
                       size_t n, bool want_masks, struct grouping *out)
 {
     memset(out, 0, sizeof *out);
-    out->next = xmalloc((n ? n : 1) * sizeof *out->next);
-    struct gstate st = {.recs = recs, .kept = kept, .next = out->next};
+    out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
+    struct gstate st = {.recs = recs, .kept = kept, .gid = out->gid};
     setup(&st, g);
     if (want_masks && g->nmodules > 0) {
         st.mwords = (st.nmods + 63) / 64;
@@ -549,11 +549,14 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
     out->ngroups = ng;
     out->first = xmalloc((ng ? ng : 1) * sizeof *out->first);
     out->size = xmalloc((ng ? ng : 1) * sizeof *out->size);
-    out->next = xmalloc((n ? n : 1) * sizeof *out->next);
+    out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
     out->mwords = mw;
     if (mw)
         out->mask = xmalloc((n ? n : 1) * mw * sizeof *out->mask);
     size_t head[MAXPARTS] = {0};
+    uint32_t *map[MAXPARTS];
+    for (unsigned p = 0; p < nparts; p++)
+        map[p] = xmalloc((parts[p].gr.ngroups ? parts[p].gr.ngroups : 1) * sizeof *map[p]);
     for (size_t k = 0; k < ng; k++) {
         unsigned best = nparts;
         uint32_t bp = NONE;
@@ -566,18 +569,19 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
                 }
             }
         out->first[k] = bp;
+        map[best][head[best]] = (uint32_t)k;
         out->size[k] = parts[best].gr.size[head[best]++];
     }
     for (unsigned p = 0; p < nparts; p++) {
         struct part *pt = &parts[p];
         for (size_t i = 0; i < pt->n; i++) {
-            uint32_t nx = pt->gr.next[i];
-            out->next[pt->pos[i]] = nx == NONE ? NONE : pt->pos[nx];
+            out->gid[pt->pos[i]] = map[p][pt->gr.gid[i]];
             if (mw)
                 memcpy(&out->mask[(size_t)pt->pos[i] * mw], &pt->gr.mask[i * mw],
                        mw * sizeof *out->mask);
         }
         grouping_free(&pt->gr);
+        free(map[p]);
         free(pt->kept);
         free(pt->pos);
     }
@@ -590,12 +594,12 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const ui
     if (!g) {
         memset(out, 0, sizeof *out);
         out->ngroups = n;
-        out->next = xmalloc((n ? n : 1) * sizeof *out->next);
+        out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
         out->first = xmalloc((n ? n : 1) * sizeof *out->first);
         out->size = xmalloc((n ? n : 1) * sizeof *out->size);
         for (size_t i = 0; i < n; i++) {
             out->first[i] = (uint32_t)i;
-            out->next[i] = NONE;
+            out->gid[i] = (uint32_t)i;
             out->size[i] = 1;
         }
         return;
@@ -607,10 +611,18 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const ui
     group_seq(g, recs, kept, n, want_masks, out);
 }
 
+void grouping_free_members(struct grouping *gr)
+{
+    free(gr->gid);
+    free(gr->mask);
+    gr->gid = NULL;
+    gr->mask = NULL;
+}
+
 void grouping_free(struct grouping *gr)
 {
     free(gr->first);
-    free(gr->next);
+    free(gr->gid);
     free(gr->size);
     free(gr->mask);
     memset(gr, 0, sizeof *gr);

@@ -19,7 +19,7 @@
 struct grouping {
     size_t ngroups;
     uint32_t *first;     /* per group: position in kept[] of the founding member */
-    uint32_t *next;      /* per position: next member's position, UINT32_MAX at the end */
+    uint32_t *gid;       /* per position: its group (members join in position order) */
     uint32_t *size;      /* per group: members */
     uint64_t *mask;      /* per position: mwords words of matched modules, or NULL */
     size_t mwords;
@@ -32,5 +32,7 @@ struct grouping {
 void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const uint32_t *kept,
                  size_t n, bool want_masks, unsigned threads, struct grouping *out);
 void grouping_free(struct grouping *gr);
+/* Frees gid and mask only (the per-position arrays). */
+void grouping_free_members(struct grouping *gr);
 
 #endif

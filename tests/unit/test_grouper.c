@@ -74,14 +74,14 @@ static void check_same(const struct fq_grouper *g, const struct fq_rec *recs, si
     ck_assert_uint_eq(gr.ngroups, ng);
     for (size_t k = 0; k < ng; k++) {
         ck_assert_uint_eq(gr.size[k], gs[k].n);
-        size_t i = 0;
-        for (uint32_t p = gr.first[k]; p != UINT32_MAX; p = gr.next[p], i++) {
-            ck_assert_uint_eq(p, gs[k].mem[i]);
+        ck_assert_uint_eq(gr.first[k], gs[k].mem[0]);
+        for (size_t i = 0; i < gs[k].n; i++) {
+            uint32_t p = gs[k].mem[i];
+            ck_assert_uint_eq(gr.gid[p], k);
             if (i > 0 && gr.mask)
                 ck_assert_uint_eq(gr.mask[p * gr.mwords] & ((1ULL << g->nmodules) - 1),
                                   gs[k].mask[i]);
         }
-        ck_assert_uint_eq(i, gs[k].n);
     }
     grouping_free(&gr);
 }
@@ -116,9 +116,10 @@ START_TEST(key_groups)
     ck_assert_uint_eq(gr.size[1], 2);
     ck_assert_uint_eq(gr.size[2], 1);
     ck_assert_uint_eq(gr.first[2], 3);
-    ck_assert_uint_eq(gr.next[0], 2);
-    ck_assert_uint_eq(gr.next[2], 5);
-    ck_assert_uint_eq(gr.next[5], UINT32_MAX);
+    /* members by position: 0 1 0 2 1 0 */
+    static const uint32_t want[6] = {0, 1, 0, 2, 1, 0};
+    for (int i = 0; i < 6; i++)
+        ck_assert_uint_eq(gr.gid[i], want[i]);
     grouping_free(&gr);
     check_same(&g, recs, 6);
 
@@ -133,8 +134,9 @@ START_TEST(key_groups)
      * (2->1) joins g0; rec5 (1->2) founds g3 */
     ck_assert_uint_eq(gr.ngroups, 4);
     ck_assert_uint_eq(gr.size[0], 3);
-    ck_assert_uint_eq(gr.next[0], 1);
-    ck_assert_uint_eq(gr.next[1], 4);
+    static const uint32_t cwant[6] = {0, 0, 1, 2, 0, 3};
+    for (int i = 0; i < 6; i++)
+        ck_assert_uint_eq(gr.gid[i], cwant[i]);
     grouping_free(&gr);
     check_same(&cg, recs, 6);
 }
@@ -157,9 +159,9 @@ START_TEST(rdelta_chain_and_retirement)
      * so 4 does not join g1 -- it joins g0? 30 < 19 fails; 4 founds g2 */
     ck_assert_uint_eq(gr.ngroups, 4);
     ck_assert_uint_eq(gr.size[0], 4);
-    ck_assert_uint_eq(gr.next[0], 2);
-    ck_assert_uint_eq(gr.next[2], 3);
-    ck_assert_uint_eq(gr.next[3], 5);
+    static const uint32_t want[7] = {0, 1, 0, 0, 2, 0, 3};
+    for (int i = 0; i < 7; i++)
+        ck_assert_uint_eq(gr.gid[i], want[i]);
     ck_assert_uint_eq(gr.first[1], 1);
     ck_assert_uint_eq(gr.first[2], 4);
     ck_assert_uint_eq(gr.first[3], 6);
@@ -189,7 +191,7 @@ START_TEST(no_module_and_no_grouper)
     for (int i = 0; i < 3; i++) {
         ck_assert_uint_eq(gr.first[i], i);
         ck_assert_uint_eq(gr.size[i], 1);
-        ck_assert_uint_eq(gr.next[i], UINT32_MAX);
+        ck_assert_uint_eq(gr.gid[i], i);
     }
     grouping_free(&gr);
     grouper_run(&g, recs, kept, 0, false, 1, &gr);
@@ -258,7 +260,7 @@ static void same_groupings(const struct grouping *a, const struct grouping *b, s
         ck_assert_uint_eq(a->size[k], b->size[k]);
     }
     for (size_t i = 0; i < n; i++) {
-        ck_assert_uint_eq(a->next[i], b->next[i]);
+        ck_assert_uint_eq(a->gid[i], b->gid[i]);
         for (size_t w = 0; w < a->mwords; w++)
             ck_assert_uint_eq(a->mask[i * a->mwords + w], b->mask[i * b->mwords + w]);
     }
