@@ -52,9 +52,9 @@ fi
 # ---- output faults ----------------------------------------------------------
 if [ "$fk_ok" = 1 ]; then
     # A write error on stdout: one line, exit 5.
-    expect_err "faults: --print >/dev/full" 5 'write error: No space left on device$' \
+    expect_err "faults: --print >/dev/full" 5 '^flowq: standard output: write error: No space left on device$' \
         sh -c '"$0" --print "$1" >/dev/full' "$FLOWQ" "$TMP/t1k.ft"
-    expect_err "faults: query >/dev/full" 5 'write error: No space left on device$' \
+    expect_err "faults: query >/dev/full" 5 '^flowq: standard output: write error: No space left on device$' \
         sh -c '"$0" "$1" "$2" >/dev/full' "$FLOWQ" "$TMP/all.fq" "$TMP/t1k.ft"
 
     # A closed pipe ends the run quietly with status 0, --print and query.
@@ -66,16 +66,26 @@ if [ "$fk_ok" = 1 ]; then
             fail "faults: $mode | head -1: exit $rc, stderr: $(head -c 300 "$TMP/err")"
         fi
     done
+    { "$FLOWQ" --print -o ft "$TMP/t20k.ft" 2>"$TMP/err"; echo $? >"$TMP/rc"; } | head -c 100 >"$TMP/out"
+    rc=$(cat "$TMP/rc")
+    if [ "$rc" = 0 ] && [ ! -s "$TMP/err" ] && [ "$(wc -c <"$TMP/out")" = 100 ]; then pass; else
+        fail "faults: -o ft | head -c 100: exit $rc, stderr: $(head -c 300 "$TMP/err")"
+    fi
 
     # A full disk under -w: exit 5, one line naming the file, and neither
     # the file nor a temporary file left behind.
     MNT="$TMP/full"
     mkdir -p "$MNT"
     if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null; then
-        for mode in print query; do
-            if [ $mode = print ]; then set -- --print; else set -- "$TMP/all.fq"; fi
-            expect_err "faults: -w on a full disk ($mode)" 5 'write error: No space left on device$' \
-                "$FLOWQ" "$@" -o csv -w "$MNT/out.csv" "$TMP/t20k.ft"
+        for mode in print query ft; do
+            case $mode in
+            print) set -- --print -o csv ;;
+            query) set -- -o csv "$TMP/all.fq" ;;
+            ft) set -- --print -o ft ;;
+            esac
+            expect_err "faults: -w on a full disk ($mode)" 5 \
+                "^flowq: $MNT/out: write error: No space left on device\$" \
+                "$FLOWQ" "$@" -w "$MNT/out" "$TMP/t20k.ft"
             if [ -z "$(ls -A "$MNT")" ]; then pass; else
                 fail "faults: -w on a full disk ($mode) left $(ls -A "$MNT" | tr '\n' ' ')"
                 rm -f "$MNT"/* "$MNT"/.[!.]* 2>/dev/null
@@ -123,6 +133,21 @@ if [ "$fk_ok" = 1 ]; then
         if [ "$rc" = 4 ] && csv_whole "$TMP/out" 22 '*' && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
             grep -Eq '^flowq: standard input: .*byte [0-9]+' "$TMP/err"; then pass; else
             fail "faults: pipe ends mid-zlib-stream: exit $rc, stderr: $(head -c 300 "$TMP/err")"
+        fi
+
+    # Not a trace at all, or not a file: an error, never a hang.
+    expect_err "faults: /dev/zero" 4 '^flowq: /dev/zero: not a flow-tools file' \
+        timeout 20 "$FLOWQ" --print -o csv /dev/zero
+    expect_err "faults: stdin is a directory" 4 '^flowq: standard input: .*Is a directory' \
+        sh -c '"$0" --print -o csv </' "$FLOWQ"
+    # A FIFO in a directory (nobody writes it) is not waited for.
+    mkdir -p "$TMP/dir"
+    cp "$TMP/t1k.ft" "$TMP/dir/a.ft"
+    mkfifo "$TMP/dir/b.ft"
+    run timeout 20 "$FLOWQ" --print -o csv "$TMP/dir"
+    crashed "faults: FIFO in a directory" ||
+        if [ "$rc" = 0 ] && cmp -s "$TMP/out" "$TMP/t1k.csv"; then pass; else
+            fail "faults: FIFO in a directory: exit $rc (124: hung), stderr: $(head -c 300 "$TMP/err")"
         fi
 
     # Short and interrupted reads: the trace arrives 7 bytes at a time and
