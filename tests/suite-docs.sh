@@ -99,6 +99,17 @@ else
     fail "flowq-gen --help does not exit 0"
 fi
 
+# The exit statuses that --help names are those of EXIT STATUS.
+docs_same_status() {
+    _h=$(sed -n '/^Exit status:/,$p' "$2" | grep -o '[0-9] [a-z]' | cut -c1 | sort -u | tr '\n' ' ')
+    _m=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$3" | sed -n 's/^\.It \([0-9]\)$/\1/p' | sort -u | tr '\n' ' ')
+    if [ -n "$_h" ] && [ "$_h" = "$_m" ]; then pass; else
+        fail "$1: exit statuses in --help ($_h) and EXIT STATUS ($_m) differ"
+    fi
+}
+docs_same_status flowq "$TMP/flowq.help" "$TOP/man/flowq.1"
+docs_same_status flowq-gen "$TMP/gen.help" "$TOP/man/flowq-gen.1"
+
 # Every record field and alias of --help-fields is in flowq(5).
 "$FLOWQ" --help-fields | awk 'NR > 1 { print $1; if ($4 != "-") for (i = 4; i <= NF; i++) { if ($i ~ /,$/) { sub(/,$/, "", $i); print $i } else { print $i; break } } }' \
     >"$TMP/fields"
