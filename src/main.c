@@ -124,6 +124,7 @@ static void parse_fields(struct cli *c, const char *list)
     free(copy);
     if (n == 0)
         usage_error("--fields needs at least one field%s", "");
+    free((void *)c->out.fields); /* the last --fields wins */
     c->out.fields = f;
     c->out.nfields = n;
 }
@@ -557,6 +558,19 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     return c->exit_status && nout == 0 ? FQ_E_NOMATCH : FQ_OK;
 }
 
+/* Everything parse_args and collect_inputs allocated; the first nops
+ * inputs are argv's own strings. */
+static void cli_free(struct cli *c, char **inputs, size_t ninputs, size_t nops)
+{
+    for (size_t i = nops; i < ninputs; i++)
+        free(inputs[i]);
+    free(inputs);
+    for (size_t i = 0; i < c->ndefs; i++)
+        free((char *)c->defs[i].name);
+    free(c->defs);
+    free((void *)c->out.fields);
+}
+
 int main(int argc, char **argv)
 {
     struct cli c = {0};
@@ -592,8 +606,9 @@ int main(int argc, char **argv)
     int rc = c.print ? run_print(&c, inputs, ninputs, &err)
                      : run_query(&c, qpath, inputs, ninputs, &err);
     if (err.code == FQ_E_PIPE)
-        return FQ_OK;
-    if (err.code && err.msg[0])
+        rc = FQ_OK;
+    else if (err.code && err.msg[0])
         report(&err);
+    cli_free(&c, inputs, ninputs, nops);
     return rc;
 }
