@@ -153,6 +153,8 @@ static void branch_statement(struct sema *s, const struct ast_pipe *p, struct sb
 {
     const struct ast_node *first = p->nodes.v[0];
     const struct ast_stage *sp = stage_of(s, first->s);
+    size_t errors = s->d->nerrors;
+    bool undefined = !sp;
     if (sp && sp->kind != S_SPLITTER)
         ERR(s, first->loc, "'%s' is a %s; a branch must start at the splitter", first->s,
             ast_kind_name[sp->kind]);
@@ -171,8 +173,10 @@ static void branch_statement(struct sema *s, const struct ast_pipe *p, struct sb
             return;
         }
         const struct ast_stage *st = stage_of(s, n->s);
-        if (!st)
-            continue; /* E-NAM-7, reported for every statement */
+        if (!st) {
+            undefined = true; /* E-NAM-7, reported for every statement */
+            continue;
+        }
         if (st->kind == S_FILTER || st->kind == S_GROUPER || st->kind == S_GROUPFILTER) {
             if (at_end) {
                 if (end)
@@ -202,7 +206,8 @@ static void branch_statement(struct sema *s, const struct ast_pipe *p, struct sb
             return;
         }
     }
-    b->wired = true;
+    /* a branch with errors is not checked further: no cascades */
+    b->wired = !undefined && s->d->nerrors == errors;
     b->filter = seen[S_FILTER];
     b->grouper = seen[S_GROUPER];
     b->gfilter = seen[S_GROUPFILTER];
@@ -359,7 +364,7 @@ struct fq_query *check_query(struct sema *s)
         ob->ngfields = gt->n;
         ob->gfields = arena_alloc(s->ir, (gt->n + 1) * sizeof *ob->gfields);
         memcpy(ob->gfields, gt->gf, gt->n * sizeof *ob->gfields);
-        ob->gfilter = b->gfilter ? lower_gfilter(s, b->gfilter, (int)i, gt) : NULL;
+        ob->gfilter = b->gfilter && b->wired ? lower_gfilter(s, b->gfilter, (int)i, gt) : NULL;
     }
     lower_merger(s, q);
     if (s->merger)

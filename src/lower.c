@@ -941,7 +941,7 @@ static void lower_mmodule(struct sema *s, const struct ast_module *m, struct fq_
             ERR(s, b->loc, "branch '%s' is not connected to merger '%s'", b->s, s->merger->name);
             continue;
         }
-        mb[i] = (int)bi - 1;
+        mb[i] = s->br[bi - 1].wired ? (int)bi - 1 : -1;
         out->branches[i] = (int)bi - 1;
         s->br[bi - 1].listed = true;
     }
