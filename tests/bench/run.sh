@@ -115,3 +115,7 @@ for q in "$DIR/filter-only.fq" "$DIR/group-sum.fq" "$qdir"/*.fq; do
         echo "$line $(printf '%9s' "$(peak "$B/flowq" "$q" "$f")")"
     done
 done
+
+# --- front end: --check of a generated 10 MB query with 10 000 filters
+echo
+FLOWQ="$B/flowq" sh "$TOP/tests/bench/frontend.sh" || exit 1
