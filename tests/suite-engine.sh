@@ -87,6 +87,12 @@ if [ -n "$SHARED" ]; then
         "$FLOWQ" --max-tuples 2 "$Q/http-tcp-session.fq" "$T"
     expect "--max-tuples 3" 0 "$G/http-tcp-session.txt" - \
         "$FLOWQ" --max-tuples 3 "$Q/http-tcp-session.fq" "$T"
+    # a one-branch pass-through merger (aggregates.fq keeps 36 groups)
+    expect_err "--max-tuples 35, one branch" 5 \
+        '^flowq: merger produced more than 35 tuples; narrow the query or raise --max-tuples$' \
+        "$FLOWQ" --max-tuples 35 "$G/aggregates.fq" "$T"
+    expect "--max-tuples 36, one branch" 0 "$G/aggregates.csv" - \
+        "$FLOWQ" --max-tuples 36 -o csv --fields stime,srcip,dstip,packets,bytes "$G/aggregates.fq" "$T"
 fi
 
 # Engine = reference on a generated trace, records and group rows.
@@ -104,6 +110,13 @@ if [ -x "$FLOWQ_GEN" ] && [ -x "$REFEVAL" ] && "$FLOWQ_GEN" -n 4000 -s 11 -w "$T
     done
 else
     fail "flowq-gen or refeval missing: cannot compare with the reference"
+fi
+
+# No records at all: every stage empty, a header only, exit 0.
+if [ -x "$FLOWQ_GEN" ] && "$FLOWQ_GEN" -n 0 -w "$TMP/empty.ft" 2>"$TMP/gen.err"; then
+    printf 'tuple,branch,group,stime,etime,records,srcip,dstip,n,bytes,pmin,pmax,bavg,pmed,bsd,pprod,fand,forr,fxor,ports,smin\n' >"$TMP/empty.csv"
+    expect "no records, -g" 0 "$TMP/empty.csv" - "$FLOWQ" -g -o csv "$G/aggregates.fq" "$TMP/empty.ft"
+    expect "no records, -e" 1 '*' - "$FLOWQ" -e -q "$G/difference.fq" "$TMP/empty.ft"
 fi
 
 # Big enough for the parallel filter (>= 65536 records) and the partitioned
