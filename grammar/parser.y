@@ -117,7 +117,9 @@ static void yyerror(YYLTYPE *l, yyscan_t scanner, struct parse_ctx *ctx, const c
     if (ctx->nerrors >= PARSE_MAX_ERRORS)
         return;
     ctx->nerrors++;
-    diag_add(ctx->diags, DIAG_ERROR, (unsigned)l->first_line, (unsigned)l->first_column, "%s", msg);
+    /* bison calls this only when its stack is full */
+    diag_add(ctx->diags, DIAG_ERROR, (unsigned)l->first_line, (unsigned)l->first_column,
+             "%s", strcmp(msg, "memory exhausted") == 0 ? "query nested too deeply" : msg);
 }
 }
 
