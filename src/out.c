@@ -55,6 +55,7 @@ struct out {
     struct col *cols;
     size_t ncols;
     bool rows;             /* out_begin_rows was called */
+    bool dflt;             /* record columns are the default set */
     bool started;          /* header / opening bracket written */
     size_t count;
     char *buf;
@@ -318,6 +319,55 @@ static inline char *put_field(struct out *o, char *p, const struct col *c, const
     }
 }
 
+/* The default columns of a csv/tsv record, in default_fields order, with
+ * no per-column dispatch: --print -o csv spends most of its time here. */
+static char *put_default(struct out *o, char *p, const struct fq_rec *r, char sep)
+{
+    p = put_time(o, p, r->stime);
+    *p++ = sep;
+    p = put_time(o, p, r->etime);
+    *p++ = sep;
+    p = put_addr(o, p, r->srcip);
+    *p++ = sep;
+    p = put_u64(p, r->srcport);
+    *p++ = sep;
+    p = put_addr(o, p, r->dstip);
+    *p++ = sep;
+    p = put_u64(p, r->dstport);
+    *p++ = sep;
+    p = put_u64(p, r->proto);
+    *p++ = sep;
+    p = put_u64(p, r->packets);
+    *p++ = sep;
+    p = put_u64(p, r->bytes);
+    *p++ = sep;
+    p = put_u64(p, r->tcp_flags);
+    *p++ = sep;
+    p = put_u64(p, r->tos);
+    *p++ = sep;
+    p = put_u64(p, r->input);
+    *p++ = sep;
+    p = put_u64(p, r->output);
+    *p++ = sep;
+    p = put_u64(p, r->src_as);
+    *p++ = sep;
+    p = put_u64(p, r->dst_as);
+    *p++ = sep;
+    p = put_u64(p, r->src_mask);
+    *p++ = sep;
+    p = put_u64(p, r->dst_mask);
+    *p++ = sep;
+    p = put_addr(o, p, r->nexthop);
+    *p++ = sep;
+    p = put_addr(o, p, r->exaddr);
+    *p++ = sep;
+    p = put_u64(p, r->engine_type);
+    *p++ = sep;
+    p = put_u64(p, r->engine_id);
+    *p++ = sep;
+    return put_u64(p, r->duration);
+}
+
 /* ---- the buffer ---------------------------------------------------------- */
 
 static int out_flush(struct out *o, struct fq_error *err)
@@ -524,6 +574,8 @@ struct out *out_open(FILE *fp, const struct out_opts *opts, struct fq_error *err
     }
     const enum fq_field *f = opts->fields ? opts->fields : default_fields;
     size_t nf = opts->fields ? opts->nfields : sizeof default_fields / sizeof default_fields[0];
+    o->dflt = nf == sizeof default_fields / sizeof default_fields[0] &&
+              memcmp(f, default_fields, sizeof default_fields) == 0;
     o->cols = xcalloc(nf ? nf : 1, sizeof *o->cols);
     o->ncols = nf;
     for (size_t i = 0; i < nf; i++) {
@@ -570,10 +622,14 @@ int out_record(struct out *o, const struct fq_rec *r, struct fq_error *err)
     case FMT_CSV:
     case FMT_TSV: {
         char sep = sep_of(o->fmt);
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                *p++ = sep;
-            p = put_field(o, p, &o->cols[i], r, false);
+        if (o->dflt) {
+            p = put_default(o, p, r, sep);
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                if (i)
+                    *p++ = sep;
+                p = put_field(o, p, &o->cols[i], r, false);
+            }
         }
         *p++ = '\n';
         break;
