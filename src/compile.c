@@ -6,6 +6,7 @@
  */
 #include "compile.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "arena.h"
@@ -22,7 +23,9 @@ struct fq_query *query_compile(const char *src, size_t len, const char *path, FI
     struct ast_query tree = {0};
     struct parse_ctx pc = {.ast = ast, .diags = &d, .q = &tree};
     struct fq_query *q = NULL;
-    if (parse_query(src, len, &pc) == 0 && d.nerrors == 0) {
+    if (len > (size_t)INT32_MAX / 2)
+        diag_add(&d, DIAG_ERROR, 0, 0, "query is too large (more than 1 GB)");
+    else if (parse_query(src, len, &pc) == 0 && d.nerrors == 0) {
         struct sema s = {.ast = ast, .ir = ir, .d = &d, .q = &tree};
         q = check_query(&s);
     }
