@@ -144,7 +144,8 @@ struct gen {
     struct mfilter bf[3];   /* branch filters F0.. */
     bool hasbf[3];          /* by branch (a shared filter is copied) */
     size_t nb;
-    bool big; /* every branch grouped on a small key */
+    bool big;   /* every branch grouped on a small key */
+    bool focus; /* --grouper: one branch, a grouper, nothing else */
 };
 
 static uint64_t wmax(unsigned width) {
@@ -711,7 +712,7 @@ static void gen_query(struct gen *g, size_t maxb) {
     struct rng *r = g->r;
     struct bdesc bd[3];
     memset(bd, 0, sizeof bd);
-    size_t nb = g->nb = 1 + rnd(r, (unsigned)maxb);
+    size_t nb = g->nb = g->focus ? 1 : 1 + rnd(r, (unsigned)maxb);
     int nhelp = (int)rnd(r, 3);
     bool share = nb > 1 && chance(r, 20); /* branch 1 reuses branch 0's stages */
     bool hasf[3], hasg[3], hasgf[3];
@@ -732,13 +733,13 @@ static void gen_query(struct gen *g, size_t maxb) {
             bd[1].grouper = bd[0].grouper;
             continue;
         }
-        hasf[b] = g->hasbf[b] = chance(r, 75);
+        hasf[b] = g->hasbf[b] = !g->focus && chance(r, 75);
         if (hasf[b]) {
             fprintf(g->fp, "filter F%zu {\n", b);
             gen_filter_body(g, nhelp, -1, &g->bf[b]);
             fputs("}\n", g->fp);
         }
-        hasg[b] = g->big || chance(r, 75);
+        hasg[b] = g->big || g->focus || chance(r, 75);
         if (hasg[b]) {
             char nm[24];
             snprintf(nm, sizeof nm, "G%zu", b);
@@ -746,7 +747,7 @@ static void gen_query(struct gen *g, size_t maxb) {
         } else {
             nogrouper_fields(g, &bd[b]);
         }
-        hasgf[b] = chance(r, 50);
+        hasgf[b] = !g->focus && chance(r, 50);
         if (hasgf[b]) {
             struct bdesc *one = &bd[b];
             fprintf(g->fp, "groupfilter GF%zu {\n", b);
@@ -758,7 +759,7 @@ static void gen_query(struct gen *g, size_t maxb) {
     if (!nomerger) {
         fputs("merger M {\n", g->fp);
         /* module 0 is exported; the others share a branch with it */
-        unsigned nmod = chance(r, 60) ? 1 : 2 + rnd(r, 2);
+        unsigned nmod = g->focus || chance(r, 60) ? 1 : 2 + rnd(r, 2);
         bool shortform = nmod == 1 && chance(r, 40);
         size_t exb[3], nex = 0;
         for (size_t b = 0; b < nb; b++)
@@ -793,7 +794,8 @@ static void gen_query(struct gen *g, size_t maxb) {
                 bs[i] = &bd[mb[i]];
             }
             fputc('\n', g->fp);
-            gen_gcond_body(g, bs, nmb, true, ind);
+            if (!g->focus)
+                gen_gcond_body(g, bs, nmb, true, ind);
             if (!shortform)
                 fputs("    }\n", g->fp);
         }
@@ -819,7 +821,8 @@ static void gen_query(struct gen *g, size_t maxb) {
 /* One case: a trace (returned, *n records) and a query written to qfp.
  * Big traces get at most two branches: the reference's merger is nested
  * loops. */
-static struct fq_rec *gen_case(struct rng *r, size_t big, size_t *n, FILE *qfp, struct gen *g) {
+static struct fq_rec *gen_case(struct rng *r, size_t big, bool focus, size_t *n, FILE *qfp,
+                               struct gen *g) {
     unsigned k = rnd(r, 100);
     int shape = k < 70 ? TR_DENSE : k < 82 ? TR_WIDE : k < 94 ? TR_BIG : TR_WRAP;
     *n = shape == TR_BIG ? 60 + rnd(r, 240) : rnd(r, 40);
@@ -835,6 +838,7 @@ static struct fq_rec *gen_case(struct rng *r, size_t big, size_t *n, FILE *qfp, 
     g->n = *n;
     g->fp = qfp;
     g->big = big > 0;
+    g->focus = focus;
     gen_query(g, shape == TR_BIG || big ? 2 : 3);
     return recs;
 }
@@ -1042,13 +1046,14 @@ struct tally {
     unsigned long cases, rejected, mismatches, botherr, tuples, nonempty;
 };
 
-static bool run_case(uint64_t seed, size_t big, const char *save, int verbose, struct tally *t) {
+static bool run_case(uint64_t seed, size_t big, bool focus, const char *save, int verbose,
+                     struct tally *t) {
     struct rng r = {seed};
     char *qtext = NULL, *diag = NULL;
     size_t qlen = 0, dlen = 0, n;
     FILE *qfp = open_memstream(&qtext, &qlen);
     struct gen g;
-    struct fq_rec *recs = gen_case(&r, big, &n, qfp, &g);
+    struct fq_rec *recs = gen_case(&r, big, focus, &n, qfp, &g);
     fclose(qfp);
     FILE *dfp = open_memstream(&diag, &dlen);
     struct fq_error err = {0};
@@ -1215,6 +1220,7 @@ int main(int argc, char **argv) {
     const char *save = NULL;
     int verbose = 0;
     size_t big = 0;
+    bool focus = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 0);
@@ -1226,6 +1232,8 @@ int main(int argc, char **argv) {
             return replay(argv[++i]);
         } else if (!strcmp(argv[i], "--big") && i + 1 < argc) {
             big = strtoul(argv[++i], NULL, 0);
+        } else if (!strcmp(argv[i], "--grouper")) {
+            focus = true;
         } else if (!strcmp(argv[i], "-v")) {
             verbose++;
         } else if (!strcmp(argv[i], "--show") && i + 1 < argc) {
@@ -1233,14 +1241,14 @@ int main(int argc, char **argv) {
             struct rng r = {strtoull(argv[++i], NULL, 0)};
             size_t n;
             struct gen g;
-            struct fq_rec *recs = gen_case(&r, big, &n, stdout, &g);
+            struct fq_rec *recs = gen_case(&r, big, focus, &n, stdout, &g);
             print_trace(stdout, recs, n);
             free(recs);
             return 0;
         } else {
-            fprintf(stderr,
-                    "usage: difftest [--seed S] [--iter N] [--big NRECORDS] [--save DIR] [-v] | "
-                    "--replay DIR | --show SEED\n");
+            fprintf(stderr, "usage: difftest [--seed S] [--iter N] [--big NRECORDS] [--grouper] "
+                            "[--save DIR] [-v] | "
+                            "--replay DIR | --show SEED\n");
             return 2;
         }
     }
@@ -1248,7 +1256,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     struct tally t = {0};
     for (unsigned long i = 0; i < iter; i++) {
-        run_case(seed + i, big, save, verbose, &t);
+        run_case(seed + i, big, focus, save, verbose, &t);
         if (t.mismatches >= 20)
             break;
     }
