@@ -20,6 +20,13 @@ if [ $rc -ne 0 ]; then
 else
     pass
 fi
+# Cases that compare the grouping itself (one branch, a grouper, nothing else).
+if "$DIFFTEST" --seed 20261128 --iter $((DIFF_SUITE_ITER / 2)) --grouper >"$TMP/grp.out" 2>&1; then
+    pass
+else
+    fail "difftest --grouper: $(tail -n 1 "$TMP/grp.out"); first: $(grep -m 1 -E '^(MISMATCH|FAILED ALIKE)' "$TMP/grp.out")"
+fi
+
 # A few cases big enough for the engine's parallel filter (not under ASan).
 case "$BUILD" in
 *asan*) ;;
