@@ -157,6 +157,9 @@ struct run {
     unsigned branch_threads;    /* for one branch's grouper */
     bool groups;                /* -g: every group field is output */
     uint64_t *bits;
+    /* Branches with the same definition are computed once: twin[b] is
+     * the first branch identical to b; unit[] lists the computed ones. */
+    size_t *twin, *unit, nunits;
 };
 
 static bool wants_masks(const struct fq_branch *br)
@@ -176,7 +179,7 @@ static void phase_filter(void *ctx, size_t job)
         return;
     }
     job--;
-    struct branch *b = &r->b[job / r->nchunks];
+    struct branch *b = &r->b[r->unit[job / r->nchunks]];
     size_t lo = job % r->nchunks * r->chunk, hi = lo + r->chunk;
     if (hi > r->n)
         hi = r->n;
@@ -234,7 +237,7 @@ static void keep_group(struct branch *b, uint32_t gid, const union fq_val *row)
 static void phase_branch(void *ctx, size_t job)
 {
     struct run *r = ctx;
-    struct branch *b = &r->b[job];
+    struct branch *b = &r->b[r->unit[job]];
     const struct fq_branch *br = b->br;
     size_t n = r->n;
 
@@ -255,7 +258,17 @@ static void phase_branch(void *ctx, size_t job)
     const union fq_val **rows = xcalloc(r->q->nbranches, sizeof *rows);
     rows[b->index] = row;
     bool direct = r->direct && r->direct_branch == b->index;
-    bool *need = r->groups ? NULL : needed_fields(r->q, b->index, !direct);
+    bool *need = NULL;
+    if (!r->groups) {
+        need = xcalloc(nf + 1, sizeof *need);
+        for (size_t i = 0; i < r->q->nbranches; i++)
+            if (r->twin[i] == b->index) {
+                bool *ni = needed_fields(r->q, i, !direct);
+                for (size_t f = 0; f < nf; f++)
+                    need[f] |= ni[f];
+                free(ni);
+            }
+    }
     b->stride = nf;
     if (need && !direct)
         while (b->stride > GF_NDEFAULT && !need[b->stride - 1])
@@ -309,6 +322,90 @@ static void phase_branch(void *ctx, size_t job)
     b->kept = NULL;
 }
 
+/* ---- identical branches (tcp-session.fq has two) */
+
+static bool same_expr(const struct fq_expr *a, int ba, const struct fq_expr *b, int bb)
+{
+    if (a->kind != b->kind || a->type != b->type || a->width != b->width || a->u != b->u ||
+        a->plen != b->plen || a->nargs != b->nargs)
+        return false;
+    if (a->kind == X_FIELD && a->field != b->field)
+        return false;
+    if (a->kind == X_GFIELD &&
+        (a->gfield != b->gfield || (a->branch == ba) != (b->branch == bb) ||
+         (a->branch != ba && a->branch != b->branch)))
+        return false;
+    for (size_t i = 0; i < a->nargs; i++)
+        if (!same_expr(&a->args[i], ba, &b->args[i], bb))
+            return false;
+    return true;
+}
+
+/* a and b equal, with branch ba in a playing the part of bb in b. */
+static bool same_cnf(const struct fq_cnf *a, int ba, const struct fq_cnf *b, int bb)
+{
+    if (a == b && ba == bb)
+        return true;
+    if (!a || !b || a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->clauses[i].n != b->clauses[i].n)
+            return false;
+        for (size_t j = 0; j < a->clauses[i].n; j++) {
+            const struct fq_term *x = &a->clauses[i].terms[j], *y = &b->clauses[i].terms[j];
+            if (x->kind != y->kind || x->negate != y->negate)
+                return false;
+            if (x->kind == T_REF) {
+                if (!same_cnf(x->ref, ba, y->ref, bb))
+                    return false;
+                continue;
+            }
+            if (x->kind == T_ALLEN)
+                return false;   /* not in filters or group filters */
+            if (x->op != y->op || x->has_delta != y->has_delta ||
+                (x->has_delta && x->delta != y->delta) || !same_expr(&x->l, ba, &y->l, bb) ||
+                !same_expr(&x->r, ba, &y->r, bb))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool same_grouper(const struct fq_grouper *a, const struct fq_grouper *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b || a->nmodules != b->nmodules)
+        return false;
+    for (size_t m = 0; m < a->nmodules; m++) {
+        if (a->modules[m].n != b->modules[m].n)
+            return false;
+        for (size_t k = 0; k < a->modules[m].n; k++) {
+            const struct fq_grule *x = &a->modules[m].rules[k], *y = &b->modules[m].rules[k];
+            if (x->l != y->l || x->r != y->r || x->op != y->op || x->dk != y->dk ||
+                x->delta != y->delta)
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool same_branch(const struct fq_query *q, size_t a, size_t b)
+{
+    const struct fq_branch *x = &q->branches[a], *y = &q->branches[b];
+    if (!same_cnf(x->filter, -1, y->filter, -1) || !same_grouper(x->grouper, y->grouper) ||
+        x->ngfields != y->ngfields || !same_cnf(x->gfilter, (int)a, y->gfilter, (int)b))
+        return false;
+    for (size_t i = 0; i < x->ngfields; i++) {
+        const struct fq_gfield *f = &x->gfields[i], *g = &y->gfields[i];
+        if (f->fn != g->fn || (f->fn != AGG_COUNT && f->field != g->field) ||
+            f->module != g->module || f->type != g->type || f->elem != g->elem ||
+            f->width != g->width)
+            return false;
+    }
+    return true;
+}
+
 static unsigned online_cpus(void)
 {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -328,19 +425,36 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
     unsigned threads = eo->threads ? eo->threads : online_cpus();
 
     struct run r = {.q = q, .recs = recs, .n = n, .groups = eo->groups};
+    const struct fq_mmodule *ex = &q->modules[q->export_module];
+    r.direct = !eo->groups && q->nmodules == 1 && ex->nbranches == 1 && ex->rules.n == 0;
+    if (r.direct) {
+        r.direct_branch = (size_t)ex->branches[0];
+        r.bits = xcalloc(n / 64 + 1, sizeof *r.bits);
+    }
     r.b = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.b);
+    r.twin = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.twin);
+    r.unit = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.unit);
     for (size_t i = 0; i < q->nbranches; i++) {
+        r.twin[i] = i;
+        /* the direct branch keeps no rows, so it stands in for no other */
+        for (size_t j = 0; j < i && r.twin[i] == i; j++)
+            if (r.twin[j] == j && !(r.direct && (i == r.direct_branch || j == r.direct_branch)) &&
+                same_branch(q, j, i))
+                r.twin[i] = j;
         r.b[i].br = &q->branches[i];
         r.b[i].index = i;
+        if (r.twin[i] != i)
+            continue;
+        r.unit[r.nunits++] = i;
         r.b[i].filt = filt_compile(q->branches[i].filter);
         r.b[i].pass = xmalloc(n ? n : 1);
     }
     /* Enough chunks that a lone branch still keeps every thread busy. */
     r.nchunks = n >= 65536 ? threads : 1;
     r.chunk = (n + r.nchunks - 1) / r.nchunks;
-    jobs_run(threads, 1 + q->nbranches * r.nchunks, phase_filter, &r);
-    for (size_t i = 0; i < q->nbranches; i++) {
-        struct branch *b = &r.b[i];
+    jobs_run(threads, 1 + r.nunits * r.nchunks, phase_filter, &r);
+    for (size_t u = 0; u < r.nunits; u++) {
+        struct branch *b = &r.b[r.unit[u]];
         size_t k = 0;
         for (size_t j = 0; j < n; j++)
             k += b->pass[j];
@@ -348,18 +462,12 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
         filt_free(b->filt);
         b->filt = NULL;
     }
-    const struct fq_mmodule *ex = &q->modules[q->export_module];
-    r.direct = !eo->groups && q->nmodules == 1 && ex->nbranches == 1 && ex->rules.n == 0;
-    if (r.direct) {
-        r.direct_branch = (size_t)ex->branches[0];
-        r.bits = xcalloc(n / 64 + 1, sizeof *r.bits);
-    }
-    r.branch_threads = q->nbranches && threads > q->nbranches ? threads / (unsigned)q->nbranches : 1;
-    jobs_run(threads, q->nbranches, phase_branch, &r);
+    r.branch_threads = r.nunits && threads > r.nunits ? threads / (unsigned)r.nunits : 1;
+    jobs_run(threads, r.nunits, phase_branch, &r);
 
     struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);
     for (size_t i = 0; i < q->nbranches; i++) {
-        struct branch *b = &r.b[i];
+        struct branch *b = &r.b[r.twin[i]];
         b->st.records_in = n;
         b->st.filtered = b->npass;
         st->branch[i] = b->st;
@@ -395,6 +503,8 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
     }
     free(bg);
     free(r.b);
+    free(r.twin);
+    free(r.unit);
     free(r.ord);
     return rc;
 }
