@@ -207,6 +207,11 @@ _i=1
 while [ "$_i" -le "$_n" ]; do
     docs_unroff <"$TMP/q$_i.fq" >"$TMP/q$_i.check.fq"
     expect "flowq.5 example query $_i" 0 - - "$FLOWQ" -n "$TMP/q$_i.check.fq"
+    # and, where it is a whole query, finds something in the example trace
+    if grep -q '^"input" -> ' "$TMP/q$_i.check.fq"; then
+        expect "flowq.5 example query $_i on traces/example.ft" 0 '*' - \
+            "$FLOWQ" -e -q "$TMP/q$_i.check.fq" "$TOP/traces/example.ft"
+    fi
     _i=$((_i + 1))
 done
 
