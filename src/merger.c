@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * The merger (LANGUAGE.md 7.6) as a join, never a blind cartesian
- * product: per module, branches are bound one at a time, each through an
- * index on a rule that links it to the branches bound before (hash on
- * equality, sorted windows for orderings and Allen relations); every
- * clause is still verified with gcond on the bound groups, so an index
- * only has to return a superset.  Tuples are uint32 group indices, sorted
+ * product: per module, branches are bound one at a time, each through the
+ * rules that link it to the branches bound before (hash on the AND-ed
+ * equalities, plus a sorted window for one ordering or Allen relation);
+ * every other clause is verified with gcond on the bound groups, so a
+ * window only has to return a superset.  The difference is an existence
+ * search with the same machinery.  Tuples are uint32 group indices, sorted
  * at the end, so the result never depends on the evaluation order.
  */
 #include "merger.h"
@@ -30,15 +31,22 @@ enum rkind {
     R_ALLEN_OR,                 /* OR of Allen relations: hull of start windows */
 };
 
+/* A run of rows with equal equality components.  k is the key itself
+ * when there is one component (a probe then touches one slot only), else
+ * its hash; end == 0 marks a free slot (runs are never empty). */
+struct hslot {
+    uint64_t k;
+    uint32_t start, end;
+};
+
 /* One branch's candidate groups sorted by a composite key: the equality
  * components, then at most one range component. */
 struct idx {
     size_t n, stride;
     uint64_t *key;              /* n rows of stride values, ascending */
     uint32_t *g;                /* group of each row, ties by group */
-    uint32_t *slot;             /* equality hash: 1 + run index; 0 = free */
+    struct hslot *slot;         /* equality hash over the runs of equal keys */
     size_t mask;
-    uint32_t *run;              /* nruns + 1 starts of the equal-component runs */
     uint32_t *improper;         /* split Allen index: groups with stime > etime */
     size_t nimproper;
     uint64_t maxlen;            /* largest etime - stime of the proper ones */
@@ -356,20 +364,20 @@ static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t 
         return;
 
     size_t nruns = 0, cap = 16;
-    ix->run = xmalloc((m + 1) * sizeof *ix->run);
     for (size_t i = 0; i < m; i++)
-        if (i == 0 || row_cmp(ix->key + (i - 1) * w, ix->key + i * w, &lv->neq) != 0)
-            ix->run[nruns++] = (uint32_t)i;
-    ix->run[nruns] = (uint32_t)m;
+        nruns += i == 0 || row_cmp(ix->key + (i - 1) * w, ix->key + i * w, &lv->neq) != 0;
     while (cap < 2 * nruns)
         cap *= 2;
     ix->slot = xcalloc(cap, sizeof *ix->slot);
     ix->mask = cap - 1;
-    for (size_t r = 0; r < nruns; r++) {
-        size_t h = hash_key(ix->key + (size_t)ix->run[r] * w, lv->neq) & ix->mask;
-        while (ix->slot[h])
-            h = (h + 1) & ix->mask;
-        ix->slot[h] = (uint32_t)(r + 1);
+    for (size_t i = 0, e; i < m; i = e) {
+        for (e = i + 1; e < m && row_cmp(ix->key + i * w, ix->key + e * w, &lv->neq) == 0; e++)
+            ;
+        uint64_t h = hash_key(ix->key + i * w, lv->neq);
+        size_t j = h & ix->mask;
+        while (ix->slot[j].end)
+            j = (j + 1) & ix->mask;
+        ix->slot[j] = (struct hslot){lv->neq == 1 ? ix->key[i * w] : h, (uint32_t)i, (uint32_t)e};
     }
 }
 
@@ -378,19 +386,19 @@ static void idx_free(struct idx *ix)
     free(ix->key);
     free(ix->g);
     free(ix->slot);
-    free(ix->run);
     free(ix->improper);
 }
 
 /* The rows [*s, *e) whose equality components are k; false if none. */
 static bool idx_run(const struct idx *ix, const uint64_t *k, size_t neq, size_t *s, size_t *e)
 {
-    size_t h = hash_key(k, neq) & ix->mask;
+    uint64_t h = hash_key(k, neq), want = neq == 1 ? k[0] : h;
 
-    for (; ix->slot[h]; h = (h + 1) & ix->mask) {
-        size_t r = ix->slot[h] - 1;
-        if (row_cmp(ix->key + (size_t)ix->run[r] * ix->stride, k, &neq) == 0) {
-            *s = ix->run[r], *e = ix->run[r + 1];
+    for (size_t j = h & ix->mask; ix->slot[j].end; j = (j + 1) & ix->mask) {
+        const struct hslot *sl = &ix->slot[j];
+        if (sl->k == want &&
+            (neq == 1 || row_cmp(ix->key + (size_t)sl->start * ix->stride, k, &neq) == 0)) {
+            *s = sl->start, *e = sl->end;
             return true;
         }
     }
