@@ -477,70 +477,79 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rec *recs, con
 
 /* Partitioned grouping.  When every key rule compares a field with itself,
  * a candidate and the groups it can join have the same key values, so
- * records split by key hash never interact: each part is grouped on its
- * own thread, and the parts' groups are merged back into creation order
- * (the order of their founders' positions). */
+ * records split by key hash never interact.  Many parts keep each part's
+ * hash tables small enough for the cache; threads take parts in turn; the
+ * parts' groups are merged back into creation order (the order of their
+ * founders' positions), so the result is that of one sequence. */
 struct part {
-    const struct fq_grouper *g;
-    const struct fq_rec *recs;
-    bool want_masks;
     uint32_t *kept;             /* records of this part, in time order */
     uint32_t *pos;              /* their positions in the whole sequence */
     size_t n;
     struct grouping gr;
 };
 
-static void *part_run(void *arg)
+struct parts {
+    const struct fq_grouper *g;
+    const struct fq_rec *recs;
+    bool want_masks;
+    struct part *p;
+    size_t np;
+    size_t next;
+};
+
+static void *parts_worker(void *arg)
 {
-    struct part *p = arg;
-    group_seq(p->g, p->recs, p->kept, p->n, p->want_masks, &p->gr);
-    return NULL;
+    struct parts *ps = arg;
+    for (;;) {
+        size_t k = __atomic_fetch_add(&ps->next, 1, __ATOMIC_RELAXED);
+        if (k >= ps->np)
+            return NULL;
+        struct part *p = &ps->p[k];
+        group_seq(ps->g, ps->recs, p->kept, p->n, ps->want_masks, &p->gr);
+    }
 }
 
-enum { MAXPARTS = 16, PART_MIN = 200000 };
+enum { NPARTS = 64, MAXTHREADS = 16, PART_MIN = 200000 };
 
 static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
-                        const uint32_t *kept, size_t n, bool want_masks, unsigned nparts,
+                        const uint32_t *kept, size_t n, bool want_masks, unsigned threads,
                         struct grouping *out)
 {
     enum fq_field kf[64];
     size_t nkey;
     if (g->nmodules == 0 || g->modules[0].n > 64 || !common_key(g, kf, &nkey))
         return false;
-    struct part parts[MAXPARTS];
-    uint8_t *which = xmalloc(n);
-    size_t cnt[MAXPARTS] = {0};
+    struct part parts[NPARTS];
+    uint8_t *which = xmalloc(n ? n : 1);
+    size_t cnt[NPARTS] = {0};
     for (size_t i = 0; i < n; i++) {
         uint64_t kv[64];
         for (size_t k = 0; k < nkey; k++)
             kv[k] = rec_get(&recs[kept[i]], kf[k]);
-        which[i] = (uint8_t)((key_hash(kv, nkey) >> 40) % nparts);
+        which[i] = (uint8_t)(key_hash(kv, nkey) >> 58);
         cnt[which[i]]++;
     }
-    for (unsigned p = 0; p < nparts; p++) {
-        parts[p] = (struct part){g, recs, want_masks, xmalloc((cnt[p] ? cnt[p] : 1) * 4),
-                                 xmalloc((cnt[p] ? cnt[p] : 1) * 4), 0, {0}};
-    }
+    for (unsigned p = 0; p < NPARTS; p++)
+        parts[p] = (struct part){xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t)),
+                                 xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t)), 0, {0}};
     for (size_t i = 0; i < n; i++) {
         struct part *p = &parts[which[i]];
         p->kept[p->n] = kept[i];
         p->pos[p->n++] = (uint32_t)i;
     }
-    free(which);
-    pthread_t tid[MAXPARTS];
-    bool started[MAXPARTS] = {false};
-    for (unsigned p = 1; p < nparts; p++)
-        started[p] = pthread_create(&tid[p], NULL, part_run, &parts[p]) == 0;
-    part_run(&parts[0]);
-    for (unsigned p = 1; p < nparts; p++) {
-        if (started[p])
-            pthread_join(tid[p], NULL);
-        else
-            part_run(&parts[p]);
-    }
+    struct parts ps = {g, recs, want_masks, parts, NPARTS, 0};
+    unsigned nt = threads < MAXTHREADS ? threads : MAXTHREADS;
+    pthread_t tid[MAXTHREADS];
+    unsigned started = 0;
+    for (unsigned t = 1; t < nt; t++)
+        if (pthread_create(&tid[started], NULL, parts_worker, &ps) == 0)
+            started++;
+    parts_worker(&ps);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
 
     size_t ng = 0, mw = 0;
-    for (unsigned p = 0; p < nparts; p++) {
+    for (unsigned p = 0; p < NPARTS; p++) {
         ng += parts[p].gr.ngroups;
         if (parts[p].gr.mwords)
             mw = parts[p].gr.mwords;
@@ -553,26 +562,26 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
     out->mwords = mw;
     if (mw)
         out->mask = xmalloc((n ? n : 1) * mw * sizeof *out->mask);
-    size_t head[MAXPARTS] = {0};
-    uint32_t *map[MAXPARTS];
-    for (unsigned p = 0; p < nparts; p++)
+    /* founders by position: which[] already names the part, local[] the
+     * group within it (NONE for positions that found no group) */
+    uint32_t *local = out->gid;
+    memset(local, 0xff, n * sizeof *local);
+    for (unsigned p = 0; p < NPARTS; p++)
+        for (size_t l = 0; l < parts[p].gr.ngroups; l++)
+            local[parts[p].pos[parts[p].gr.first[l]]] = (uint32_t)l;
+    uint32_t *map[NPARTS];
+    for (unsigned p = 0; p < NPARTS; p++)
         map[p] = xmalloc((parts[p].gr.ngroups ? parts[p].gr.ngroups : 1) * sizeof *map[p]);
-    for (size_t k = 0; k < ng; k++) {
-        unsigned best = nparts;
-        uint32_t bp = NONE;
-        for (unsigned p = 0; p < nparts; p++)
-            if (head[p] < parts[p].gr.ngroups) {
-                uint32_t fp = parts[p].pos[parts[p].gr.first[head[p]]];
-                if (best == nparts || fp < bp) {
-                    best = p;
-                    bp = fp;
-                }
-            }
-        out->first[k] = bp;
-        map[best][head[best]] = (uint32_t)k;
-        out->size[k] = parts[best].gr.size[head[best]++];
-    }
-    for (unsigned p = 0; p < nparts; p++) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (local[i] != NONE) {
+            struct part *p = &parts[which[i]];
+            map[which[i]][local[i]] = (uint32_t)k;
+            out->first[k] = (uint32_t)i;
+            out->size[k++] = p->gr.size[local[i]];
+        }
+    free(which);
+    for (unsigned p = 0; p < NPARTS; p++) {
         struct part *pt = &parts[p];
         for (size_t i = 0; i < pt->n; i++) {
             out->gid[pt->pos[i]] = map[p][pt->gr.gid[i]];
@@ -604,9 +613,7 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const ui
         }
         return;
     }
-    unsigned nparts = threads < MAXPARTS ? threads : MAXPARTS;
-    if (nparts > 1 && n >= PART_MIN &&
-        partitioned(g, recs, kept, n, want_masks, nparts, out))
+    if (n >= PART_MIN && partitioned(g, recs, kept, n, want_masks, threads ? threads : 1, out))
         return;
     group_seq(g, recs, kept, n, want_masks, out);
 }
