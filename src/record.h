@@ -68,13 +68,32 @@ static inline uint64_t rec_get(const struct fq_rec *r, enum fq_field f)
     }
 }
 
-/* ftltime(): the derived fields from the raw ones, exactly as flow-tools. */
+/* flow-tools' ftltime() as milliseconds: seconds and milliseconds kept
+ * apart in 32-bit unsigned arithmetic, so the seconds wrap modulo 2^32
+ * (export time before the router's boot, or past 2106) exactly as they do
+ * there; for sane records this is secs*1000 + nsecs/1e6 - sysUpTime + t. */
+static inline uint64_t rec_ftltime(uint32_t sys, uint32_t secs, uint32_t nsecs, uint32_t t)
+{
+    uint32_t s = secs - sys / 1000u, ms = nsecs / 1000000u, sys_ms = sys % 1000u;
+    if (sys_ms > ms) {
+        s--;
+        ms += 1000u;
+    }
+    ms -= sys_ms;
+    s += t / 1000u;
+    ms += t % 1000u;
+    if (ms >= 1000u) {
+        ms -= 1000u;
+        s++;
+    }
+    return (uint64_t)s * 1000u + ms;
+}
+
+/* The derived fields from the raw ones, exactly as flow-tools. */
 static inline void rec_derive(struct fq_rec *r)
 {
-    uint64_t base = (uint64_t)r->unix_secs * 1000u + r->unix_nsecs / 1000000u
-                    - r->sysuptime;
-    r->stime = base + r->first;
-    r->etime = base + r->last;
+    r->stime = rec_ftltime(r->sysuptime, r->unix_secs, r->unix_nsecs, r->first);
+    r->etime = rec_ftltime(r->sysuptime, r->unix_secs, r->unix_nsecs, r->last);
     r->duration = r->last - r->first;
 }
 

@@ -124,6 +124,24 @@ static void write_legacy(FILE *fp, int ver, bool big, uint64_t first, uint64_t n
     }
 }
 
+/* flow-tools' ftltime() in milliseconds, written out here independently of
+ * record.h: 32-bit seconds (they wrap), milliseconds carried by hand. */
+static uint64_t ftl(uint32_t sys, uint32_t secs, uint32_t nsecs, uint32_t t)
+{
+    int64_t s = (int64_t)secs - sys / 1000, ms = (int64_t)(nsecs / 1000000) - sys % 1000;
+    if (ms < 0) {
+        ms += 1000;
+        s--;
+    }
+    s += t / 1000;
+    ms += t % 1000;
+    if (ms >= 1000) {
+        ms -= 1000;
+        s++;
+    }
+    return (uint64_t)(s & 0xFFFFFFFF) * 1000 + (uint64_t)ms;
+}
+
 static void ptime(uint64_t ms)
 {
     time_t t = (time_t)(ms / 1000);
@@ -146,10 +164,9 @@ static void print_csv(int ver, bool legacy, uint64_t first, uint64_t n)
         struct fq_rec r;
         make(i, &r);
         as_read(&r, ver, legacy);
-        uint64_t base = (uint64_t)r.unix_secs * 1000 + r.unix_nsecs / 1000000 - r.sysuptime;
-        ptime(base + r.first);
+        ptime(ftl(r.sysuptime, r.unix_secs, r.unix_nsecs, r.first));
         putchar(',');
-        ptime(base + r.last);
+        ptime(ftl(r.sysuptime, r.unix_secs, r.unix_nsecs, r.last));
         putchar(',');
         paddr(r.srcip);
         printf(",%u,", r.srcport);

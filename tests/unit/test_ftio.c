@@ -280,8 +280,9 @@ START_TEST(decode_hand_made)
 }
 END_TEST
 
-/* ftltime wraps like flow-tools' 64-bit arithmetic: Last < First gives a
- * duration mod 2^32, sysUpTime > export time gives a huge base. */
+/* Times wrap as in flow-tools' ftltime(), whose seconds are 32-bit: an
+ * export time before the router's boot lands in 2106, not 2^64 ms; Last <
+ * First gives a duration mod 2^32. */
 START_TEST(derived_times_wrap)
 {
     struct fq_rec r = {0};
@@ -291,8 +292,19 @@ START_TEST(derived_times_wrap)
     r.last = 3;
     rec_derive(&r);
     ck_assert_uint_eq(r.stime, 5);
-    ck_assert_uint_eq(r.etime, UINT64_MAX - 1);
+    ck_assert_uint_eq(r.etime, 4294967295998ull);   /* 2^32-1 s + 998 ms */
     ck_assert_uint_eq(r.duration, 0xFFFFFFF9u);
+    r.sysuptime = 5000;
+    r.first = 1000;
+    rec_derive(&r);
+    ck_assert_uint_eq(r.stime, 4294967292000ull);   /* 0 - 5 + 1 s, mod 2^32 */
+    /* nsecs past 10^9 (invalid) carry at most one second, as there */
+    r.unix_secs = 100;
+    r.unix_nsecs = 4294967295u;   /* 4294 "ms" */
+    r.sysuptime = 0;
+    r.first = 999;
+    rec_derive(&r);
+    ck_assert_uint_eq(r.stime, 101 * 1000ull + 4293);
 }
 END_TEST
 
