@@ -199,8 +199,11 @@ void aggr_group(const struct fq_gfield *gf, size_t ngf, const bool *need,
             continue;
         }
         if (f->module < 0 || !m->mask) {
-            for (size_t i = 0; i < m->n; i++)
+            for (size_t i = 0; i < m->n; i++) {
+                if (i + 8 < m->n)
+                    __builtin_prefetch(&recs[m->rec[i + 8]]);
                 v[n++] = rec_get(&recs[m->rec[i]], f->field);
+            }
         } else {
             size_t w = (size_t)f->module / 64;
             uint64_t bit = (uint64_t)1 << (f->module % 64);

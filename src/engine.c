@@ -243,9 +243,12 @@ static void phase_branch(void *ctx, size_t job)
 
     b->kept = xmalloc((b->npass ? b->npass : 1) * sizeof *b->kept);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (i + 32 < n)
+            __builtin_prefetch(&b->pass[r->ord[i + 32]]);
         if (b->pass[r->ord[i]])
             b->kept[k++] = r->ord[i];
+    }
     free(b->pass);
     b->pass = NULL;
 
@@ -294,6 +297,8 @@ static void phase_branch(void *ctx, size_t job)
     grouping_free_members(&b->gr);
     for (size_t g = 0; g < ng; g++) {
         size_t sz = b->gr.size[g], at = end[g] - sz;
+        if (g + 8 < ng)
+            __builtin_prefetch(&r->recs[mrec[end[g + 8] - b->gr.size[g + 8]]]);
         struct aggr_members m = {mrec + at, mmask ? mmask + at * mw : NULL, mw, sz};
         struct pool_mark mark = pool_mark(&b->pool);
         if (br->gfilter || !direct)

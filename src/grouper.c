@@ -465,8 +465,11 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rec *recs, con
         st.mwords = (st.nmods + 63) / 64;
         st.mask = xmalloc((n ? n : 1) * st.mwords * sizeof *st.mask);
     }
-    for (size_t p = 0; p < n; p++)
+    for (size_t p = 0; p < n; p++) {
+        if (p + 16 < n)
+            __builtin_prefetch(&recs[kept[p + 16]]);
         place(&st, (uint32_t)p);
+    }
     out->ngroups = st.ngroups;
     out->first = st.first ? st.first : xmalloc(sizeof *out->first);
     out->size = st.size ? st.size : xmalloc(sizeof *out->size);
@@ -523,6 +526,9 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
     uint8_t *which = xmalloc(n ? n : 1);
     size_t cnt[NPARTS] = {0};
     for (size_t i = 0; i < n; i++) {
+        /* records are visited in time order, not memory order: ask early */
+        if (i + 16 < n)
+            __builtin_prefetch(&recs[kept[i + 16]]);
         uint64_t kv[64];
         for (size_t k = 0; k < nkey; k++)
             kv[k] = rec_get(&recs[kept[i]], kf[k]);
