@@ -84,7 +84,8 @@ struct plan {
     size_t nlv;
     size_t *chk0;               /* clauses over pre-bound branches or none */
     size_t nchk0;
-    uint32_t **cand;            /* per module position, after its one-branch clauses */
+    uint32_t **cand;            /* per module position, after its one-branch clauses; */
+                                /* NULL: all the branch's groups */
     size_t *ncand;
     bool dead;                  /* a free branch has no candidate */
     int memo_branch;            /* difference module sharing one branch: */
@@ -336,9 +337,10 @@ static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t 
     if (split)
         ix->improper = xmalloc((n ? n : 1) * sizeof *ix->improper);
     for (size_t i = 0; i < n; i++) {
-        const union fq_val *v = group_row(b, cand[i]);
+        uint32_t g = cand ? cand[i] : (uint32_t)i;
+        const union fq_val *v = group_row(b, g);
         if (split && v[GF_STIME].u > v[GF_ETIME].u) {
-            ix->improper[ix->nimproper++] = cand[i];
+            ix->improper[ix->nimproper++] = g;
             continue;
         }
         if (split && v[GF_ETIME].u - v[GF_STIME].u > ix->maxlen)
@@ -348,18 +350,17 @@ static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t 
             row[k] = v[lv->eq[k].key_gf].u;
         if (lv->rk != R_NONE)
             row[lv->neq] = v[lv->key_gf].u;
-        row[w] = cand[i];
+        row[w] = g;
         m++;
     }
     rows_sort(a, m, rw, w);
     ix->n = m;
-    ix->key = xmalloc((m ? m : 1) * w * sizeof *ix->key);
     ix->g = xmalloc((m ? m : 1) * sizeof *ix->g);
     for (size_t i = 0; i < m; i++) {
-        memcpy(ix->key + i * w, a + i * rw, w * sizeof *a);
         ix->g[i] = (uint32_t)a[i * rw + w];
+        memmove(a + i * w, a + i * rw, w * sizeof *a);  /* keys in place */
     }
-    free(a);
+    ix->key = xrealloc(a, (m ? m : 1) * w * sizeof *a);
     if (lv->neq == 0)
         return;
 
@@ -520,6 +521,11 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
         for (size_t c = 0; c < nc; c++)
             if (clause_branches(&m->rules.clauses[c], br, nb) == 1 && br[0] == b)
                 own[nown++] = c;
+        if (nown == 0) {            /* every group: no list */
+            p->ncand[pos] = g->n;
+            p->dead |= g->n == 0;
+            continue;
+        }
         p->cand[pos] = xmalloc((g->n ? g->n : 1) * sizeof **p->cand);
         for (size_t i = 0; i < g->n; i++) {
             bool ok = true;
@@ -693,10 +699,11 @@ static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *
     const uint32_t *cand = p->cand[lv->pos];
 
     for (size_t i = 0; i < p->ncand[lv->pos]; i++) {
-        const union fq_val *v = group_row(b, cand[i]);
+        uint32_t g = cand ? cand[i] : (uint32_t)i;
+        const union fq_val *v = group_row(b, g);
         if (!keys_match(lv, v, k) || (win && (v[lv->key_gf].u < lo || v[lv->key_gf].u > hi)))
             continue;
-        if (bind(r, p, l, cand[i], exists))
+        if (bind(r, p, l, g, exists))
             return true;
     }
     return false;
@@ -746,7 +753,7 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
         bool blocks = !exists && l == 0 && lv->pos == 0 && r->out->width > 1;
         for (size_t i = 0; i < p->ncand[lv->pos]; i++) {
             size_t start = r->out->n;
-            if (bind(r, p, l, p->cand[lv->pos][i], exists))
+            if (bind(r, p, l, p->cand[lv->pos] ? p->cand[lv->pos][i] : (uint32_t)i, exists))
                 return true;
             if (blocks && r->out->n - start > 1)
                 qsort_r(r->out->g + start * r->out->width, r->out->n - start,
