@@ -276,6 +276,12 @@ static void phase_branch(void *ctx, size_t job)
     if (need && !direct)
         while (b->stride > GF_NDEFAULT && !need[b->stride - 1])
             b->stride--;
+    if (!direct && !br->gfilter && b->gr.ngroups) {
+        /* every group is kept: size the rows once (no doubling peak) */
+        b->cap = b->gr.ngroups;
+        b->val = xmalloc(b->cap * b->stride * sizeof *b->val);
+        b->id = xmalloc(b->cap * sizeof *b->id);
+    }
     struct aggr_scratch sc = {0};
     /* Members of each group side by side, in join order: a counting sort
      * of the positions by group (no pointer chasing through member lists). */

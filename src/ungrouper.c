@@ -32,6 +32,8 @@ int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, cons
     *written = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t r = ord[i];
+        if (i + 16 < n && (bits[ord[i + 16] / 64] >> (ord[i + 16] % 64) & 1))
+            __builtin_prefetch(&recs[ord[i + 16]]);
         if (bits[r / 64] >> (r % 64) & 1) {
             int rc = out_record(o, &recs[r], err);
             if (rc != FQ_OK)
