@@ -41,7 +41,10 @@ static bool chance(struct rng *r, unsigned pct) {
  * with a long uptime, whose times wrap around to near 2^64 (as flow-gen's
  * records do) mixed with small ones; 4 (--big) many records over few
  * distinct values, so that the reference's nested loops stay affordable
- * while the engine takes its multi-threaded paths. */
+ * while the engine takes its multi-threaded paths.  Big queries keep to
+ * key rules and time windows in groupers: a rule such as 'duration <
+ * output' or 'stime > stime' makes nearly every record a group, and the
+ * reference's grouping is then quadratic. */
 enum { TR_DENSE, TR_WIDE, TR_BIG, TR_WRAP, TR_HUGE };
 
 static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n, int shape) {
@@ -396,7 +399,7 @@ static void gen_grouper(struct gen *g, const char *name, struct bdesc *b) {
             nr = rnd(r, 2);
         }
         for (unsigned i = 0; i < nr; i++) {
-            unsigned k = rnd(r, 10);
+            unsigned k = g->big ? (chance(r, 50) ? 0 : 9) : rnd(r, 10); /* big: keys and time */
             if (k < 4) {
                 static const enum fq_field keys[] = {F_SRCIP, F_DSTIP, F_SRCPORT, F_DSTPORT,
                                                      F_PROTO};
@@ -405,6 +408,11 @@ static void gen_grouper(struct gen *g, const char *name, struct bdesc *b) {
             } else if (k < 5) {
                 fprintf(g->fp, "        %s %s %s\n", fname(g, pick_field(g, VT_ADDR)),
                         ops[rnd(r, 6)], fname(g, pick_field(g, VT_ADDR)));
+            } else if (g->big) {
+                static const unsigned win[] = {250, 500, 1000, 2000};
+                fprintf(g->fp, "        stime %s stime %s %u\n",
+                        chance(r, 50) ? "=" : "<=", chance(r, 50) ? "delta" : "rdelta",
+                        win[rnd(r, 4)]);
             } else {
                 enum fq_field a, c;
                 if (chance(r, 60)) {
