@@ -104,6 +104,9 @@ static bool same(const struct diag_entry *a, const struct diag_entry *b)
            strcmp(a->msg, b->msg) == 0;
 }
 
+/* Lines longer than this are shown as a window around the caret. */
+enum { LINE_MAX_SHOWN = 160, WINDOW_BEFORE = 60 };
+
 static void print_one(const struct diags *d, FILE *fp, const struct diag_entry *e,
                       const size_t *lines, size_t nlines)
 {
@@ -118,10 +121,16 @@ static void print_one(const struct diags *d, FILE *fp, const struct diag_entry *
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     if (!eol)
         eol = end;
-    fwrite(p, 1, (size_t)(eol - p), fp);
-    fputc('\n', fp);
-    for (unsigned c = 1; c < e->col; c++)
-        fputc(p + c - 1 < eol && p[c - 1] == '\t' ? '\t' : ' ', fp);
+    size_t len = (size_t)(eol - p), from = 0, to = len, col = e->col ? e->col - 1 : 0;
+    if (len > LINE_MAX_SHOWN) {
+        from = col > WINDOW_BEFORE ? col - WINDOW_BEFORE : 0;
+        to = from + LINE_MAX_SHOWN < len ? from + LINE_MAX_SHOWN : len;
+    }
+    const char *dots = from ? "..." : "";
+    fprintf(fp, "%s%.*s%s\n", dots, (int)(to - from), p + from, to < len ? "..." : "");
+    fputs(dots, fp);
+    for (size_t c = from; c < col && c < from + LINE_MAX_SHOWN; c++)
+        fputc(c < len && p[c] == '\t' ? '\t' : ' ', fp);
     fputs("^\n", fp);
 }
 
@@ -132,15 +141,20 @@ void diag_print(struct diags *d, FILE *fp)
     qsort(d->v, d->n, sizeof *d->v, cmp_entry);
     /* line starts, so that many messages on a big query stay linear */
     size_t nlines = 1, *lines = NULL;
-    if (d->n) {
-        for (size_t i = 0; i < d->len; i++)
-            nlines += d->src[i] == '\n';
-        lines = xmalloc(nlines * sizeof *lines);
-        lines[0] = 0;
-        for (size_t i = 0, k = 1; i < d->len; i++)
-            if (d->src[i] == '\n')
-                lines[k++] = i + 1;
-    }
+    for (size_t i = 0; i < d->len; i++)
+        nlines += d->src[i] == '\n';
+    lines = xmalloc(nlines * sizeof *lines);
+    lines[0] = 0;
+    for (size_t i = 0, k = 1; i < d->len; i++)
+        if (d->src[i] == '\n')
+            lines[k++] = i + 1;
+    /* one buffered write: stderr is unbuffered, and a flood of messages
+     * must not become a flood of system calls */
+    char *buf = NULL;
+    size_t blen = 0, shown = 0, hidden = 0;
+    FILE *out = open_memstream(&buf, &blen);
+    if (!out)
+        out = fp;
     for (size_t i = 0; i < d->n; i++) {
         bool dup = false;
         /* the same group filter checked for two branches says things twice */
@@ -150,9 +164,23 @@ void diag_print(struct diags *d, FILE *fp)
                 dup = true;
         if (dup)
             continue;
-        print_one(d, fp, d->v[i], lines, nlines);
+        if (shown == DIAG_MAX_SHOWN) {
+            hidden++;
+            continue;
+        }
+        shown++;
+        print_one(d, out, d->v[i], lines, nlines);
         for (const struct diag_entry *n = d->v[i]->notes; n; n = n->next)
-            print_one(d, fp, n, lines, nlines);
+            print_one(d, out, n, lines, nlines);
+    }
+    if (hidden)
+        fprintf(out, "flowq: %s: note: %zu more errors and warnings not shown\n", d->path,
+                hidden);
+    if (out != fp) {
+        fclose(out);
+        fwrite(buf, 1, blen, fp);
+        fflush(fp);
+        free(buf);
     }
     free(lines);
     diag_free(d);

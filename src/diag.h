@@ -12,6 +12,9 @@
 
 enum diag_sev { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
 
+/* At most this many diagnostics are printed; then a count of the rest. */
+enum { DIAG_MAX_SHOWN = 100 };
+
 struct diag_entry {
     enum diag_sev sev;
     unsigned line, col;         /* 0: no location */

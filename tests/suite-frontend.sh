@@ -67,3 +67,12 @@ for s in '' '"' '"\' '0x' '1.' '....' '255.255.255.255/' 'filter' 'filter F {' \
     run "$FLOWQ" -n "$TMP/odd.fq"
     if [ "$rc" = 3 ]; then pass; else fail "odd input '$s': exit $rc"; fi
 done
+
+# --- a flood of errors: at most 100 shown, long lines cut around the caret
+{ printf 'splitter S {}\nungrouper U {}\n"input" -> S\nS branch A -> f -> U\nU -> "output"\nfilter f { '
+  awk 'BEGIN { for (i = 0; i < 5000; i++) printf "srcport = 70000 "; print "}" }'; } >"$TMP/flood.fq"
+(cd "$TMP" && run "$FLOWQ" -n flood.fq)
+if [ "$rc" = 3 ] && [ "$(wc -l <"$TMP/err")" -eq 301 ] &&
+    [ "$(tail -n 1 "$TMP/err")" = "flowq: flood.fq: note: 4900 more errors and warnings not shown" ] &&
+    [ "$(sed -n 2p "$TMP/err")" = "filter f { srcport = 70000 srcport = 70000 srcport = 70000 srcport = 70000 srcport = 70000 srcport = 70000 srcport = 70000 srcport = 70000 srcport = 70000 srcpo..." ]; then
+    pass; else fail "error flood: exit $rc, $(wc -l <"$TMP/err") lines"; fi
