@@ -147,8 +147,12 @@ struct gen {
     struct mfilter bf[3];   /* branch filters F0.. */
     bool hasbf[3];          /* by branch (a shared filter is copied) */
     size_t nb;
-    bool big;   /* every branch grouped on a small key */
-    bool focus; /* --grouper: one branch, a grouper, nothing else */
+    bool big;                /* every branch grouped on a small key */
+    bool focus;              /* --grouper: one branch, a grouper, nothing else */
+    struct bdesc bd[3];      /* branches as written */
+    unsigned nmod;           /* merger modules written (0: no merger) */
+    int expm;                /* the exported one */
+    size_t mb[4][3], nmb[4]; /* their branches lines */
 };
 
 static uint64_t wmax(unsigned width) {
@@ -718,8 +722,7 @@ static void gen_gcond_body(struct gen *g, struct bdesc *const *bs, size_t nb, bo
 /* Write a whole query; returns the number of branches. */
 static void gen_query(struct gen *g, size_t maxb) {
     struct rng *r = g->r;
-    struct bdesc bd[3];
-    memset(bd, 0, sizeof bd);
+    struct bdesc *bd = g->bd;
     size_t nb = g->nb = g->focus ? 1 : 1 + rnd(r, (unsigned)maxb);
     int nhelp = (int)rnd(r, 3);
     bool share = nb > 1 && chance(r, 20); /* branch 1 reuses branch 0's stages */
@@ -780,9 +783,10 @@ static void gen_query(struct gen *g, size_t maxb) {
             exb[i - 1] = exb[j];
             exb[j] = t;
         }
-        int expm = (int)rnd(r, nmod);
+        int expm = g->expm = (int)rnd(r, nmod);
+        g->nmod = nmod;
         for (unsigned m = 0; m < nmod; m++) {
-            size_t mb[3], nmb = 0;
+            size_t *mb = g->mb[m], nmb = 0;
             if ((int)m == expm) {
                 memcpy(mb, exb, sizeof exb);
                 nmb = nex;
@@ -802,6 +806,7 @@ static void gen_query(struct gen *g, size_t maxb) {
                 bs[i] = &bd[mb[i]];
             }
             fputc('\n', g->fp);
+            g->nmb[m] = nmb;
             if (!g->focus)
                 gen_gcond_body(g, bs, nmb, true, ind);
             if (!shortform)
@@ -849,6 +854,79 @@ static struct fq_rec *gen_case(struct rng *r, size_t big, bool focus, size_t *n,
     g->focus = focus;
     gen_query(g, shape == TR_BIG || big ? 2 : 3);
     return recs;
+}
+
+static enum fq_vtype gk_type(enum gk k, enum fq_vtype *elem) {
+    static const enum fq_vtype t[] = {VT_UINT, VT_TIME, VT_REAL, VT_ADDR, VT_SET, VT_SET, VT_SET};
+    static const enum fq_vtype e[] = {VT_UINT, VT_TIME, VT_REAL, VT_ADDR,
+                                      VT_UINT, VT_ADDR, VT_TIME};
+    *elem = e[k];
+    return t[k];
+}
+
+/* The compiled structure against what was written: branch names, group
+ * fields (names, types, order) and the merger's modules, branches lines
+ * and export. */
+static bool check_structure(const struct gen *g, const struct fq_query *q, char *why, size_t wn) {
+    for (size_t b = 0; b < g->nb; b++) {
+        const struct fq_branch *qb = &q->branches[b];
+        const struct bdesc *d = &g->bd[b];
+        if (strcmp(qb->name, d->name)) {
+            snprintf(why, wn, "front end: branch %zu is '%s', written '%s'", b, qb->name, d->name);
+            return false;
+        }
+        if (!d->grouper) {
+            bool ok = qb->ngfields == GF_NDEFAULT + F_COUNT;
+            for (size_t f = 0; ok && f < F_COUNT; f++)
+                ok = qb->gfields[GF_NDEFAULT + f].fn == AGG_PLAIN &&
+                     qb->gfields[GF_NDEFAULT + f].field == (enum fq_field)f;
+            if (!ok) {
+                snprintf(why, wn,
+                         "front end: branch %s has no grouper but not the defaults "
+                         "and every record field as group fields",
+                         d->name);
+                return false;
+            }
+            continue;
+        }
+        if (qb->ngfields != d->nf) {
+            snprintf(why, wn, "front end: branch %s has %zu group fields, %zu written", d->name,
+                     qb->ngfields, d->nf);
+            return false;
+        }
+        for (size_t f = 0; f < d->nf; f++) {
+            enum fq_vtype elem, type = gk_type(d->f[f].k, &elem);
+            const struct fq_gfield *x = &qb->gfields[f];
+            if (strcmp(x->name, d->f[f].name) || x->type != type ||
+                (type == VT_SET && x->elem != elem)) {
+                snprintf(why, wn,
+                         "front end: branch %s group field %zu is '%s' type %d/%d, "
+                         "written '%s' type %d/%d",
+                         d->name, f, x->name, x->type, x->elem, d->f[f].name, type, elem);
+                return false;
+            }
+        }
+    }
+    size_t nmod = g->nmod ? g->nmod : 1;
+    size_t expm = g->nmod ? (size_t)g->expm : 0;
+    if (q->nmodules != nmod || q->export_module != expm) {
+        snprintf(why, wn, "front end: %zu merger modules exporting %zu, written %zu exporting %zu",
+                 q->nmodules, q->export_module, nmod, expm);
+        return false;
+    }
+    for (size_t m = 0; m < nmod; m++) {
+        static const size_t one[1] = {0};
+        const size_t *mb = g->nmod ? g->mb[m] : one;
+        size_t nmb = g->nmod ? g->nmb[m] : 1;
+        bool ok = q->modules[m].nbranches == nmb;
+        for (size_t i = 0; ok && i < nmb; i++)
+            ok = q->modules[m].branches[i] == (int)mb[i];
+        if (!ok) {
+            snprintf(why, wn, "front end: merger module %zu lists other branches", m);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* The compiled filters against the generator's intent, record by record. */
@@ -1079,7 +1157,7 @@ static bool run_case(uint64_t seed, size_t big, bool focus, const char *save, in
     if (verbose > 1)
         printf("seed %llu:\n%s", (unsigned long long)seed, qtext);
     char fwhy[300];
-    if (!check_filters(&g, q, fwhy, sizeof fwhy)) {
+    if (!check_structure(&g, q, fwhy, sizeof fwhy) || !check_filters(&g, q, fwhy, sizeof fwhy)) {
         ok = false;
         t->mismatches++;
         printf("MISMATCH seed %llu: %s\n--- query\n%s--- trace\n", (unsigned long long)seed, fwhy,
