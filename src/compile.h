@@ -23,8 +23,9 @@ int query_substitute(const char *src, size_t len, const char *path, const struct
 /* Parse and check src (len bytes; path names it in messages).  Every
  * diagnostic, errors and warnings alike, is written to diag in GCC form
  * ("flowq: PATH:LINE:COL: error: MSG", the source line, a caret).  Returns
- * NULL if there was an error (err->code = FQ_E_QUERY, err->msg holds a
- * summary such as "2 errors"). */
+ * NULL if there was an error: err->code = FQ_E_QUERY and err->msg is
+ * empty, since every diagnostic has already been written to diag.
+ * Warnings alone do not stop compilation. */
 struct fq_query *query_compile(const char *src, size_t len, const char *path, FILE *diag,
                                struct fq_error *err);
 

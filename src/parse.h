@@ -21,6 +21,7 @@ struct parse_ctx {
     int depth;                  /* scanner: brace depth, for hints */
     int stage_kw;               /* scanner: last stage keyword token, for hints */
     const char *text;           /* scanner: spelling of the last token */
+    char kw[16];                /* scanner: the last keyword or punctuation */
     unsigned nerrors;           /* lexical + syntax */
 };
 
