@@ -129,10 +129,27 @@ static int size_index(size_t size)
     return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
 }
 
+static bool always(const struct cterm *t, const struct fq_rec *r)
+{
+    (void)t;
+    (void)r;
+    return true;
+}
+
 static void compile_term(struct cterm *ct, const struct fq_term *t)
 {
     memset(ct, 0, sizeof *ct);
     ct->neg = t->negate;
+    /* A reference to a one-term filter is that term: long chains of such
+     * references (f0 { f1 } f1 { f2 } ...) compile without recursion. */
+    while (t->kind == T_REF && t->ref->n == 1 && t->ref->clauses[0].n == 1) {
+        t = &t->ref->clauses[0].terms[0];
+        ct->neg ^= t->negate;
+    }
+    if (t->kind == T_REF && t->ref->n == 0) {
+        ct->fn = always;
+        return;
+    }
     if (t->kind == T_REF) {
         ct->ref = filt_compile(t->ref);
         ct->fn = ref_term;

@@ -211,6 +211,44 @@ START_TEST(structure)
     ck_assert(filt_match(f, &r));
     filt_free(f);
 
+    /* a long chain of one-term references, negated on the way:
+     * NOT c[0]; c[i] = { c[i+1] }; c[N-1] = { NOT dstport = 80 } */
+    enum { N = 100000 };
+    struct fq_cnf *chain = calloc(N, sizeof *chain);
+    struct fq_clause *ccl = calloc(N, sizeof *ccl);
+    struct fq_term *ctm = calloc(N, sizeof *ctm);
+    for (int i = 0; i < N; i++) {
+        ctm[i] = i + 1 < N ? (struct fq_term){.kind = T_REF, .ref = &chain[i + 1]}
+                           : cmp(fld(F_DSTPORT), OP_EQ, cst(80));
+        ctm[i].negate = i + 1 == N;
+        ccl[i] = (struct fq_clause){&ctm[i], 1};
+        chain[i] = (struct fq_cnf){"c", &ccl[i], 1};
+    }
+    struct fq_term top1 = {.kind = T_REF, .negate = true, .ref = &chain[0]};
+    struct fq_clause topc = {&top1, 1};
+    struct fq_cnf topf = {"t", &topc, 1};
+    f = filt_compile(&topf);
+    r = rec0();
+    ck_assert(filt_match(f, &r));       /* NOT NOT dstport = 80 */
+    r.dstport = 81;
+    ck_assert(!filt_match(f, &r));
+    filt_free(f);
+    /* a reference to an empty filter holds */
+    struct fq_cnf none = {"none", NULL, 0};
+    struct fq_term rn = {.kind = T_REF, .ref = &none};
+    struct fq_clause rnc = {&rn, 1};
+    struct fq_cnf rnf = {"r", &rnc, 1};
+    f = filt_compile(&rnf);
+    ck_assert(filt_match(f, &r));
+    filt_free(f);
+    rn.negate = true;
+    f = filt_compile(&rnf);
+    ck_assert(!filt_match(f, &r));
+    filt_free(f);
+    free(chain);
+    free(ccl);
+    free(ctm);
+
     /* empty filter and NULL accept everything */
     struct fq_cnf empty = {"e", NULL, 0};
     f = filt_compile(&empty);
