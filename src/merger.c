@@ -28,7 +28,7 @@ enum rkind {
     R_NONE,
     R_CMP,                      /* one comparison: exact window of values */
     R_ALLEN,                    /* one Allen relation: window of one end-point */
-    R_ALLEN_OR,                 /* OR of Allen relations: hull of start windows */
+    R_ALLEN_OR,                 /* OR of Allen relations: a window per term */
 };
 
 /* A run of rows with equal equality components.  k is the key itself
@@ -68,6 +68,7 @@ struct level {
     size_t rclause;             /* the window rule's clause */
     bool indexed;
     struct idx ix;
+    struct idx ix2;             /* R_ALLEN_OR: the same keyed by etime */
     size_t *chk;                /* clauses whose last branch is bound here, */
     size_t nchk;                /* less those the join keys answer exactly */
     unsigned scans;             /* probes answered by scanning so far */
@@ -324,9 +325,11 @@ static uint64_t hash_key(const uint64_t *k, size_t n)
     return h;
 }
 
-static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t *cand, size_t n)
+/* Index cand (n groups of b; NULL = all) on lv's equality keys and then
+ * group field range_gf. */
+static void idx_build(struct idx *ix, const struct level *lv, int range_gf,
+                      const struct bgroups *b, const uint32_t *cand, size_t n)
 {
-    struct idx *ix = &lv->ix;
     size_t w = lv->neq + (lv->rk != R_NONE), rw = w + 1;
     bool split = (lv->rk == R_ALLEN && !lv->exact) || lv->rk == R_ALLEN_OR;
     uint64_t *a = xmalloc((n ? n : 1) * rw * sizeof *a);
@@ -349,7 +352,7 @@ static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t 
         for (size_t k = 0; k < lv->neq; k++)
             row[k] = v[lv->eq[k].key_gf].u;
         if (lv->rk != R_NONE)
-            row[lv->neq] = v[lv->key_gf].u;
+            row[lv->neq] = v[range_gf].u;
         row[w] = g;
         m++;
     }
@@ -364,15 +367,15 @@ static void idx_build(struct level *lv, const struct bgroups *b, const uint32_t 
     if (lv->neq == 0)
         return;
 
-    size_t nruns = 0, cap = 16;
+    size_t nruns = 0, cap = 16, neq = lv->neq;
     for (size_t i = 0; i < m; i++)
-        nruns += i == 0 || row_cmp(ix->key + (i - 1) * w, ix->key + i * w, &lv->neq) != 0;
+        nruns += i == 0 || row_cmp(ix->key + (i - 1) * w, ix->key + i * w, &neq) != 0;
     while (cap < 2 * nruns)
         cap *= 2;
     ix->slot = xcalloc(cap, sizeof *ix->slot);
     ix->mask = cap - 1;
     for (size_t i = 0, e; i < m; i = e) {
-        for (e = i + 1; e < m && row_cmp(ix->key + i * w, ix->key + e * w, &lv->neq) == 0; e++)
+        for (e = i + 1; e < m && row_cmp(ix->key + i * w, ix->key + e * w, &neq) == 0; e++)
             ;
         uint64_t h = hash_key(ix->key + i * w, lv->neq);
         size_t j = h & ix->mask;
@@ -461,6 +464,7 @@ static void plan_free(struct plan *p)
 {
     for (size_t i = 0; i < p->nlv; i++) {
         idx_free(&p->lv[i].ix);
+        idx_free(&p->lv[i].ix2);
         free(p->lv[i].chk);
         free(p->lv[i].eq);
     }
@@ -709,33 +713,52 @@ static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *
     return false;
 }
 
-/* R_ALLEN_OR: the hull of the terms' windows, as windows of the new
- * branch's stime.  An end-time window [lo, hi] holds stime in
- * [lo - maxlen, hi] for the proper intervals the split index holds. */
-static void or_window(const struct run *r, const struct level *lv, uint64_t maxlen, uint64_t *lo,
-                      uint64_t *hi)
+/* Improper intervals are outside the windows' reach: keys only. */
+static bool search_improper(struct run *r, struct plan *p, size_t l, const uint64_t *k,
+                            bool exists)
 {
-    *lo = UINT64_MAX, *hi = 0;
-    for (size_t i = 0; i < lv->orc->n; i++) {
-        const struct fq_term *t = &lv->orc->terms[i];
+    const struct level *lv = &p->lv[l];
+
+    for (size_t i = 0; i < lv->ix.nimproper; i++)
+        if (keys_match(lv, group_row(&r->bg[lv->branch], lv->ix.improper[i]), k) &&
+            bind(r, p, l, lv->ix.improper[i], exists))
+            return true;
+    return false;
+}
+
+/* R_ALLEN_OR: each term's window, in the index of its end-point; a group
+ * met in an earlier term's window is not bound again. */
+static bool search_or(struct run *r, struct plan *p, size_t l, const uint64_t *k, bool exists)
+{
+    const struct level *lv = &p->lv[l];
+    const struct bgroups *b = &r->bg[lv->branch];
+    size_t nt = lv->orc->n;
+    int end[nt];
+    uint64_t lo[nt], hi[nt];
+
+    for (size_t j = 0; j < nt; j++) {
+        const struct fq_term *t = &lv->orc->terms[j];
         bool fwd = t->by == lv->branch;
         const union fq_val *o = r->rows[fwd ? t->bx : t->by];
-        enum fq_allen rel = fwd ? t->rel : allen_inverse(t->rel);
-        uint64_t tlo, thi;
-        int end;
-        allen_window(rel, o[GF_STIME].u, o[GF_ETIME].u, t->has_delta, t->delta, maxlen, &end,
-                     &tlo, &thi);
-        if (tlo > thi)
-            continue;
-        if (end == 1)
-            tlo = tlo >= maxlen ? tlo - maxlen : 0;
-        if (tlo < *lo)
-            *lo = tlo;
-        if (thi > *hi)
-            *hi = thi;
+        allen_window(fwd ? t->rel : allen_inverse(t->rel), o[GF_STIME].u, o[GF_ETIME].u,
+                     t->has_delta, t->delta, lv->ix.maxlen, &end[j], &lo[j], &hi[j]);
     }
-    if (*lo > *hi)
-        *lo = 1, *hi = 0;
+    for (size_t j = 0; j < nt; j++) {
+        const struct idx *ix = end[j] == GF_ETIME ? &lv->ix2 : &lv->ix;
+        size_t s = 0, e = ix->n;
+        if (lo[j] > hi[j] || (lv->neq && !idx_run(ix, k, lv->neq, &s, &e)))
+            continue;
+        for (s = idx_lower(ix, lv->neq, s, e, lo[j]);
+             s < e && ix->key[s * ix->stride + lv->neq] <= hi[j]; s++) {
+            const union fq_val *v = group_row(b, ix->g[s]);
+            size_t i = 0;
+            while (i < j && !(lo[i] <= v[end[i]].u && v[end[i]].u <= hi[i]))
+                i++;
+            if (i == j && bind(r, p, l, ix->g[s], exists))
+                return true;
+        }
+    }
+    return search_improper(r, p, l, k, exists);
 }
 
 static bool search(struct run *r, struct plan *p, size_t l, bool exists)
@@ -762,7 +785,13 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
         return false;
     }
     if (!lv->indexed && lv->scans++ >= r->lazy) {
-        idx_build(lv, &r->bg[lv->branch], p->cand[lv->pos], p->ncand[lv->pos]);
+        const struct bgroups *b = &r->bg[lv->branch];
+        idx_build(&lv->ix, lv, lv->key_gf, b, p->cand[lv->pos], p->ncand[lv->pos]);
+        if (lv->rk == R_ALLEN_OR) {
+            /* the improper groups are on ix's side list already */
+            idx_build(&lv->ix2, lv, GF_ETIME, b, p->cand[lv->pos], p->ncand[lv->pos]);
+            lv->ix2.nimproper = 0;
+        }
         lv->indexed = true;
     }
 
@@ -779,8 +808,6 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
         else if (lv->rk == R_ALLEN)
             allen_window(lv->rel, o[GF_STIME].u, o[GF_ETIME].u, lv->has_delta, lv->delta,
                          ix->maxlen, &end, &lo, &hi);
-        else
-            or_window(r, lv, ix->maxlen, &lo, &hi);
     }
     if (!lv->indexed) {
         /* An inexact Allen window needs the index's maxlen and split. */
@@ -789,6 +816,8 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
             return false;
         return scan_level(r, p, l, k, win, lo, hi, exists);
     }
+    if (lv->rk == R_ALLEN_OR)
+        return search_or(r, p, l, k, exists);
 
     size_t s = 0, e = ix->n;
     if (lv->neq && !idx_run(ix, k, lv->neq, &s, &e))
@@ -803,12 +832,7 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
             if (bind(r, p, l, ix->g[s], exists))
                 return true;
     }
-    /* Improper intervals are outside the windows' reach: keys only. */
-    for (size_t i = 0; i < ix->nimproper; i++)
-        if (keys_match(lv, group_row(&r->bg[lv->branch], ix->improper[i]), k) &&
-            bind(r, p, l, ix->improper[i], exists))
-            return true;
-    return false;
+    return search_improper(r, p, l, k, exists);
 }
 
 
