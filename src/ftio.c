@@ -2,9 +2,10 @@
  * flow-tools stream reader (FORMAT-flowtools.md).  Operands expand to a
  * list of sources, each read through one large buffer (not mmapped: a file
  * truncated by another process would kill us with SIGBUS); a source holds
- * one or more streams (header, then raw records or one zlib stream).  Every input byte is accounted for: a stream ends
- * only at the end of its source or where another stream's header starts;
- * anything else is an error naming the source and the byte offset.
+ * one or more streams (header, then raw records or one zlib stream).
+ * Every input byte is accounted for: a stream ends only at the end of its
+ * source or where another stream's header starts; anything else is an
+ * error naming the source and the byte offset.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -57,7 +58,7 @@ struct src {
     size_t cap;
 };
 
-enum state { S_IDLE, S_HEADER, S_RECORDS };
+enum state { S_IDLE, S_HEADER, S_RECORDS };   /* of the current source */
 
 struct ft_reader {
     char **paths;              /* expanded inputs; "-" is standard input */
