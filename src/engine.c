@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * engine_run: the stages of LANGUAGE.md 7 over the shared decoded records.
- * Filters run in parallel chunks (output in place by rec_id, so timing
- * cannot change it); then one job per branch groups, aggregates and
- * applies the group filter; the merger and the ungrouper run on the
- * calling thread.  Records are never copied: side data are uint32 indices.
+ * Filters run in parallel chunks (flags stored by rec_id, so timing cannot
+ * change them) beside the one sort by (stime, rec_id); then one job per
+ * distinct branch groups, aggregates and applies the group filter; the
+ * merger and the ungrouper run on the calling thread.  Records are never
+ * copied: side data are uint32 indices.  A pass-through merger (one
+ * branch, no rules) is skipped: kept groups mark their members directly.
  */
 #include "engine.h"
 
