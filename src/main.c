@@ -529,8 +529,11 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
         if (c->dump)
             query_dump(stdout, q);
         query_free(q);
-        return fflush(stdout) ? fq_fail(err, FQ_E_OUTPUT, "standard output", -1, "write error")
-                              : FQ_OK;
+        if (fflush(stdout) == 0 && !ferror(stdout))
+            return FQ_OK;
+        if (errno == EPIPE)
+            return fq_fail(err, FQ_E_PIPE, NULL, -1, "broken pipe");
+        return fq_fail(err, FQ_E_OUTPUT, "standard output", -1, "write error: %s", strerror(errno));
     }
     struct fq_rec *recs = NULL;
     size_t nrecs = 0;
