@@ -254,8 +254,13 @@ static void phase_branch(void *ctx, size_t job)
     free(b->pass);
     b->pass = NULL;
 
-    grouper_run(br->grouper, r->recs, b->kept, b->npass, wants_masks(br), r->branch_threads,
-                &b->gr);
+    /* without a grouper every record is its own group: no grouping arrays */
+    bool single = br->grouper == NULL;
+    if (single)
+        b->gr.ngroups = b->npass;
+    else
+        grouper_run(br->grouper, r->recs, b->kept, b->npass, wants_masks(br), r->branch_threads,
+                    &b->gr);
     b->st.groups = b->gr.ngroups;
 
     size_t nf = br->ngfields;
@@ -288,25 +293,30 @@ static void phase_branch(void *ctx, size_t job)
     /* Members of each group side by side, in join order: a counting sort
      * of the positions by group (no pointer chasing through member lists). */
     size_t ng = b->gr.ngroups, mw = b->gr.mwords, np = b->npass;
-    uint32_t *end = xmalloc((ng ? ng : 1) * sizeof *end);
-    size_t sum = 0;
-    for (size_t g = 0; g < ng; g++)
-        end[g] = (uint32_t)(sum += b->gr.size[g]) - b->gr.size[g];
-    uint32_t *mrec = xmalloc((np ? np : 1) * sizeof *mrec);
-    uint64_t *mmask = mw ? xmalloc(np * mw * sizeof *mmask) : NULL;
-    for (size_t p = 0; p < np; p++) {
-        uint32_t at = end[b->gr.gid[p]]++;
-        mrec[at] = b->kept[p];
-        if (mw)
-            memcpy(&mmask[(size_t)at * mw], &b->gr.mask[p * mw], mw * sizeof *mmask);
-    }
-    free(b->kept);
+    uint32_t *kept = b->kept, *end = NULL, *mrec = kept;
+    uint64_t *mmask = NULL;
     b->kept = NULL;
-    grouping_free_members(&b->gr);
+    if (!single) {
+        end = xmalloc((ng ? ng : 1) * sizeof *end);
+        size_t sum = 0;
+        for (size_t g = 0; g < ng; g++)
+            end[g] = (uint32_t)(sum += b->gr.size[g]) - b->gr.size[g];
+        mrec = xmalloc((np ? np : 1) * sizeof *mrec);
+        mmask = mw ? xmalloc(np * mw * sizeof *mmask) : NULL;
+        for (size_t p = 0; p < np; p++) {
+            uint32_t at = end[b->gr.gid[p]]++;
+            mrec[at] = kept[p];
+            if (mw)
+                memcpy(&mmask[(size_t)at * mw], &b->gr.mask[p * mw], mw * sizeof *mmask);
+        }
+        free(kept);
+        grouping_free_members(&b->gr);
+    }
     for (size_t g = 0; g < ng; g++) {
-        size_t sz = b->gr.size[g], at = end[g] - sz;
+        size_t sz = single ? 1 : b->gr.size[g], at = single ? g : end[g] - sz;
         if (g + 8 < ng)
-            __builtin_prefetch(&r->recs[mrec[end[g + 8] - b->gr.size[g + 8]]]);
+            __builtin_prefetch(
+                &r->recs[mrec[single ? g + 8 : end[g + 8] - b->gr.size[g + 8]]]);
         struct aggr_members m = {mrec + at, mmask ? mmask + at * mw : NULL, mw, sz};
         struct pool_mark mark = pool_mark(&b->pool);
         if (br->gfilter || !direct)
