@@ -99,8 +99,14 @@ struct run {
     const union fq_val **rows;  /* per query branch: the bound group's values */
     uint32_t *cur;              /* per query branch: the bound group */
     struct plan *plans;         /* per module */
-    struct tuples *out;
-    size_t cap;
+    size_t width;               /* branches of the exported module */
+    bool sorted;                /* emit in lexicographic order */
+    merger_emit_fn *emit;
+    void *ctx;
+    int status;                 /* a non-zero emit() result */
+    uint64_t count;             /* output tuples so far */
+    uint32_t *blk;              /* sorted: the tuples of the current block */
+    size_t nblk, capblk;
     uint64_t max;
     unsigned lazy;              /* probes answered by scanning before indexing */
     struct fq_error *err;
@@ -490,9 +496,10 @@ static bool index_exact(const struct level *lv, size_t c)
 }
 
 /* Plan module m with the branches marked in prebound[] already bound (the
- * exported module's, for a difference module). */
+ * exported module's, for a difference module); first_pos0: bind the
+ * module's first branch first (sorted output). */
 static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m,
-                       const bool *prebound)
+                       const bool *prebound, bool first_pos0)
 {
     const struct fq_query *q = r->q;
     size_t nb = q->nbranches, nc = m->rules.n, k = m->nbranches ? m->nbranches : 1;
@@ -559,7 +566,7 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
         int best = -1, bscore = -1;
         for (size_t pos = 0; pos < m->nbranches; pos++) {
             int b = m->branches[pos];
-            if (bound[b] || placed[pos])
+            if (bound[b] || placed[pos] || (first_pos0 && p->nlv == 0 && pos > 0))
                 continue;
             struct level lv = {.branch = b, .pos = pos, .eq = eqbuf};
             int score = level_rules(m, b, bound, &lv);
@@ -651,27 +658,36 @@ static bool excluded(struct run *r)
     return false;
 }
 
+/* An exported tuple is complete: count it, then hand it on (unsorted) or
+ * keep it in the current block (sorted).  True = stop. */
 static bool emit(struct run *r, const struct plan *p)
 {
-    struct tuples *t = r->out;
+    size_t w = r->width;
 
     if (excluded(r))
         return false;
-    if (r->max && t->n >= r->max) {
+    if (r->max && r->count >= r->max) {
         fq_fail(r->err, FQ_E_OUTPUT, NULL, -1,
                 "merger produced more than %llu tuples; narrow the query or raise --max-tuples",
                 (unsigned long long)r->max);
         r->failed = true;
         return true;
     }
-    if (t->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 1024;
-        t->g = xrealloc(t->g, r->cap * t->width * sizeof *t->g);
+    r->count++;
+    if (r->nblk == r->capblk) {
+        r->capblk = r->capblk ? 2 * r->capblk : 256;
+        r->blk = xrealloc(r->blk, r->capblk * w * sizeof *r->blk);
     }
-    for (size_t i = 0; i < t->width; i++)
-        t->g[t->n * t->width + i] = r->cur[p->m->branches[i]];
-    t->n++;
-    return false;
+    uint32_t *t = r->blk + r->nblk * w;
+    for (size_t i = 0; i < w; i++)
+        t[i] = r->cur[p->m->branches[i]];
+    if (r->sorted) {
+        r->nblk++;
+        return false;
+    }
+    r->status = r->emit(r->ctx, t);
+    r->failed = r->status != 0;
+    return r->failed;
 }
 
 static int tuple_cmp(const void *a, const void *b, void *w)
@@ -683,6 +699,22 @@ static int tuple_cmp(const void *a, const void *b, void *w)
         if (x[i] != y[i])
             return x[i] < y[i] ? -1 : 1;
     return 0;
+}
+
+/* Sorted output: hand on the current block in order.  True = stop. */
+static bool flush_block(struct run *r)
+{
+    size_t w = r->width;
+
+    if (r->nblk > 1)
+        qsort_r(r->blk, r->nblk, w * sizeof *r->blk, tuple_cmp, &r->width);
+    for (size_t i = 0; i < r->nblk; i++)
+        if ((r->status = r->emit(r->ctx, r->blk + i * w)) != 0) {
+            r->failed = true;
+            return true;
+        }
+    r->nblk = 0;
+    return false;
 }
 
 /* Does the group with values v have the join keys k? */
@@ -770,17 +802,15 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
     const struct idx *ix = &lv->ix;
 
     if (lv->neq == 0 && lv->rk == R_NONE) {
-        /* Exported tuples come out grouped by the first level's group, in
-         * ascending order; if that is the first column, sorting each
-         * block sorts everything, with no global sort. */
-        bool blocks = !exists && l == 0 && lv->pos == 0 && r->out->width > 1;
+        /* Sorted output: the first level is the first column and its
+         * groups come in ascending order, so sorting each block of tuples
+         * that share a first group sorts everything. */
+        bool blocks = !exists && l == 0 && r->sorted;
         for (size_t i = 0; i < p->ncand[lv->pos]; i++) {
-            size_t start = r->out->n;
             if (bind(r, p, l, p->cand[lv->pos] ? p->cand[lv->pos][i] : (uint32_t)i, exists))
                 return true;
-            if (blocks && r->out->n - start > 1)
-                qsort_r(r->out->g + start * r->out->width, r->out->n - start,
-                        r->out->width * sizeof *r->out->g, tuple_cmp, &r->out->width);
+            if (blocks && flush_block(r))
+                return true;
         }
         return false;
     }
@@ -836,51 +866,68 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists)
 }
 
 
-static bool sorted(const struct tuples *t)
-{
-    size_t w = t->width;
+struct collect {
+    struct tuples *t;
+    size_t cap;
+};
 
-    for (size_t i = 1; i < t->n; i++)
-        if (tuple_cmp(t->g + (i - 1) * w, t->g + i * w, &w) > 0)
-            return false;
-    return true;
+static int collect(void *ctx, const uint32_t *g)
+{
+    struct collect *c = ctx;
+    struct tuples *t = c->t;
+
+    if (t->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 1024;
+        t->g = xrealloc(t->g, c->cap * t->width * sizeof *t->g);
+    }
+    memcpy(t->g + t->n * t->width, g, t->width * sizeof *g);
+    t->n++;
+    return 0;
 }
 
-/* LSD radix sort, last column first: each pass is a stable counting sort
- * on group indices, so the cost is linear in tuples and groups. */
-static void tuples_sort(struct tuples *t, const struct bgroups *bg, const struct fq_mmodule *m)
+static int merger_go(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
+                     unsigned lazy, bool sorted, merger_emit_fn *fn, void *ctx,
+                     uint64_t *ntuples, struct fq_error *err)
 {
-    size_t n = t->n, w = t->width;
+    const struct fq_mmodule *em = &q->modules[q->export_module];
+    size_t nb = q->nbranches;
+    struct run r = {.q = q, .bg = bg, .width = em->nbranches, .sorted = sorted, .emit = fn,
+                    .ctx = ctx, .max = max_tuples, .lazy = lazy, .err = err};
+    bool *pre = xcalloc(nb ? nb : 1, sizeof *pre);
 
-    if (n > UINT32_MAX) {
-        qsort_r(t->g, n, w * sizeof *t->g, tuple_cmp, &t->width);
-        return;
-    }
-    uint32_t *perm = xmalloc(n * sizeof *perm), *tmp = xmalloc(n * sizeof *tmp);
-    for (size_t i = 0; i < n; i++)
-        perm[i] = (uint32_t)i;
-    for (size_t c = w; c-- > 0;) {
-        size_t ng = bg[m->branches[c]].n;
-        size_t *cnt = xcalloc(ng + 1, sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[t->g[i * w + c] + 1]++;
-        for (size_t i = 1; i <= ng; i++)
-            cnt[i] += cnt[i - 1];
-        for (size_t i = 0; i < n; i++) {
-            uint32_t row = perm[i];
-            tmp[cnt[t->g[(size_t)row * w + c]]++] = row;
-        }
-        uint32_t *x = perm;
-        perm = tmp, tmp = x;
-        free(cnt);
-    }
-    uint32_t *g = xmalloc(n * w * sizeof *g);
-    for (size_t i = 0; i < n; i++)
-        memcpy(g + i * w, t->g + (size_t)perm[i] * w, w * sizeof *g);
-    free(t->g);
-    t->g = g;
-    free(perm);
-    free(tmp);
+    r.rows = xcalloc(nb ? nb : 1, sizeof *r.rows);
+    r.cur = xcalloc(nb ? nb : 1, sizeof *r.cur);
+    r.plans = xcalloc(q->nmodules, sizeof *r.plans);
+    plan_build(&r, &r.plans[q->export_module], em, pre, sorted);
+    for (size_t i = 0; i < em->nbranches; i++)
+        pre[em->branches[i]] = true;
+    for (size_t mi = 0; mi < q->nmodules; mi++)
+        if (mi != q->export_module)
+            plan_build(&r, &r.plans[mi], &q->modules[mi], pre, false);
+
+    struct plan *ep = &r.plans[q->export_module];
+    if (!ep->dead && em->nbranches > 0 && clauses_hold(&r, ep, ep->chk0, ep->nchk0))
+        search(&r, ep, 0, false);
+
+    for (size_t mi = 0; mi < q->nmodules; mi++)
+        plan_free(&r.plans[mi]);
+    free(r.plans);
+    free(r.cur);
+    free(r.rows);
+    free(r.blk);
+    free(pre);
+    if (ntuples)
+        *ntuples = r.count;
+    if (r.status)
+        return r.status;
+    return r.failed ? err->code : FQ_OK;
+}
+
+int merger_stream(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
+                  bool sorted, merger_emit_fn *fn, void *ctx, uint64_t *ntuples,
+                  struct fq_error *err)
+{
+    return merger_go(q, bg, max_tuples, LAZY_SCANS, sorted, fn, ctx, ntuples, err);
 }
 
 int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
@@ -892,41 +939,14 @@ int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_
 int merger_run_tuned(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
                      unsigned lazy_scans, struct tuples *out, struct fq_error *err)
 {
-    const struct fq_mmodule *em = &q->modules[q->export_module];
-    size_t nb = q->nbranches;
-    struct run r = {.q = q, .bg = bg, .out = out, .max = max_tuples, .lazy = lazy_scans,
-                    .err = err};
-    bool *pre = xcalloc(nb ? nb : 1, sizeof *pre);
+    struct collect c = {.t = out};
 
     memset(out, 0, sizeof *out);
-    out->width = em->nbranches;
-    r.rows = xcalloc(nb ? nb : 1, sizeof *r.rows);
-    r.cur = xcalloc(nb ? nb : 1, sizeof *r.cur);
-    r.plans = xcalloc(q->nmodules, sizeof *r.plans);
-    plan_build(&r, &r.plans[q->export_module], em, pre);
-    for (size_t i = 0; i < em->nbranches; i++)
-        pre[em->branches[i]] = true;
-    for (size_t mi = 0; mi < q->nmodules; mi++)
-        if (mi != q->export_module)
-            plan_build(&r, &r.plans[mi], &q->modules[mi], pre);
-
-    struct plan *ep = &r.plans[q->export_module];
-    if (!ep->dead && em->nbranches > 0 && clauses_hold(&r, ep, ep->chk0, ep->nchk0))
-        search(&r, ep, 0, false);
-
-    for (size_t mi = 0; mi < q->nmodules; mi++)
-        plan_free(&r.plans[mi]);
-    free(r.plans);
-    free(r.cur);
-    free(r.rows);
-    free(pre);
-    if (r.failed) {
+    out->width = q->modules[q->export_module].nbranches;
+    int rc = merger_go(q, bg, max_tuples, lazy_scans, true, collect, &c, NULL, err);
+    if (rc != FQ_OK)
         tuples_free(out);
-        return err->code;
-    }
-    if (!sorted(out))
-        tuples_sort(out, bg, em);
-    return FQ_OK;
+    return rc;
 }
 
 void tuples_free(struct tuples *t)

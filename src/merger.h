@@ -7,6 +7,7 @@
 #ifndef FQ_MERGER_H
 #define FQ_MERGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,19 @@ struct tuples {
  * produced. */
 int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
                struct tuples *out, struct fq_error *err);
+
+/* The same output, streamed: fn(ctx, g) is called for each tuple (g: one
+ * kept-group index per branch of the exported module, valid during the
+ * call only); a non-zero return stops the merger, which returns it.  With
+ * sorted, tuples come in merger_run's order and memory holds at most the
+ * tuples sharing one first group; without, in any order and none are
+ * kept (enough for the ungrouper, which needs only which groups occur).
+ * *ntuples (may be NULL) gets the number of tuples produced. */
+typedef int merger_emit_fn(void *ctx, const uint32_t *g);
+
+int merger_stream(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
+                  bool sorted, merger_emit_fn *fn, void *ctx, uint64_t *ntuples,
+                  struct fq_error *err);
 
 /* merger_run, with the number of probes of a join level answered by
  * scanning its candidates before an index is built for it (merger_run

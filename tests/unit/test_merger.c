@@ -165,8 +165,43 @@ static void assert_same(const struct tuples *a, const struct tuples *b, unsigned
                       "iteration %u: tuples differ", iter);
 }
 
+struct sink {
+    struct tuples t;
+    size_t cap, stop_after;     /* stop_after: return FQ_E_PIPE then (0 = never) */
+};
+
+static int sink(void *ctx, const uint32_t *g)
+{
+    struct sink *k = ctx;
+    struct tuples *t = &k->t;
+
+    if (t->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 64;
+        t->g = realloc(t->g, k->cap * t->width * sizeof *t->g);
+    }
+    memcpy(t->g + t->n * t->width, g, t->width * sizeof *g);
+    t->n++;
+    return k->stop_after && t->n == k->stop_after ? FQ_E_PIPE : FQ_OK;
+}
+
+static int tuple_order(const void *a, const void *b, void *width)
+{
+    const uint32_t *x = a, *y = b;
+
+    for (size_t i = 0; i < *(const size_t *)width; i++)
+        if (x[i] != y[i])
+            return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+static void sort_tuples(struct tuples *t)
+{
+    qsort_r(t->g, t->n, t->width * sizeof *t->g, tuple_order, &t->width);
+}
+
 /* The merger with join indexes built at once, after the default number
- * of scans, and never: all equal to the reference. */
+ * of scans, and never; and streamed, sorted and unsorted: all equal to
+ * the reference (the unsorted stream once sorted). */
 static void check_all_ways(const struct fixture *f, const struct tuples *want, unsigned iter)
 {
     static const unsigned lazy[] = {0, 4, UINT_MAX};
@@ -179,6 +214,17 @@ static void check_all_ways(const struct fixture *f, const struct tuples *want, u
         ck_assert_int_eq(rc, FQ_OK);
         assert_same(&got, want, iter);
         tuples_free(&got);
+    }
+    for (int sorted = 0; sorted < 2; sorted++) {
+        struct sink k = {.t = {.width = want->width}};
+        struct fq_error err = {0};
+        uint64_t n = 0;
+        ck_assert_int_eq(merger_stream(&f->q, f->bg, 0, sorted, sink, &k, &n, &err), FQ_OK);
+        ck_assert_uint_eq(n, k.t.n);
+        if (!sorted && k.t.n > 1)
+            sort_tuples(&k.t);
+        assert_same(&k.t, want, iter);
+        free(k.t.g);
     }
 }
 
@@ -315,6 +361,36 @@ START_TEST(improper_intervals)
     add_clause(&f, 0, 1, &di);
     struct tuples want = {.n = 2, .width = 2, .g = (uint32_t[]){0, 0, 0, 2}};
     check_all_ways(&f, &want, 0);
+}
+END_TEST
+
+/* The consumer stops the merger: its status comes back, nothing more is
+ * produced. */
+START_TEST(stream_stop)
+{
+    struct fixture f;
+    struct fq_error err = {0};
+    uint64_t n = 0;
+
+    init(&f, 2);
+    f.bg[0].n = 3, f.bg[1].n = 3;       /* no rules: 9 tuples */
+    module(&f, 0, 2, (int[]){0, 1});
+    struct sink k = {.t = {.width = 2}, .stop_after = 4};
+    ck_assert_int_eq(merger_stream(&f.q, f.bg, 0, true, sink, &k, &n, &err), FQ_E_PIPE);
+    ck_assert_uint_eq(k.t.n, 4);
+    uint32_t want[] = {0, 0, 0, 1, 0, 2, 1, 0};
+    ck_assert(memcmp(k.t.g, want, sizeof want) == 0);
+    ck_assert_int_eq(err.code, FQ_OK);
+    free(k.t.g);
+
+    struct sink all = {.t = {.width = 2}};
+    ck_assert_int_eq(merger_stream(&f.q, f.bg, 9, false, sink, &all, &n, &err), FQ_OK);
+    ck_assert_uint_eq(n, 9);
+    free(all.t.g);
+    struct sink lim = {.t = {.width = 2}};
+    ck_assert_int_eq(merger_stream(&f.q, f.bg, 8, false, sink, &lim, &n, &err), FQ_E_OUTPUT);
+    ck_assert_uint_eq(lim.t.n, 8);     /* the ninth is never handed on */
+    free(lim.t.g);
 }
 END_TEST
 
@@ -495,6 +571,7 @@ int main(void)
     tcase_add_test(tc, equality_join);
     tcase_add_test(tc, allen_and_difference);
     tcase_add_test(tc, improper_intervals);
+    tcase_add_test(tc, stream_stop);
     tcase_add_test(tc, random_vs_nested_loops);
     tcase_add_test(tc, random_joins);
     tcase_add_test(tc, random_large);
