@@ -57,6 +57,18 @@ void pool_free(struct pool *a)
     pool_release(a, (struct pool_mark){NULL, 0});
 }
 
+void pool_adopt(struct pool *dst, struct pool *src)
+{
+    if (!src->head)
+        return;
+    struct pool_chunk *c = src->head;
+    while (c->prev)
+        c = c->prev;
+    c->prev = dst->head;
+    dst->head = src->head;
+    src->head = NULL;
+}
+
 void aggr_scratch_free(struct aggr_scratch *s)
 {
     free(s->v);

@@ -29,6 +29,8 @@ void *pool_alloc(struct pool *a, size_t n);
 struct pool_mark pool_mark(const struct pool *a);
 void pool_release(struct pool *a, struct pool_mark m);
 void pool_free(struct pool *a);
+/* Move everything src holds into dst (src is left empty). */
+void pool_adopt(struct pool *dst, struct pool *src);
 
 /* Scratch space reused across groups (one per thread). */
 struct aggr_scratch {

@@ -224,16 +224,84 @@ static bool *needed_fields(const struct fq_query *q, size_t b, bool rows)
     return need;
 }
 
-static void keep_group(struct branch *b, uint32_t gid, const union fq_val *row)
+/* Kept groups of one range of groups, appended in group order. */
+struct agg_out {
+    union fq_val *val;
+    uint32_t *id;
+    size_t n, cap;
+    struct pool pool;
+};
+
+static void keep_group(struct agg_out *o, size_t stride, uint32_t gid, const union fq_val *row)
 {
-    size_t nf = b->stride;
-    if (b->nkept == b->cap) {
-        b->cap = b->cap ? 2 * b->cap : 256;
-        b->val = xrealloc(b->val, b->cap * nf * sizeof *b->val);
-        b->id = xrealloc(b->id, b->cap * sizeof *b->id);
+    if (o->n == o->cap) {
+        o->cap = o->cap ? 2 * o->cap : 256;
+        o->val = xrealloc(o->val, o->cap * stride * sizeof *o->val);
+        o->id = xrealloc(o->id, o->cap * sizeof *o->id);
     }
-    memcpy(&b->val[b->nkept * nf], row, nf * sizeof *row);
-    b->id[b->nkept++] = gid;
+    memcpy(&o->val[o->n * stride], row, stride * sizeof *row);
+    o->id[o->n++] = gid;
+}
+
+/* What the aggregation of one branch's groups shares between its ranges. */
+struct agg_ctx {
+    const struct run *r;
+    struct branch *b;
+    const bool *need;
+    bool single, direct, all_kept, parallel;
+    const uint32_t *end, *mrec;
+    const uint64_t *mmask;
+    size_t mw, ng, nranges;
+    struct agg_out *out;        /* one per range */
+};
+
+static void aggregate_range(void *ctx, size_t job)
+{
+    struct agg_ctx *a = ctx;
+    const struct run *r = a->r;
+    struct branch *b = a->b;
+    const struct fq_branch *br = b->br;
+    struct agg_out *o = &a->out[job];
+    size_t g0 = a->ng * job / a->nranges, g1 = a->ng * (job + 1) / a->nranges;
+    size_t nf = br->ngfields;
+    union fq_val *row = xcalloc(nf ? nf : 1, sizeof *row);
+    const union fq_val **rows = xcalloc(r->q->nbranches, sizeof *rows);
+    rows[b->index] = row;
+    struct aggr_scratch sc = {0};
+    for (size_t g = g0; g < g1; g++) {
+        size_t sz = a->single ? 1 : a->end[g] - (g ? a->end[g - 1] : 0);
+        size_t at = a->single ? g : a->end[g] - sz;
+        if (g + 8 < g1)
+            __builtin_prefetch(&r->recs[a->mrec[a->single ? g + 8 : a->end[g + 7]]]);
+        struct aggr_members m = {a->mrec + at, a->mmask ? a->mmask + at * a->mw : NULL, a->mw,
+                                 sz};
+        struct pool_mark mark = pool_mark(&o->pool);
+        if (br->gfilter || !a->direct)
+            aggr_group(br->gfields, nf, a->need, r->recs, &m, &o->pool, &sc, row);
+        bool keep = !br->gfilter || gcond_cnf(br->gfilter, rows);
+        if (keep && a->direct) {
+            for (size_t j = at; j < at + sz; j++) {
+                uint64_t bit = (uint64_t)1 << (a->mrec[j] % 64);
+                if (a->parallel)
+                    __atomic_fetch_or(&r->bits[a->mrec[j] / 64], bit, __ATOMIC_RELAXED);
+                else
+                    r->bits[a->mrec[j] / 64] |= bit;
+            }
+            o->n++;
+        } else if (keep && a->all_kept) {
+            /* rows preallocated for every group: row g goes to slot g */
+            memcpy(&b->val[g * b->stride], row, b->stride * sizeof *row);
+            b->id[g] = (uint32_t)g;
+            o->n++;
+        } else if (keep) {
+            keep_group(o, b->stride, (uint32_t)g, row);
+        }
+        if (!keep || a->direct)
+            pool_release(&o->pool, mark);
+    }
+    aggr_scratch_free(&sc);
+    free(rows);
+    free(row);
 }
 
 static void phase_branch(void *ctx, size_t job)
@@ -243,13 +311,13 @@ static void phase_branch(void *ctx, size_t job)
     const struct fq_branch *br = b->br;
     size_t n = r->n;
 
-    b->kept = xmalloc((b->npass ? b->npass : 1) * sizeof *b->kept);
+    uint32_t *kept = xmalloc((b->npass ? b->npass : 1) * sizeof *kept);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + 32 < n)
             __builtin_prefetch(&b->pass[r->ord[i + 32]]);
         if (b->pass[r->ord[i]])
-            b->kept[k++] = r->ord[i];
+            kept[k++] = r->ord[i];
     }
     free(b->pass);
     b->pass = NULL;
@@ -259,14 +327,11 @@ static void phase_branch(void *ctx, size_t job)
     if (single)
         b->gr.ngroups = b->npass;
     else
-        grouper_run(br->grouper, r->recs, b->kept, b->npass, wants_masks(br), r->branch_threads,
+        grouper_run(br->grouper, r->recs, kept, b->npass, wants_masks(br), r->branch_threads,
                     &b->gr);
     b->st.groups = b->gr.ngroups;
 
     size_t nf = br->ngfields;
-    union fq_val *row = xcalloc(nf ? nf : 1, sizeof *row);
-    const union fq_val **rows = xcalloc(r->q->nbranches, sizeof *rows);
-    rows[b->index] = row;
     bool direct = r->direct && r->direct_branch == b->index;
     bool *need = NULL;
     if (!r->groups) {
@@ -283,19 +348,18 @@ static void phase_branch(void *ctx, size_t job)
     if (need && !direct)
         while (b->stride > GF_NDEFAULT && !need[b->stride - 1])
             b->stride--;
-    if (!direct && !br->gfilter && b->gr.ngroups) {
-        /* every group is kept: size the rows once (no doubling peak) */
-        b->cap = b->gr.ngroups;
-        b->val = xmalloc(b->cap * b->stride * sizeof *b->val);
-        b->id = xmalloc(b->cap * sizeof *b->id);
-    }
-    struct aggr_scratch sc = {0};
-    /* Members of each group side by side, in join order: a counting sort
-     * of the positions by group (no pointer chasing through member lists). */
     size_t ng = b->gr.ngroups, mw = b->gr.mwords, np = b->npass;
-    uint32_t *kept = b->kept, *end = NULL, *mrec = kept;
+    bool all_kept = !direct && !br->gfilter && ng > 0;
+    if (all_kept) {
+        /* every group is kept: size the rows once (no doubling peak) */
+        b->val = xmalloc(ng * b->stride * sizeof *b->val);
+        b->id = xmalloc(ng * sizeof *b->id);
+    }
+    /* Members of each group side by side, in join order: a counting sort
+     * of the positions by group (no pointer chasing through member lists).
+     * end[g] is where group g's members end. */
+    uint32_t *end = NULL, *mrec = kept;
     uint64_t *mmask = NULL;
-    b->kept = NULL;
     if (!single) {
         end = xmalloc((ng ? ng : 1) * sizeof *end);
         size_t sum = 0;
@@ -310,39 +374,43 @@ static void phase_branch(void *ctx, size_t job)
                 memcpy(&mmask[(size_t)at * mw], &b->gr.mask[p * mw], mw * sizeof *mmask);
         }
         free(kept);
-        grouping_free_members(&b->gr);
+        grouping_free(&b->gr);
     }
-    for (size_t g = 0; g < ng; g++) {
-        size_t sz = single ? 1 : b->gr.size[g], at = single ? g : end[g] - sz;
-        if (g + 8 < ng)
-            __builtin_prefetch(
-                &r->recs[mrec[single ? g + 8 : end[g + 8] - b->gr.size[g + 8]]]);
-        struct aggr_members m = {mrec + at, mmask ? mmask + at * mw : NULL, mw, sz};
-        struct pool_mark mark = pool_mark(&b->pool);
-        if (br->gfilter || !direct)
-            aggr_group(br->gfields, nf, need, r->recs, &m, &b->pool, &sc, row);
-        bool keep = !br->gfilter || gcond_cnf(br->gfilter, rows);
-        if (keep && direct) {
-            for (size_t j = at; j < at + sz; j++)
-                r->bits[mrec[j] / 64] |= (uint64_t)1 << (mrec[j] % 64);
-            b->nkept++;
-        } else if (keep) {
-            keep_group(b, (uint32_t)g, row);
+
+    /* Groups are independent: a big branch aggregates in ranges on the
+     * threads it was given, then the ranges are joined in group order. */
+    size_t nr = r->branch_threads > 1 && ng >= 65536 ? r->branch_threads : 1;
+    struct agg_ctx a = {r, b, need, single, direct, all_kept, nr > 1, end, mrec, mmask, mw, ng, nr,
+                        xcalloc(nr, sizeof(struct agg_out))};
+    jobs_run((unsigned)nr, nr, aggregate_range, &a);
+    size_t total = 0;
+    for (size_t i = 0; i < nr; i++)
+        total += a.out[i].n;
+    if (!direct && !all_kept && nr == 1) {
+        b->val = a.out[0].val;
+        b->id = a.out[0].id;
+    } else if (!direct && !all_kept) {
+        b->val = xmalloc((total ? total : 1) * b->stride * sizeof *b->val);
+        b->id = xmalloc((total ? total : 1) * sizeof *b->id);
+        size_t at = 0;
+        for (size_t i = 0; i < nr; i++) {
+            memcpy(&b->val[at * b->stride], a.out[i].val,
+                   a.out[i].n * b->stride * sizeof *b->val);
+            memcpy(&b->id[at], a.out[i].id, a.out[i].n * sizeof *b->id);
+            at += a.out[i].n;
+            free(a.out[i].val);
+            free(a.out[i].id);
         }
-        if (!keep || direct)
-            pool_release(&b->pool, mark);
     }
-    b->st.groups_kept = b->nkept;
+    for (size_t i = 0; i < nr; i++)
+        pool_adopt(&b->pool, &a.out[i].pool);
+    b->nkept = total;
+    b->st.groups_kept = total;
+    free(a.out);
     free(need);
     free(end);
     free(mrec);
     free(mmask);
-    aggr_scratch_free(&sc);
-    free(rows);
-    free(row);
-    grouping_free(&b->gr);
-    free(b->kept);
-    b->kept = NULL;
 }
 
 /* ---- identical branches (tcp-session.fq has two) */
