@@ -3,8 +3,12 @@
  * the whole language, run through the engine (engine_run) and through the
  * reference evaluator (refeval.c); outputs must be identical (reals within
  * a relative 1e-9), in record mode and in -g group mode, and so must the
- * per-stage counts.  Case i of a run with seed S uses seed S + i, so every
- * case can be replayed alone.  --replay DIR re-runs a saved case.
+ * per-stage counts.  The compiled IR is also checked against what the
+ * generator meant (structure, and every filter record by record), since
+ * engine and reference both trust it.  Case i of a run with seed S uses
+ * seed S + i, so every case can be replayed alone (--show S prints it).
+ * --grouper narrows cases to one grouped branch, --big N uses N records;
+ * --replay DIR re-runs a saved case.
  */
 #define REFEVAL_LIBRARY
 #include "refeval.c"
