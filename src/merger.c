@@ -5,8 +5,10 @@
  * equalities, plus a sorted window for one ordering or Allen relation);
  * every other clause is verified with gcond on the bound groups, so a
  * window only has to return a superset.  The difference is an existence
- * search with the same machinery.  Tuples are uint32 group indices, sorted
- * at the end, so the result never depends on the evaluation order.
+ * search with the same machinery.  Tuples are uint32 group indices handed
+ * to a callback: unsorted, or sorted by the first branch's group and
+ * then within each such block, so the result never depends on the
+ * evaluation order and memory never holds more than one block.
  */
 #include "merger.h"
 
