@@ -576,6 +576,35 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
         else
             rc = ungroup_write(recs, n, r.ord, r.bits, out, &st->records_out, err);
         free(r.bits);
+    } else if (q->nmodules == 1 && ex->rules.n == 0) {
+        /* Nothing to join on: the tuples are every combination of the
+         * branches' kept groups.  Count them, never store them. */
+        uint64_t count = ex->nbranches ? 1 : 0;
+        for (size_t w = 0; w < ex->nbranches; w++) {
+            uint64_t k = bg[ex->branches[w]].n;
+            count = k == 0 ? 0 : count > UINT64_MAX / k ? UINT64_MAX : count * k;
+        }
+        st->tuples = count;
+        if (eo->max_tuples && count > eo->max_tuples)
+            rc = fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                         "merger produced more than %llu tuples; narrow the query or raise "
+                         "--max-tuples",
+                         (unsigned long long)eo->max_tuples);
+        else if (eo->groups)
+            rc = ungroup_product_groups(q, bg, out, &st->records_out, err);
+        else {
+            uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
+            for (size_t w = 0; count && w < ex->nbranches; w++) {
+                const struct bgroups *g = &bg[ex->branches[w]];
+                for (size_t k = 0; k < g->n; k++) {
+                    const struct fq_set *set = g->val[k * g->nfields + GF_RECORDS].set;
+                    for (size_t j = 0; j < set->n; j++)
+                        bits[set->v[j] / 64] |= (uint64_t)1 << (set->v[j] % 64);
+                }
+            }
+            rc = ungroup_write(recs, n, r.ord, bits, out, &st->records_out, err);
+            free(bits);
+        }
     } else {
         struct tuples t = {0};
         rc = merger_run(q, bg, eo->max_tuples, &t, err);

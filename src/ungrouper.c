@@ -82,43 +82,93 @@ static int begin_columns(struct out *o, const struct fq_branch *br, struct fq_er
     return rc;
 }
 
-/* The columns are declared again only when a branch's group fields differ
- * from the previous row's (branches sharing a grouper share one header). */
+/* Group rows, tuple by tuple.  The columns are declared again only when
+ * a branch's group fields differ from the previous row's (branches sharing
+ * a grouper share one header). */
+struct grows {
+    const struct fq_query *q;
+    const struct fq_mmodule *m;
+    const struct bgroups *bg;
+    struct out *o;
+    const struct fq_branch *cur;
+    union fq_val *row;
+    uint64_t written;
+};
+
+static int grows_begin(struct grows *s, const struct fq_query *q, const struct bgroups *bg,
+                       struct out *o, struct fq_error *err)
+{
+    *s = (struct grows){q, &q->modules[q->export_module], bg, o, NULL, NULL, 0};
+    size_t maxf = 0;
+    for (size_t w = 0; w < s->m->nbranches; w++)
+        if (q->branches[s->m->branches[w]].ngfields > maxf)
+            maxf = q->branches[s->m->branches[w]].ngfields;
+    s->row = xmalloc((maxf + 3) * sizeof *s->row);
+    if (s->m->nbranches == 0)
+        return FQ_OK;
+    s->cur = &q->branches[s->m->branches[0]];
+    return begin_columns(o, s->cur, err);
+}
+
+/* The rows of tuple number i, whose kept-group indices are g[0..width). */
+static int grows_tuple(struct grows *s, uint64_t i, const uint32_t *g, struct fq_error *err)
+{
+    for (size_t w = 0; w < s->m->nbranches; w++) {
+        int b = s->m->branches[w];
+        const struct fq_branch *br = &s->q->branches[b];
+        const struct bgroups *bgb = &s->bg[b];
+        int rc;
+        if (!same_columns(s->cur, br)) {
+            s->cur = br;
+            if ((rc = begin_columns(s->o, s->cur, err)) != FQ_OK)
+                return rc;
+        }
+        s->row[0].u = i;
+        s->row[1].s = br->name;
+        s->row[2].u = bgb->id[g[w]];
+        memcpy(&s->row[3], &bgb->val[(size_t)g[w] * bgb->nfields],
+               bgb->nfields * sizeof *s->row);
+        if ((rc = out_row(s->o, s->row, err)) != FQ_OK)
+            return rc;
+        s->written++;
+    }
+    return FQ_OK;
+}
+
 int ungroup_groups(const struct fq_query *q, const struct bgroups *bg, const struct tuples *t,
                    struct out *o, uint64_t *written, struct fq_error *err)
 {
-    *written = 0;
-    const struct fq_mmodule *m = &q->modules[q->export_module];
-    const struct fq_branch *cur = NULL;
-    size_t maxf = 0;
-    for (size_t w = 0; w < m->nbranches; w++)
-        if (q->branches[m->branches[w]].ngfields > maxf)
-            maxf = q->branches[m->branches[w]].ngfields;
-    union fq_val *row = xmalloc((maxf + 3) * sizeof *row);
-    int rc = FQ_OK;
-    if (m->nbranches > 0) {
-        cur = &q->branches[m->branches[0]];
-        rc = begin_columns(o, cur, err);
-    }
+    struct grows s;
+    int rc = grows_begin(&s, q, bg, o, err);
     for (size_t i = 0; i < t->n && rc == FQ_OK; i++)
-        for (size_t w = 0; w < t->width && rc == FQ_OK; w++) {
-            int b = m->branches[w];
-            const struct fq_branch *br = &q->branches[b];
-            const struct bgroups *g = &bg[b];
-            if (!same_columns(cur, br)) {
-                cur = br;
-                if ((rc = begin_columns(o, cur, err)) != FQ_OK)
-                    break;
-            }
-            uint32_t k = t->g[i * t->width + w];
-            row[0].u = i;
-            row[1].s = br->name;
-            row[2].u = g->id[k];
-            memcpy(&row[3], &g->val[(size_t)k * g->nfields], g->nfields * sizeof *row);
-            rc = out_row(o, row, err);
-            if (rc == FQ_OK)
-                ++*written;
-        }
-    free(row);
+        rc = grows_tuple(&s, i, &t->g[i * t->width], err);
+    *written = s.written;
+    free(s.row);
+    return rc;
+}
+
+int ungroup_product_groups(const struct fq_query *q, const struct bgroups *bg, struct out *o,
+                           uint64_t *written, struct fq_error *err)
+{
+    struct grows s;
+    int rc = grows_begin(&s, q, bg, o, err);
+    size_t w = s.m->nbranches;
+    uint32_t *g = xcalloc(w + 1, sizeof *g);
+    bool empty = w == 0;
+    for (size_t k = 0; k < w; k++)
+        if (bg[s.m->branches[k]].n == 0)
+            empty = true;
+    /* an odometer over the kept groups: lexicographic order */
+    for (uint64_t i = 0; !empty && rc == FQ_OK; i++) {
+        rc = grows_tuple(&s, i, g, err);
+        size_t k = w;
+        while (k > 0 && ++g[k - 1] == bg[s.m->branches[k - 1]].n)
+            g[--k] = 0;
+        if (k == 0)
+            break;
+    }
+    *written = s.written;
+    free(g);
+    free(s.row);
     return rc;
 }

@@ -33,4 +33,10 @@ int ungroup_records(const struct fq_query *q, const struct fq_rec *recs, size_t 
 int ungroup_groups(const struct fq_query *q, const struct bgroups *bg, const struct tuples *t,
                    struct out *o, uint64_t *written, struct fq_error *err);
 
+/* -g output of a merger module without rules and without other modules:
+ * the tuples are every combination of the branches' kept groups, written
+ * in lexicographic order as they are enumerated (none is stored). */
+int ungroup_product_groups(const struct fq_query *q, const struct bgroups *bg, struct out *o,
+                           uint64_t *written, struct fq_error *err);
+
 #endif
