@@ -76,7 +76,16 @@ if [ -n "$SHARED" ]; then
             "$FLOWQ" --threads $th -g -o csv "$Q/http-tcp-session.fq" "$T"
         expect "golden dns-udp csv ($th)" 0 "$G/dns-udp.csv" - \
             "$FLOWQ" --threads $th -o csv "$Q/dns-udp.fq" "$T"
+        expect "golden product -g csv ($th)" 0 "$G/product.g.csv" - \
+            "$FLOWQ" --threads $th -g -o csv "$G/product.fq" "$T"
+        expect "golden product records ($th)" 0 "$G/product.csv" - \
+            "$FLOWQ" --threads $th -o csv --fields stime,srcip,dstip,dstport,proto "$G/product.fq" "$T"
     done
+    stats "stats product" "$(line "$(br2 "$(cnt 556 95 1 1)" "$(cnt 556 9 4 4)")" 4 104)" \
+        "$FLOWQ" --stats "$G/product.fq" "$T"
+    expect_err "--max-tuples 3, product" 5 \
+        '^flowq: merger produced more than 3 tuples; narrow the query or raise --max-tuples$' \
+        "$FLOWQ" --max-tuples 3 "$G/product.fq" "$T"
 
     # -e: http-octets outputs nothing (its group filter is always false)
     expect "-e nothing output" 1 '*' '*' "$FLOWQ" -e -q "$Q/http-octets.fq" "$T"
