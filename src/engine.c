@@ -133,12 +133,11 @@ struct branch {
     struct filt *filt;
     uint8_t *pass;              /* n flags, by rec_id */
     size_t npass;
-    uint32_t *kept;             /* passing records in (stime, rec_id) order */
     struct grouping gr;
     struct pool pool;           /* sets of the kept groups */
     union fq_val *val;
     uint32_t *id;
-    size_t nkept, cap;
+    size_t nkept;
     size_t stride;              /* stored columns per kept group (see bgroups.nfields) */
     struct engine_branch_stats st;
 };
