@@ -605,15 +605,10 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
             free(bits);
         }
     } else {
-        struct tuples t = {0};
-        rc = merger_run(q, bg, eo->max_tuples, &t, err);
-        if (rc == FQ_OK) {
-            st->tuples = t.n;
-            rc = eo->groups ? ungroup_groups(q, bg, &t, out, &st->records_out, err)
-                            : ungroup_records(q, recs, n, r.ord, bg, &t, out, &st->records_out,
-                                              err);
-            tuples_free(&t);
-        }
+        rc = eo->groups ? ungroup_stream_groups(q, bg, eo->max_tuples, out, &st->tuples,
+                                                &st->records_out, err)
+                        : ungroup_stream_records(q, recs, n, r.ord, bg, eo->max_tuples, out,
+                                                 &st->tuples, &st->records_out, err);
     }
     for (size_t i = 0; i < q->nbranches; i++) {
         pool_free(&r.b[i].pool);

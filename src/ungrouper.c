@@ -10,22 +10,6 @@
 
 #include "util.h"
 
-uint64_t *ungroup_mark(const struct fq_query *q, size_t n, const struct bgroups *bg,
-                       const struct tuples *t)
-{
-    const struct fq_mmodule *m = &q->modules[q->export_module];
-    uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
-    for (size_t i = 0; i < t->n; i++)
-        for (size_t w = 0; w < t->width; w++) {
-            const struct bgroups *g = &bg[m->branches[w]];
-            const struct fq_set *s = g->val[(size_t)t->g[i * t->width + w] * g->nfields +
-                                            GF_RECORDS].set;
-            for (size_t k = 0; k < s->n; k++)
-                bits[s->v[k] / 64] |= (uint64_t)1 << (s->v[k] % 64);
-        }
-    return bits;
-}
-
 int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, const uint64_t *bits,
                   struct out *o, uint64_t *written, struct fq_error *err)
 {
@@ -44,16 +28,53 @@ int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, cons
     return FQ_OK;
 }
 
-int ungroup_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
-                    const uint32_t *ord, const struct bgroups *bg, const struct tuples *t,
-                    struct out *o, uint64_t *written, struct fq_error *err)
+/* Records mode: a tuple only marks its groups, one bit per kept group of
+ * each exported branch; members are marked once per group afterwards, so
+ * a group in a million tuples costs its members once, and no tuple is
+ * ever stored. */
+struct gmark {
+    const struct fq_mmodule *m;
+    uint64_t **bits;            /* per position of the exported module */
+};
+
+static int gmark_tuple(void *ctx, const uint32_t *g)
 {
+    struct gmark *s = ctx;
+    for (size_t w = 0; w < s->m->nbranches; w++)
+        s->bits[w][g[w] / 64] |= (uint64_t)1 << (g[w] % 64);
+    return 0;
+}
+
+int ungroup_stream_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
+                           const uint32_t *ord, const struct bgroups *bg, uint64_t max_tuples,
+                           struct out *o, uint64_t *tuples, uint64_t *written,
+                           struct fq_error *err)
+{
+    struct gmark s = {&q->modules[q->export_module], NULL};
+    size_t width = s.m->nbranches;
+    s.bits = xcalloc(width + 1, sizeof *s.bits);
+    for (size_t w = 0; w < width; w++)
+        s.bits[w] = xcalloc(bg[s.m->branches[w]].n / 64 + 1, sizeof **s.bits);
     *written = 0;
-    if (t->n == 0)
-        return FQ_OK;
-    uint64_t *bits = ungroup_mark(q, n, bg, t);
-    int rc = ungroup_write(recs, n, ord, bits, o, written, err);
-    free(bits);
+    int rc = merger_stream(q, bg, max_tuples, false, gmark_tuple, &s, tuples, err);
+    if (rc == FQ_OK && *tuples > 0) {
+        uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
+        for (size_t w = 0; w < width; w++) {
+            const struct bgroups *g = &bg[s.m->branches[w]];
+            for (size_t k = 0; k < g->n; k++) {
+                if (!(s.bits[w][k / 64] >> (k % 64) & 1))
+                    continue;
+                const struct fq_set *set = g->val[k * g->nfields + GF_RECORDS].set;
+                for (size_t j = 0; j < set->n; j++)
+                    bits[set->v[j] / 64] |= (uint64_t)1 << (set->v[j] % 64);
+            }
+        }
+        rc = ungroup_write(recs, n, ord, bits, o, written, err);
+        free(bits);
+    }
+    for (size_t w = 0; w < width; w++)
+        free(s.bits[w]);
+    free(s.bits);
     return rc;
 }
 
@@ -135,15 +156,29 @@ static int grows_tuple(struct grows *s, uint64_t i, const uint32_t *g, struct fq
     return FQ_OK;
 }
 
-int ungroup_groups(const struct fq_query *q, const struct bgroups *bg, const struct tuples *t,
-                   struct out *o, uint64_t *written, struct fq_error *err)
+/* -g: the merger streams tuples in output order; each is printed at once. */
+struct gstream {
+    struct grows rows;
+    uint64_t next;
+    struct fq_error *err;
+};
+
+static int gstream_tuple(void *ctx, const uint32_t *g)
 {
-    struct grows s;
-    int rc = grows_begin(&s, q, bg, o, err);
-    for (size_t i = 0; i < t->n && rc == FQ_OK; i++)
-        rc = grows_tuple(&s, i, &t->g[i * t->width], err);
-    *written = s.written;
-    free(s.row);
+    struct gstream *s = ctx;
+    return grows_tuple(&s->rows, s->next++, g, s->err);
+}
+
+int ungroup_stream_groups(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
+                          struct out *o, uint64_t *tuples, uint64_t *written,
+                          struct fq_error *err)
+{
+    struct gstream s = {.err = err};
+    int rc = grows_begin(&s.rows, q, bg, o, err);
+    if (rc == FQ_OK)
+        rc = merger_stream(q, bg, max_tuples, true, gstream_tuple, &s, tuples, err);
+    *written = s.rows.written;
+    free(s.rows.row);
     return rc;
 }
 

@@ -15,23 +15,23 @@
 #include "query.h"
 #include "record.h"
 
-/* A bitmap over n records (n / 64 + 1 words) with the members of the
- * exported tuples' groups set. */
-uint64_t *ungroup_mark(const struct fq_query *q, size_t n, const struct bgroups *bg,
-                       const struct tuples *t);
-
 /* Write the records whose bit is set, in the order ord[0..n). */
 int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, const uint64_t *bits,
                   struct out *o, uint64_t *written, struct fq_error *err);
 
-/* ord[0..n) is every record index in (stime, rec_id) order.  *written
- * counts what was output.  Stops at the first output error. */
-int ungroup_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
-                    const uint32_t *ord, const struct bgroups *bg, const struct tuples *t,
-                    struct out *o, uint64_t *written, struct fq_error *err);
+/* Run the merger and write its result: the members of the tuples' groups,
+ * each once, in the order ord[0..n) (every record index in (stime, rec_id)
+ * order); or, with -g, each tuple's group rows as the merger streams them.
+ * No tuple is stored, so memory does not grow with the tuple count.
+ * *tuples and *written count what was produced. */
+int ungroup_stream_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
+                           const uint32_t *ord, const struct bgroups *bg, uint64_t max_tuples,
+                           struct out *o, uint64_t *tuples, uint64_t *written,
+                           struct fq_error *err);
 
-int ungroup_groups(const struct fq_query *q, const struct bgroups *bg, const struct tuples *t,
-                   struct out *o, uint64_t *written, struct fq_error *err);
+int ungroup_stream_groups(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
+                          struct out *o, uint64_t *tuples, uint64_t *written,
+                          struct fq_error *err);
 
 /* -g output of a merger module without rules and without other modules:
  * the tuples are every combination of the branches' kept groups, written
