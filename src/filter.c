@@ -113,16 +113,6 @@ static bool ref_term(const struct cterm *t, const struct fq_rec *r)
     return filt_match(t->ref, r);
 }
 
-static enum fq_op mirror(enum fq_op op)
-{
-    switch (op) {
-    case OP_LT: return OP_GT;
-    case OP_LE: return OP_GE;
-    case OP_GT: return OP_LT;
-    case OP_GE: return OP_LE;
-    default: return op;
-    }
-}
 
 static int size_index(size_t size)
 {
@@ -161,7 +151,7 @@ static void compile_term(struct cterm *ct, const struct fq_term *t)
         const struct fq_expr *tmp = l;
         l = r;
         r = tmp;
-        op = mirror(op);
+        op = fq_op_mirror(op);
     }
     ct->l = l;
     ct->r = r;

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "allen.h"
+#include "cmp.h"
 
 /* One evaluated operand. */
 struct gval {
@@ -95,26 +96,7 @@ static bool set_equal(const struct fq_set *a, const struct fq_set *b)
 
 static bool cmp_uint(enum fq_op op, uint64_t x, uint64_t y, bool has_delta, uint64_t d)
 {
-    if (!has_delta) {
-        switch (op) {
-        case OP_EQ: return x == y;
-        case OP_NE: return x != y;
-        case OP_LT: return x < y;
-        case OP_LE: return x <= y;
-        case OP_GT: return x > y;
-        case OP_GE: return x >= y;
-        default: return false;
-        }
-    }
-    switch (op) {
-    case OP_EQ: return allen_near(x, y, d);
-    case OP_NE: return !allen_near(x, y, d);
-    case OP_LT: return x < y && y - x <= d;
-    case OP_LE: return x <= y && y - x <= d;
-    case OP_GT: return x > y && x - y <= d;
-    case OP_GE: return x >= y && x - y <= d;
-    default: return false;
-    }
+    return has_delta ? fq_cmp_delta(op, x, y, d) : fq_cmp(op, x, y);
 }
 
 /* The same table in double; NaN compares false except for a plain '!='. */

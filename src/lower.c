@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmp.h"
 #include "sema.h"
 
 /* ---------- names ---------- */
@@ -333,16 +334,6 @@ static bool value(struct sema *s, const struct scope *sc, const struct ast_opera
 
 static const char *const op_text[] = {"=", "!=", "<", "<=", ">", ">=", "in", "notin"};
 
-static enum fq_op mirror(enum fq_op op)
-{
-    switch (op) {
-    case OP_LT: return OP_GT;
-    case OP_LE: return OP_GE;
-    case OP_GT: return OP_LT;
-    case OP_GE: return OP_LE;
-    default: return op;
-    }
-}
 
 static bool same_expr(const struct fq_expr *a, const struct fq_expr *b)
 {
@@ -416,7 +407,7 @@ static bool lower_cmp(struct sema *s, const struct scope *sc, const struct ast_t
         struct val tmp = l;
         l = r;
         r = tmp;
-        op = mirror(op);
+        op = fq_op_mirror(op);
     }
     enum fq_vtype lt = l.e.type, rt = r.e.type;
     bool fits = false;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "allen.h"
+#include "cmp.h"
 #include "gcond.h"
 #include "util.h"
 
@@ -158,16 +159,6 @@ static bool scalar_type(enum fq_vtype t)
     return t == VT_UINT || t == VT_TIME || t == VT_ADDR;
 }
 
-static enum fq_op flip(enum fq_op op)
-{
-    switch (op) {
-    case OP_LT: return OP_GT;
-    case OP_LE: return OP_GE;
-    case OP_GT: return OP_LT;
-    case OP_GE: return OP_LE;
-    default: return op;
-    }
-}
 
 /* A single-term clause "new.f op bound.g" (either way round) between
  * scalar group fields, normalised to "bound op new"; NULL otherwise. */
@@ -184,7 +175,7 @@ static const struct fq_term *join_cmp(const struct fq_clause *c, int b, const bo
     if (r->branch == b && bound[l->branch])
         *op = t->op, *k = (struct eqk){l->branch, l->gfield, r->gfield, 0};
     else if (l->branch == b && bound[r->branch])
-        *op = flip(t->op), *k = (struct eqk){r->branch, r->gfield, l->gfield, 0};
+        *op = fq_op_mirror(t->op), *k = (struct eqk){r->branch, r->gfield, l->gfield, 0};
     else
         return NULL;
     return t;
