@@ -558,7 +558,7 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
     struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);
     for (size_t i = 0; i < q->nbranches; i++) {
         struct branch *b = &r.b[r.twin[i]];
-        b->st.records_in = n;
+        b->st.records_in = eo->records_read ? eo->records_read : n;
         b->st.filtered = b->npass;
         st->branch[i] = b->st;
         bg[i] = (struct bgroups){b->nkept, b->stride, b->id, b->val};
@@ -596,9 +596,7 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
             for (size_t w = 0; count && w < ex->nbranches; w++) {
                 const struct bgroups *g = &bg[ex->branches[w]];
                 for (size_t k = 0; k < g->n; k++) {
-                    const struct fq_set *set = g->val[k * g->nfields + GF_RECORDS].set;
-                    for (size_t j = 0; j < set->n; j++)
-                        bits[set->v[j] / 64] |= (uint64_t)1 << (set->v[j] % 64);
+                    ungroup_mark_set(recs, n, g->val[k * g->nfields + GF_RECORDS].set, bits);
                 }
             }
             rc = ungroup_write(recs, n, r.ord, bits, out, &st->records_out, err);
@@ -627,4 +625,56 @@ void engine_stats_free(struct engine_stats *st)
 {
     free(st->branch);
     st->branch = NULL;
+}
+
+/* ---- input compaction: only records that pass some branch's filter */
+
+struct engine_keep {
+    struct filt **f;            /* the distinct branch filters */
+    size_t nf;
+};
+
+struct engine_keep *engine_keep_new(const struct fq_query *q)
+{
+    struct engine_keep *k = xcalloc(1, sizeof *k);
+    k->f = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *k->f);
+    for (size_t i = 0; i < q->nbranches; i++) {
+        const struct fq_cnf *c = q->branches[i].filter;
+        if (!c || c->n == 0) {  /* this branch sees every record */
+            engine_keep_free(k);
+            return NULL;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = q->branches[j].filter == c;
+        if (!dup)
+            k->f[k->nf++] = filt_compile(c);
+    }
+    return k;
+}
+
+size_t engine_keep_run(void *ctx, struct fq_rec *recs, size_t n)
+{
+    const struct engine_keep *k = ctx;
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < k->nf; j++)
+            if (filt_match(k->f[j], &recs[i])) {
+                if (out != i)
+                    recs[out] = recs[i];
+                out++;
+                break;
+            }
+    }
+    return out;
+}
+
+void engine_keep_free(struct engine_keep *k)
+{
+    if (!k)
+        return;
+    for (size_t j = 0; j < k->nf; j++)
+        filt_free(k->f[j]);
+    free(k->f);
+    free(k);
 }

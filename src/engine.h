@@ -17,6 +17,7 @@ struct engine_opts {
     unsigned threads;           /* worker threads; 0 = one per core */
     uint64_t max_tuples;        /* merger output limit; 0 = unlimited */
     bool groups;                /* -g: print group records, not flows */
+    uint64_t records_read;      /* input records before engine_keep_run; 0: n */
 };
 
 struct engine_branch_stats {
@@ -30,12 +31,24 @@ struct engine_stats {
     uint64_t records_out;                 /* records (or group rows with -g) */
 };
 
-/* Run q over recs[0..n) (sorted or not; rec_id == index) and write the
+/* Run q over recs[0..n) (sorted or not; in input order, rec_id increasing:
+ * rec_id == index, or a subset that engine_keep_run left) and write the
  * result to out.  Returns FQ_OK or an error status with *err filled. */
 int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
                const struct engine_opts *eo, struct out *out, struct engine_stats *st,
                struct fq_error *err);
 
 void engine_stats_free(struct engine_stats *st);
+
+/* The input compaction: a record that passes no branch's filter cannot
+ * reach the output, so the input need hold only the others.  NULL when a
+ * branch takes every record.  engine_keep_run has ft_keep_fn's shape: it
+ * compacts recs[0..n) in place, in order, rec_id untouched, and returns the
+ * count kept.  The ungrouper maps the groups' rec_ids back to positions.
+ * The per-branch records_in statistic then counts kept records only. */
+struct engine_keep;
+struct engine_keep *engine_keep_new(const struct fq_query *q);
+size_t engine_keep_run(void *keep, struct fq_rec *recs, size_t n);
+void engine_keep_free(struct engine_keep *k);
 
 #endif

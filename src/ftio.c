@@ -794,3 +794,37 @@ int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
     *nrecs = k;
     return FQ_OK;
 }
+
+int ft_read_kept(char *const *paths, size_t n, const struct ft_reader_opts *o,
+                 ft_keep_fn *keep, void *ctx, struct fq_rec **recs, size_t *nrecs,
+                 uint64_t *nread, struct fq_error *err)
+{
+    enum { CHUNK = 1 << 15 };  /* decoded-but-unfiltered records at a time */
+    *recs = NULL;
+    *nrecs = 0;
+    *nread = 0;
+    struct ft_reader *r = ft_reader_open(paths, n, o, err);
+    if (!r)
+        return err->code;
+    size_t cap = CHUNK, k = 0;
+    struct fq_rec *v = xmalloc(cap * sizeof *v);
+    for (;;) {
+        if (cap - k < CHUNK)
+            v = xrealloc(v, (cap *= 2) * sizeof *v);
+        ssize_t got = ft_reader_next(r, v + k, CHUNK, err);
+        if (got < 0) {
+            ft_reader_close(r);
+            free(v);
+            return err->code;
+        }
+        if (got == 0)
+            break;
+        *nread += (uint64_t)got;
+        k += keep(ctx, v + k, (size_t)got);
+    }
+    ft_reader_close(r);
+    /* The doubling slack can be most of the array: give it back. */
+    *recs = k ? xrealloc(v, k * sizeof *v) : v;
+    *nrecs = k;
+    return FQ_OK;
+}

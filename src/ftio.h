@@ -39,6 +39,15 @@ void ft_reader_close(struct ft_reader *r);
 int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
                 struct fq_rec **recs, size_t *nrecs, struct fq_error *err);
 
+/* ft_read_all that keeps only what keep() keeps: it is handed each decoded
+ * chunk recs[0..n) and compacts it in place (order kept, rec_id untouched),
+ * returning the count kept.  Memory then grows with the kept records only.
+ * *nread counts the records decoded. */
+typedef size_t ft_keep_fn(void *ctx, struct fq_rec *recs, size_t n);
+int ft_read_kept(char *const *paths, size_t n, const struct ft_reader_opts *o,
+                 ft_keep_fn *keep, void *ctx, struct fq_rec **recs, size_t *nrecs,
+                 uint64_t *nread, struct fq_error *err);
+
 /* Writer: header v3 (EX_VER, HEADER_FLAGS, ...).  ft_writer_open writes
  * v5 in host byte order with zlib level 0 (none) .. 9; ft_writer_open_ex
  * writes any record version in either byte order (test fixtures, the

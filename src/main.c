@@ -540,8 +540,15 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     struct engine_stats st = {0};
     struct dest d;
     size_t nout = 0;
-    if (ft_read_all(inputs, ninputs, &c->rd, &recs, &nrecs, err) == FQ_OK &&
-        dest_open(&d, c, err) == FQ_OK) {
+    /* Only records that pass some branch's filter are kept in memory. */
+    struct engine_keep *keep = engine_keep_new(q);
+    uint64_t nread = 0;
+    int rrc = keep ? ft_read_kept(inputs, ninputs, &c->rd, engine_keep_run, keep, &recs, &nrecs,
+                                  &nread, err)
+                   : ft_read_all(inputs, ninputs, &c->rd, &recs, &nrecs, err);
+    engine_keep_free(keep);
+    c->eng.records_read = keep ? nread : 0;
+    if (rrc == FQ_OK && dest_open(&d, c, err) == FQ_OK) {
         struct out *o = out_open(d.fp, &c->out, err);
         if (o) {
             c->eng.groups = c->groups;

@@ -37,6 +37,32 @@ struct gmark {
     uint64_t **bits;            /* per position of the exported module */
 };
 
+void ungroup_mark_set(const struct fq_rec *recs, size_t n, const struct fq_set *set,
+                      uint64_t *bits)
+{
+    /* rec_ids increase along recs, so the last one tells whether any
+     * record was dropped; if none was, rec_id is the position. */
+    if (n == 0 || recs[n - 1].rec_id == n - 1) {
+        for (size_t j = 0; j < set->n; j++)
+            bits[set->v[j] / 64] |= (uint64_t)1 << (set->v[j] % 64);
+        return;
+    }
+    size_t lo = 0;              /* the set is sorted: search only onwards */
+    for (size_t j = 0; j < set->n; j++) {
+        size_t a = lo, b = n;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            if (recs[mid].rec_id < set->v[j])
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        if (a < n && recs[a].rec_id == set->v[j])
+            bits[a / 64] |= (uint64_t)1 << (a % 64);
+        lo = a;
+    }
+}
+
 static int gmark_tuple(void *ctx, const uint32_t *g)
 {
     struct gmark *s = ctx;
@@ -64,9 +90,7 @@ int ungroup_stream_records(const struct fq_query *q, const struct fq_rec *recs, 
             for (size_t k = 0; k < g->n; k++) {
                 if (!(s.bits[w][k / 64] >> (k % 64) & 1))
                     continue;
-                const struct fq_set *set = g->val[k * g->nfields + GF_RECORDS].set;
-                for (size_t j = 0; j < set->n; j++)
-                    bits[set->v[j] / 64] |= (uint64_t)1 << (set->v[j] % 64);
+                ungroup_mark_set(recs, n, g->val[k * g->nfields + GF_RECORDS].set, bits);
             }
         }
         rc = ungroup_write(recs, n, ord, bits, o, written, err);

@@ -15,6 +15,12 @@
 #include "query.h"
 #include "record.h"
 
+/* Set the bit of every member of a group's records set.  The set holds
+ * rec_ids; recs[0..n) may be a subset of the input (in input order, see
+ * engine_keep), so a rec_id is mapped to its position in recs. */
+void ungroup_mark_set(const struct fq_rec *recs, size_t n, const struct fq_set *set,
+                      uint64_t *bits);
+
 /* Write the records whose bit is set, in the order ord[0..n). */
 int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, const uint64_t *bits,
                   struct out *o, uint64_t *written, struct fq_error *err);

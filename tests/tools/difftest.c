@@ -1045,8 +1045,21 @@ static void side_free(struct side *s) {
     memset(s, 0, sizeof *s);
 }
 
+static void run_side_kept(bool ref, bool kept, const struct fq_query *q,
+                          const struct fq_rec *recs, size_t n, bool groups, unsigned threads,
+                          struct side *s);
+
 static void run_side(bool ref, const struct fq_query *q, const struct fq_rec *recs, size_t n,
                      bool groups, unsigned threads, struct side *s) {
+    run_side_kept(ref, false, q, recs, n, groups, threads, s);
+}
+
+/* kept: the engine runs on the records that pass some branch's filter
+ * (engine_keep_run, as flowq reads its input), positions no longer equal
+ * to rec_ids; its output and counts must not change. */
+static void run_side_kept(bool ref, bool kept, const struct fq_query *q,
+                          const struct fq_rec *recs, size_t n, bool groups, unsigned threads,
+                          struct side *s) {
     memset(s, 0, sizeof *s);
     FILE *fp = open_memstream(&s->buf, &s->len);
     struct out_opts oo = {.fmt = FMT_CSV,
@@ -1060,8 +1073,19 @@ static void run_side(bool ref, const struct fq_query *q, const struct fq_rec *re
         if (ref) {
             s->rc = ref_run(q, recs, n, groups, o, &s->st, &s->err);
         } else {
-            struct engine_opts eo = {threads, 0, groups};
-            s->rc = engine_run(q, recs, n, &eo, o, &s->st, &s->err);
+            struct engine_opts eo = {.threads = threads, .groups = groups};
+            struct engine_keep *keep = kept ? engine_keep_new(q) : NULL;
+            if (keep) {
+                struct fq_rec *v = xmalloc((n ? n : 1) * sizeof *v);
+                memcpy(v, recs, n * sizeof *v);
+                size_t k = engine_keep_run(keep, v, n);
+                engine_keep_free(keep);
+                eo.records_read = n;
+                s->rc = engine_run(q, v, k, &eo, o, &s->st, &s->err);
+                free(v);
+            } else {
+                s->rc = engine_run(q, recs, n, &eo, o, &s->st, &s->err);
+            }
         }
         if (out_close(o, &s->err) && !s->rc)
             s->rc = s->err.code;
@@ -1191,6 +1215,22 @@ static bool run_case(uint64_t seed, size_t big, bool focus, const char *save, in
             snprintf(why, sizeof why, "outputs differ");
         } else {
             same_stats(&e.st, &f.st, why, sizeof why);
+        }
+        if (!*why && !botherr && !f.rc) {
+            struct side k;
+            run_side_kept(false, true, q, recs, n, mode == 1, threads, &k);
+            if (k.rc)
+                snprintf(why, sizeof why, "kept input: engine status %d (%s)", k.rc, k.err.msg);
+            else if (!same_output(k.buf, k.len, f.buf, f.len))
+                snprintf(why, sizeof why, "outputs differ on the kept input");
+            else
+                same_stats(&k.st, &f.st, why, sizeof why);
+            if (*why) {
+                side_free(&e);
+                e = k;
+            } else {
+                side_free(&k);
+            }
         }
         if (mode == 0 && f.rc == FQ_OK) {
             t->tuples += f.st.tuples;
