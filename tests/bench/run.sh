@@ -1,120 +1,175 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# make bench: throughput on generated traces, median of $RUNS runs, one table.
-# Traces are cached in $FLOWQ_BENCH_DIR (default /tmp/flowq-bench) and made
-# by build/flowq-gen when it works, else by the ftfixture test tool.
-#
-# To add a benchmark: call `bench "LABEL" RECORDS COMMAND...` in a new
-# section below; COMMAND's stdout is discarded, a failure aborts.
-#   BENCH_RECORDS=N   records of the big traces (default 10000000)
-#   RUNS=N            runs per benchmark (default 3)
+# make bench: issue #5's benchmarks as one table.  Each command runs $RUNS
+# times; the table gives the median wall time, records/s and the median
+# peak RSS (GNU time), on 1M records and on N, with time(N)/time(1M).
+# Baselines in the same run: cat, the zlib inflate floor (tests/zinflate)
+# and, when installed, nfdump on its own copy of the same records, with
+# the ratios flowq/baseline.  Everything generated is cached in
+# $FLOWQ_BENCH_DIR (default /tmp/flowq-bench), so a rerun starts at once:
+#   gen-N-zL.ft      build/flowq-gen -n N -z L (seed 1): L=0 plain, 6 zlib
+#   nfdump-N/        the same records as NetFlow v5 datagrams from
+#                    flowq-gen --export, written by nfcapd
+#   BENCH_RECORDS=N  records of the big traces (default 10000000)
+#   RUNS=N           runs per benchmark (default 3)
+#   NFDUMP=no        skip the nfdump baselines
+# To add a benchmark: `bench LABEL RECORDS COMMAND...` or a query file in
+# tests/bench/queries and a `pair` line below.
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B="$TOP/$BUILD"
 DIR=${FLOWQ_BENCH_DIR:-/tmp/flowq-bench}
 N=${BENCH_RECORDS:-10000000}
+SMALL=1000000
+[ "$N" -lt "$SMALL" ] && SMALL=$N
 RUNS=${RUNS:-3}
+BQ="$TOP/tests/bench/queries"
+Q="$TOP/queries"
 export LC_ALL=C TZ=UTC
 mkdir -p "$DIR" || exit 1
+[ -x /usr/bin/time ] || { echo "bench: needs GNU time (/usr/bin/time)" >&2; exit 1; }
 
-now() { date +%s.%N; }
-
-# trace NAME ZLEVEL: path of a cached N-record v5 trace, made if missing.
+# trace RECORDS ZLEVEL: path of the cached trace, made if missing.
 trace() {
-    f="$DIR/v5-$N-z$2.ft"
+    f="$DIR/gen-$1-z$2.ft"
     if [ ! -s "$f" ]; then
         echo "bench: generating $f ..." >&2
-        if [ -x "$B/flowq-gen" ] && "$B/flowq-gen" -n 10 -z "$2" -w - 2>/dev/null |
-            "$B/flowq" --print -o csv >/dev/null 2>&1; then
-            "$B/flowq-gen" -n "$N" -z "$2" -w "$f.tmp" || exit 1
-        else
-            "$B/tests/ftfixture" -n "$N" -z "$2" >"$f.tmp" || exit 1
-        fi
-        mv "$f.tmp" "$f"
+        "$B/flowq-gen" -n "$1" -z "$2" -w "$f.tmp" && mv "$f.tmp" "$f" || exit 1
     fi
     echo "$f"
 }
 
-printf '%-46s %10s %9s %12s\n' "benchmark (median of $RUNS)" records seconds records/s
-# bench LABEL RECORDS CMD...: run CMD $RUNS times, print the median.
+# nfcopy RECORDS: directory of nfdump's copy of trace RECORDS, made if
+# missing by exporting the records to nfcapd on the loopback; empty when
+# nfdump is not installed or the copy lost records.
+nfcopy() {
+    d="$DIR/nfdump-$1"
+    if [ ! -d "$d" ]; then
+        echo "bench: exporting $1 records to nfcapd for $d ..." >&2
+        rm -rf "$d.tmp" && mkdir -p "$d.tmp" || return 0
+        port=$((20000 + $$ % 20000))
+        nfcapd -b 127.0.0.1 -p "$port" -w "$d.tmp" -t 86400 -B 16000000 \
+            -P "$DIR/nfcapd.pid" -D >/dev/null 2>&1 || return 0
+        sleep 1
+        "$B/flowq-gen" -n "$1" --export "127.0.0.1:$port" --rate 500000
+        sleep 3
+        kill "$(cat "$DIR/nfcapd.pid")"
+        sleep 3
+        got=$(nfdump -R "$d.tmp" 'proto 255' 2>/dev/null |
+            sed -n 's/^Total flows processed: \([0-9]*\).*/\1/p')
+        if [ "$got" -ne "$1" ]; then
+            echo "bench: nfcapd stored $got of $1 records; no nfdump baseline" >&2
+            return 0
+        fi
+        mv "$d.tmp" "$d" || return 0
+    fi
+    echo "$d"
+}
+
+# measure CMD...: run CMD $RUNS times; prints "SECONDS PEAK_MIB" (medians).
+measure() {
+    : >"$DIR/runs"
+    i=0
+    while [ $i -lt "$RUNS" ]; do
+        /usr/bin/time -f '%e %M' -o "$DIR/one" "$@" >/dev/null 2>"$DIR/err" ||
+            { echo "bench: failed: $*" >&2; cat "$DIR/err" >&2; exit 1; }
+        tail -n 1 "$DIR/one" >>"$DIR/runs"
+        i=$((i + 1))
+    done
+    m=$(((RUNS + 1) / 2))
+    t=$(cut -d' ' -f1 "$DIR/runs" | sort -g | sed -n "${m}p")
+    p=$(cut -d' ' -f2 "$DIR/runs" | sort -g | sed -n "${m}p")
+    echo "$t $((p / 1024))"
+}
+
+# row LABEL RECORDS SECONDS PEAK [NOTE]: one table line.
+row() {
+    awk -v l="$1" -v n="$2" -v t="$3" -v p="$4" -v r="${5:-}" 'BEGIN {
+        printf "%-44s %9d %8.2f %7.2f %8d  %s\n", l, n, t, (t > 0 ? n / t / 1e6 : 0), p, r }'
+}
+
+# bench LABEL RECORDS CMD...: measure CMD, one table line; sets $T and $P
+# to the median seconds and peak MiB.
 bench() {
     label=$1 recs=$2
     shift 2
-    times=""
-    i=0
-    while [ $i -lt "$RUNS" ]; do
-        t0=$(now)
-        "$@" >/dev/null || { echo "bench: $label failed: $*" >&2; exit 1; }
-        t1=$(now)
-        times="$times $(awk "BEGIN { print $t1 - $t0 }")"
-        i=$((i + 1))
-    done
-    med=$(printf '%s\n' $times | sort -g | sed -n "$(((RUNS + 1) / 2))p")
-    awk -v l="$label" -v n="$recs" -v t="$med" 'BEGIN { printf "%-46s %10d %9.3f %12.0f\n", l, n, t, n / t }'
+    set -- $(measure "$@")
+    [ $# -eq 2 ] || exit 1
+    T=$1 P=$2
+    row "$label" "$recs" "$T" "$P"
 }
 
-raw=$(trace v5 0)
-z=$(trace v5 6)
+# pair LABEL QUERY [ZLEVEL]: a query on SMALL and on N records, with
+# time(N)/time(SMALL); sets T and P of the N run.
+pair() {
+    z=${3:-0}
+    bench "$1" "$SMALL" "$B/flowq" "$2" "$(trace "$SMALL" "$z")"
+    ts=$T
+    set -- "$1" "$2" $(measure "$B/flowq" "$2" "$(trace "$N" "$z")")
+    [ $# -eq 4 ] || exit 1
+    T=$3 P=$4
+    row "$1" "$N" "$T" "$P" "time N/$SMALL: $(ratio "$T" "$ts")"
+}
 
-# -- decode ------------------------------------------------------------------
-bench "floor: cat (raw file read)" "$N" cat "$raw"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+raw=$(trace "$N" 0)
+z=$(trace "$N" 6)
+trace "$SMALL" 0 >/dev/null
+trace "$SMALL" 6 >/dev/null
+nf=""
+if [ "${NFDUMP:-yes}" != no ] && command -v nfdump >/dev/null && command -v nfcapd >/dev/null; then
+    nf=$(nfcopy "$N")
+fi
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+    "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); traces: $raw ($(du -m "$raw" | cut -f1) MiB)," \
+    "$z ($(du -m "$z" | cut -f1) MiB)"
+echo
+printf '%-44s %9s %8s %7s %8s  %s\n' "benchmark (median of $RUNS)" records seconds "Mrec/s" "peak MiB" \
+    "ratio"
+
+# -- 1. decode ------------------------------------------------------------
+bench "floor: cat, uncompressed file" "$N" cat "$raw"
 bench "floor: zlib inflate of the record area" "$N" "$B/tests/zinflate" "$z"
-bench "decode only, uncompressed file" "$N" "$B/tests/ftcount" "$raw"
-bench "decode only, uncompressed, stdin pipe" "$N" sh -c "cat '$raw' | '$B/tests/ftcount'"
-bench "decode only, zlib" "$N" "$B/tests/ftcount" "$z"
-bench "flowq --print -o csv, uncompressed" "$N" "$B/flowq" --print -o csv "$raw"
-bench "flowq --print -o csv, zlib" "$N" "$B/flowq" --print -o csv "$z"
+tz=$T
+bench "decode only (ftcount), uncompressed" "$N" "$B/tests/ftcount" "$raw"
+bench "decode only (ftcount), zlib" "$N" "$B/tests/ftcount" "$z"
 bench "flowq --print -o ft, uncompressed" "$N" "$B/flowq" --print -o ft "$raw"
+bench "flowq --print -o ft, zlib" "$N" "$B/flowq" --print -o ft "$z"
+bench "flowq --print -o csv, zlib" "$N" "$B/flowq" --print -o csv "$z"
 
-# -- queries (the engine's benchmarks go here) -----------------------------------
-# Every query of queries/ (and a filter-only and a group+sum query) on 1M and
-# N records; peak memory from GNU time when it is there.  Per-stage counts:
-# flowq --stats.
-Q1=1000000
-bigN=$N
-N=$Q1
-small=$(trace v5 0)
-N=$bigN
-qdir="$TOP/queries"
-cat >"$DIR/filter-only.fq" <<'FQ'
-splitter S {}
-filter f { proto = protocol("TCP")
-           dstport = 443 }
-ungrouper U {}
-"input" -> S
-S branch A -> f -> U
-U -> "output"
-FQ
-cat >"$DIR/group-sum.fq" <<'FQ'
-splitter S {}
-filter f-tcp { proto = protocol("TCP") }
-grouper g { module g1 { srcip = srcip
-                        dstip = dstip }
-            aggregate srcip, dstip, sum(bytes) as bytes }
-groupfilter gf { bytes > 100000 }
-ungrouper U {}
-"input" -> S
-S branch A -> f-tcp -> g -> gf -> U
-U -> "output"
-FQ
-peak() { # peak RSS in MiB of one run of CMD, or "-"
-    if [ -x /usr/bin/time ]; then
-        /usr/bin/time -f %M -o "$DIR/peak" "$@" >/dev/null 2>&1 &&
-            awk '{ printf "%d", $1 / 1024 }' "$DIR/peak"
-    else
-        printf -
-    fi
-}
-printf '\n%-46s %10s %9s %12s %9s\n' "query (median of $RUNS)" records seconds records/s "peak MiB"
-for q in "$DIR/filter-only.fq" "$DIR/group-sum.fq" "$qdir"/*.fq; do
-    name=$(basename "$q" .fq)
-    for t in "$small:$Q1" "$raw:$N"; do
-        f=${t%:*} n=${t##*:}
-        line=$(bench "query $name" "$n" "$B/flowq" "$q" "$f") || exit 1
-        echo "$line $(printf '%9s' "$(peak "$B/flowq" "$q" "$f")")"
-    done
-done
+# -- 2. filter only ---------------------------------------------------------
+echo
+pair "2 filter-only (tcp, dstport 80)" "$BQ/filter-only.fq" 0
+pair "2 filter-only, zlib" "$BQ/filter-only.fq" 6
+tf=$T
+if [ -n "$nf" ]; then
+    bench "  nfdump 'proto tcp and dst port 80'" "$N" nfdump -R "$nf" 'proto tcp and dst port 80'
+    echo "  flowq zlib / nfdump: time $(ratio "$tf" "$T")"
+fi
+echo "  flowq zlib / inflate floor: time $(ratio "$tf" "$tz")"
+
+# -- 3. group + aggregate ---------------------------------------------------
+echo
+pair "3 group (srcip,dstip) + sums + gfilter" "$BQ/group-sum.fq" 0
+tg=$T pg=$P
+if [ -n "$nf" ]; then
+    bench "  nfdump -A srcip,dstip 'proto tcp'" "$N" nfdump -R "$nf" -A srcip,dstip 'proto tcp'
+    echo "  flowq / nfdump: time $(ratio "$tg" "$T"), peak memory $(ratio "$pg" "$P")"
+fi
+
+# -- 4-6. multi-branch queries, Allen relations, rdelta chains ---------------
+echo
+pair "4 tcp-session" "$Q/tcp-session.fq"
+pair "4 http-tcp-session" "$Q/http-tcp-session.fq"
+pair "5 skype-ipv6-failure (4 branches)" "$Q/skype-ipv6-failure.fq"
+pair "5 http-before-https (Allen, 2 big)" "$BQ/http-before-https.fq"
+pair "5 event-before-after (Allen, 3 branches)" "$Q/event-before-after.fq"
+pair "6 rdelta chains (tcp, < 1 s apart)" "$BQ/rdelta-chain.fq"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- front end: --check of a generated 10 MB query with 10 000 filters
 echo
