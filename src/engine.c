@@ -542,7 +542,13 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
     /* Enough chunks that a lone branch still keeps every thread busy. */
     r.nchunks = n >= 65536 ? threads : 1;
     r.chunk = (n + r.nchunks - 1) / r.nchunks;
-    jobs_run(threads, 1 + r.nunits * r.nchunks, phase_filter, &r);
+    if (eo->prefiltered) {
+        for (size_t u = 0; u < r.nunits; u++)
+            memset(r.b[r.unit[u]].pass, 1, n);
+        jobs_run(threads, 1, phase_filter, &r);     /* the sort only */
+    } else {
+        jobs_run(threads, 1 + r.nunits * r.nchunks, phase_filter, &r);
+    }
     for (size_t u = 0; u < r.nunits; u++) {
         struct branch *b = &r.b[r.unit[u]];
         size_t k = 0;
@@ -667,6 +673,11 @@ size_t engine_keep_run(void *ctx, struct fq_rec *recs, size_t n)
             }
     }
     return out;
+}
+
+bool engine_keep_exact(const struct engine_keep *k)
+{
+    return k && k->nf == 1;     /* one filter, shared by every branch */
 }
 
 void engine_keep_free(struct engine_keep *k)

@@ -18,6 +18,8 @@ struct engine_opts {
     uint64_t max_tuples;        /* merger output limit; 0 = unlimited */
     bool groups;                /* -g: print group records, not flows */
     uint64_t records_read;      /* input records before engine_keep_run; 0: n */
+    bool prefiltered;           /* every record passes every branch's filter
+                                 * (engine_keep_exact): filters are not rerun */
 };
 
 struct engine_branch_stats {
@@ -49,6 +51,9 @@ void engine_stats_free(struct engine_stats *st);
 struct engine_keep;
 struct engine_keep *engine_keep_new(const struct fq_query *q);
 size_t engine_keep_run(void *keep, struct fq_rec *recs, size_t n);
+/* True when every record engine_keep_run keeps passes every branch's
+ * filter (all branches share one filter): then engine_opts.prefiltered. */
+bool engine_keep_exact(const struct engine_keep *k);
 void engine_keep_free(struct engine_keep *k);
 
 #endif

@@ -546,8 +546,9 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     int rrc = keep ? ft_read_kept(inputs, ninputs, &c->rd, engine_keep_run, keep, &recs, &nrecs,
                                   &nread, err)
                    : ft_read_all(inputs, ninputs, &c->rd, &recs, &nrecs, err);
-    engine_keep_free(keep);
     c->eng.records_read = keep ? nread : 0;
+    c->eng.prefiltered = engine_keep_exact(keep);
+    engine_keep_free(keep);
     if (rrc == FQ_OK && dest_open(&d, c, err) == FQ_OK) {
         struct out *o = out_open(d.fp, &c->out, err);
         if (o) {

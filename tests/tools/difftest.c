@@ -1079,6 +1079,7 @@ static void run_side_kept(bool ref, bool kept, const struct fq_query *q,
                 struct fq_rec *v = xmalloc((n ? n : 1) * sizeof *v);
                 memcpy(v, recs, n * sizeof *v);
                 size_t k = engine_keep_run(keep, v, n);
+                eo.prefiltered = engine_keep_exact(keep);
                 engine_keep_free(keep);
                 eo.records_read = n;
                 s->rc = engine_run(q, v, k, &eo, o, &s->st, &s->err);
