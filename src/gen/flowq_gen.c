@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -849,6 +850,9 @@ static void die(int code, const char *what, const struct fq_error *err)
 int main(int argc, char **argv)
 {
     struct opts o;
+    /* A reader that goes away (flowq-gen | ... | head) ends the run
+     * quietly: see EPIPE, not SIGPIPE, as flowq does. */
+    signal(SIGPIPE, SIG_IGN);
     parse_args(argc, argv, &o);
 
     struct out out = {0};
@@ -939,8 +943,11 @@ int main(int argc, char **argv)
         die(FQ_E_OUTPUT, o.wfile && strcmp(o.wfile, "-") ? o.wfile : "stdout", &out.err);
     if (fp && fp != stdout && fclose(fp) != 0)
         die(FQ_E_OUTPUT, o.wfile, NULL);
-    if (fp == stdout && fflush(stdout) != 0)
+    if (fp == stdout && fflush(stdout) != 0) {
+        if (errno == EPIPE)
+            return 0;
         die(FQ_E_OUTPUT, "stdout", NULL);
+    }
     if (out.truth && (ferror(out.truth) | fclose(out.truth)))
         die(FQ_E_OUTPUT, o.truth, NULL);
     udpx_close(out.udp);
