@@ -121,6 +121,8 @@ trace "$SMALL" 6 >/dev/null
 nf=""
 if [ "${NFDUMP:-yes}" != no ] && command -v nfdump >/dev/null && command -v nfcapd >/dev/null; then
     nf=$(nfcopy "$N")
+elif [ "${NFDUMP:-yes}" != no ]; then
+    echo "bench: nfdump/nfcapd not installed (apt-get install nfdump): no nfdump baselines" >&2
 fi
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
