@@ -423,14 +423,17 @@ static void json_str(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
-static void print_stats(const struct cli *c, const struct fq_query *q, const struct engine_stats *st,
-                        uint64_t elapsed)
+/* A --stats=FILE that cannot be written is an output error: scripts rely
+ * on the file. */
+static int print_stats(const struct cli *c, const struct fq_query *q, const struct engine_stats *st,
+                       uint64_t elapsed, struct fq_error *err)
 {
     if (c->stats) {
         FILE *fp = c->stats_file ? fopen(c->stats_file, "w") : stderr;
-        if (!fp) {
-            fprintf(stderr, "flowq: %s: %s\n", c->stats_file, strerror(errno));
-        } else {
+        if (!fp)
+            return fq_fail(err, FQ_E_OUTPUT, c->stats_file, -1, "cannot write statistics: %s",
+                           strerror(errno));
+        {
             fputs("{\"branches\": {", fp);
             for (size_t i = 0; i < st->nbranches; i++) {
                 const struct engine_branch_stats *b = &st->branch[i];
@@ -447,8 +450,9 @@ static void print_stats(const struct cli *c, const struct fq_query *q, const str
                     "\"elapsed_ms\": %llu}\n",
                     (unsigned long long)st->tuples, (unsigned long long)st->records_out,
                     (unsigned long long)elapsed);
-            if (fp != stderr)
-                fclose(fp);
+            if (fp != stderr && (ferror(fp) | fclose(fp)))
+                return fq_fail(err, FQ_E_OUTPUT, c->stats_file, -1,
+                               "cannot write statistics: %s", strerror(errno));
         }
     }
     if (c->verbose) {
@@ -465,6 +469,7 @@ static void print_stats(const struct cli *c, const struct fq_query *q, const str
                 c->groups ? "group records" : "records");
         fprintf(stderr, "flowq: elapsed: %llu ms\n", (unsigned long long)elapsed);
     }
+    return FQ_OK;
 }
 
 static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_error *err)
@@ -559,7 +564,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
         }
         dest_close(&d, err->code == FQ_OK, err);
         if (err->code == FQ_OK)
-            print_stats(c, q, &st, now_ms() - t0);
+            print_stats(c, q, &st, now_ms() - t0, err);
     }
     engine_stats_free(&st);
     free(recs);
