@@ -769,30 +769,8 @@ void ft_reader_close(struct ft_reader *r)
 int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
                 struct fq_rec **recs, size_t *nrecs, struct fq_error *err)
 {
-    *recs = NULL;
-    *nrecs = 0;
-    struct ft_reader *r = ft_reader_open(paths, n, o, err);
-    if (!r)
-        return err->code;
-    size_t cap = 1 << 16, k = 0;
-    struct fq_rec *v = xmalloc(cap * sizeof *v);
-    for (;;) {
-        if (k == cap)
-            v = xrealloc(v, (cap *= 2) * sizeof *v);
-        ssize_t got = ft_reader_next(r, v + k, cap - k, err);
-        if (got < 0) {
-            ft_reader_close(r);
-            free(v);
-            return err->code;
-        }
-        if (got == 0)
-            break;
-        k += (size_t)got;
-    }
-    ft_reader_close(r);
-    *recs = v;
-    *nrecs = k;
-    return FQ_OK;
+    uint64_t nread;
+    return ft_read_kept(paths, n, o, NULL, NULL, recs, nrecs, &nread, err);
 }
 
 int ft_read_kept(char *const *paths, size_t n, const struct ft_reader_opts *o,
@@ -820,7 +798,15 @@ int ft_read_kept(char *const *paths, size_t n, const struct ft_reader_opts *o,
         if (got == 0)
             break;
         *nread += (uint64_t)got;
-        k += keep(ctx, v + k, (size_t)got);
+        k += keep ? keep(ctx, v + k, (size_t)got) : (size_t)got;
+        if (o->max_bytes && (uint64_t)k * sizeof *v > o->max_bytes) {
+            ft_reader_close(r);
+            free(v);
+            return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                           "the records to keep in memory exceed --max-memory (%llu bytes at "
+                           "record %llu); filter more or raise --max-memory",
+                           (unsigned long long)o->max_bytes, (unsigned long long)*nread);
+        }
     }
     ft_reader_close(r);
     /* The doubling slack can be most of the array: give it back. */

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -18,6 +19,8 @@
 struct ft_reader_opts {
     bool all_files;            /* do not skip tmp* in directories */
     bool verbose;              /* name each file on stderr as it is opened */
+    uint64_t max_bytes;        /* ft_read_all/ft_read_kept: fail (FQ_E_OUTPUT) once the
+                                  records kept need more memory; 0 = no limit */
 };
 
 struct ft_reader;
@@ -39,7 +42,8 @@ void ft_reader_close(struct ft_reader *r);
 int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
                 struct fq_rec **recs, size_t *nrecs, struct fq_error *err);
 
-/* ft_read_all that keeps only what keep() keeps: it is handed each decoded
+/* ft_read_all that keeps only what keep() keeps (everything when keep is
+ * NULL): it is handed each decoded
  * chunk recs[0..n) and compacts it in place (order kept, rec_id untouched),
  * returning the count kept.  Memory then grows with the kept records only.
  * *nread counts the records decoded. */

@@ -66,6 +66,8 @@ static void help(void)
           "      --max-tuples N     stop with an error past N merger tuples\n"
           "                         (default 100000000; 0 = no limit)\n"
           "      --threads N        worker threads (default: one per core)\n"
+          "      --max-memory SIZE  stop with an error when the records kept in memory\n"
+          "                         exceed SIZE bytes (K, M, G suffixes; default: no limit)\n"
           "\n"
           "Input:\n"
           "      --print            decode and print records; no query\n"
@@ -108,6 +110,27 @@ static bool parse_u64(const char *s, uint64_t *v)
     return true;
 }
 
+/* A byte count with an optional K, M or G (powers of 1024). */
+static bool parse_size(const char *s, uint64_t *v)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return false;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    switch (*end) {
+    case 'K': case 'k': shift = 10; end++; break;
+    case 'M': case 'm': shift = 20; end++; break;
+    case 'G': case 'g': shift = 30; end++; break;
+    default: break;
+    }
+    if (errno || *end || end == s || x > UINT64_MAX >> shift)
+        return false;
+    *v = (uint64_t)x << shift;
+    return true;
+}
+
 static void parse_fields(struct cli *c, const char *list)
 {
     size_t cap = 8, n = 0;
@@ -141,7 +164,7 @@ static enum fq_fmt parse_format(const char *s)
 
 enum {
     OPT_DUMP = 256, OPT_MAXT, OPT_THREADS, OPT_PRINT, OPT_ALL, OPT_FROM, OPT_FIELDS,
-    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF,
+    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF, OPT_MAXMEM,
 };
 
 static const struct option longopts[] = {
@@ -151,6 +174,7 @@ static const struct option longopts[] = {
     {"groups", no_argument, NULL, 'g'},
     {"max-tuples", required_argument, NULL, OPT_MAXT},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-memory", required_argument, NULL, OPT_MAXMEM},
     {"print", no_argument, NULL, OPT_PRINT},
     {"all-files", no_argument, NULL, OPT_ALL},
     {"files-from", required_argument, NULL, OPT_FROM},
@@ -201,6 +225,10 @@ static void parse_args(struct cli *c, int argc, char **argv)
             if (!parse_u64(optarg, &v) || v == 0 || v > 256)
                 usage_error("--threads needs a number from 1 to 256, not '%s'", optarg);
             c->eng.threads = (unsigned)v;
+            break;
+        case OPT_MAXMEM:
+            if (!parse_size(optarg, &c->rd.max_bytes))
+                usage_error("--max-memory needs a size such as 512M or 2G, not '%s'", optarg);
             break;
         case OPT_PRINT: c->print = true; break;
         case OPT_ALL: c->rd.all_files = true; break;

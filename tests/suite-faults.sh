@@ -259,6 +259,24 @@ EOF
     [ ! -s "$TMP/out" ] || "$FK" jsoncheck "$TMP/out" >/dev/null && pass ||
         fail "faults: --max-tuples output is not well-formed JSON"
 
+    # --max-memory: 3000 records kept (96 bytes each) do not fit in 64 KiB;
+    # they fit in 1 MiB, with the same output as no limit.
+    echo "flowq: the records to keep in memory exceed --max-memory (65536 bytes at record 3000); filter more or raise --max-memory" \
+        >"$TMP/maxm.err"
+    expect "faults: --max-memory 64K" 5 - "$TMP/maxm.err" \
+        "$FLOWQ" --max-memory 64K -o csv "$TMP/cross.fq" "$TMP/t3k.ft"
+    "$FLOWQ" --max-tuples 0 -g -o csv "$TMP/cross.fq" "$TMP/t3k.ft" 2>/dev/null | head -c 100000 >"$TMP/nolimit.csv"
+    "$FLOWQ" --max-tuples 0 --max-memory 1M -g -o csv "$TMP/cross.fq" "$TMP/t3k.ft" 2>/dev/null | head -c 100000 >"$TMP/limit.csv"
+    if [ -s "$TMP/limit.csv" ] && cmp -s "$TMP/nolimit.csv" "$TMP/limit.csv"; then pass; else
+        fail "faults: --max-memory 1M changes the output"
+    fi
+    run "$FLOWQ" --max-memory 12Q "$TMP/cross.fq" "$TMP/t3k.ft"
+    if [ "$rc" = 2 ] && grep -q "^flowq: --max-memory needs a size such as 512M or 2G, not '12Q'$" "$TMP/err"; then
+        pass
+    else
+        fail "faults: --max-memory 12Q: exit $rc, $(head -c 200 "$TMP/err")"
+    fi
+
     # Memory is bounded by input and output, not by the tuples: a cross
     # product of 4.5 million tuples (3000 x 1500) runs in well under 256 MiB.
     # Only meaningful without sanitizers, which add their own memory.

@@ -746,7 +746,7 @@ int main(int argc, char **argv) {
     }
     struct fq_rec *recs = NULL;
     size_t n = 0;
-    struct ft_reader_opts ro = {false, false};
+    struct ft_reader_opts ro = {0};
     if (ft_read_all(argv + i + 1, (size_t)(argc - i - 1), &ro, &recs, &n, &err) != FQ_OK) {
         fprintf(stderr, "refeval: %s: %s\n", err.path, err.msg);
         query_free(q);
