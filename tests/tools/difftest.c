@@ -1307,7 +1307,7 @@ static int replay(const char *dir) {
     char *paths[1] = {p};
     struct fq_rec *recs = NULL;
     size_t n = 0;
-    struct ft_reader_opts ro = {false, false};
+    struct ft_reader_opts ro = {0};
     int rc = 0;
     if (!q || ft_read_all(paths, 1, &ro, &recs, &n, &err) != FQ_OK) {
         fprintf(stderr, "difftest: %s: %s\n", dir, err.msg);
