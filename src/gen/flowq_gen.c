@@ -102,29 +102,41 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *v)
     return true;
 }
 
+/* One to max decimal digits at *p into *v, *p moved past them.  Digits only:
+ * unlike sscanf's %d this cannot skip blanks, take a sign or fail silently. */
+static bool date_field(const char **p, int max, int *v)
+{
+    int n = 0, x = 0;
+    while (n < max && (*p)[n] >= '0' && (*p)[n] <= '9')
+        x = 10 * x + ((*p)[n++] - '0');
+    *p += n;
+    *v = x;
+    return n > 0;
+}
+
 /* YYYY-MM-DD[THH[:MM[:SS]]][Z] in UTC, or epoch seconds. */
 static bool parse_time(const char *s, uint64_t *v)
 {
     if (parse_u64(s, UINT32_MAX, v))
         return true;
     struct tm tm = {0};
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    const char *p = s;
+    if (!date_field(&p, 4, &y) || *p++ != '-' || !date_field(&p, 2, &mo) || *p++ != '-' ||
+        !date_field(&p, 2, &d))
         return false;
-    const char *p = s + n;
     if (*p == 'T' || *p == ' ') {
-        int k = 0;
-        if (sscanf(p + 1, "%2d%n", &h, &k) != 1)
+        p++;
+        if (!date_field(&p, 2, &h))
             return false;
-        p += 1 + k;
         if (*p == ':') {
-            if (sscanf(p + 1, "%2d%n", &mi, &k) != 1)
+            p++;
+            if (!date_field(&p, 2, &mi))
                 return false;
-            p += 1 + k;
             if (*p == ':') {
-                if (sscanf(p + 1, "%2d%n", &sec, &k) != 1)
+                p++;
+                if (!date_field(&p, 2, &sec))
                     return false;
-                p += 1 + k;
             }
         }
     }
