@@ -339,11 +339,10 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
             list_add(&l, xstrdup(paths[i]));
         }
     }
-    struct ft_reader *r = xcalloc(1, sizeof *r);
-    r->paths = l.v;
-    r->npaths = l.n;
-    r->verbose = o && o->verbose;
-    r->s.fd = -1;
+    /* All fields set here, so it is plain that an empty list (empty
+     * directories: paths NULL, npaths 0) ends the first ft_reader_next. */
+    struct ft_reader *r = xmalloc(sizeof *r);
+    *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o && o->verbose, .s.fd = -1};
     return r;
 }
 

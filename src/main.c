@@ -365,6 +365,7 @@ struct dest {
 
 static int dest_open(struct dest *d, const struct cli *c, struct fq_error *err)
 {
+    d->fp = NULL;  /* set on every path that returns FQ_OK; NULL on errors */
     d->tmp = NULL;
     d->final = c->wfile;
     if (!c->wfile) {

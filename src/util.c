@@ -44,8 +44,9 @@ char *xstrdup(const char *s)
     return memcpy(xmalloc(n), s, n);
 }
 
-int fq_fail(struct fq_error *err, enum fq_status code, const char *path, int64_t offset,
-            const char *fmt, ...)
+/* (fq_fail): flowq.h may define fq_fail as a macro for the analyzer */
+int (fq_fail)(struct fq_error *err, enum fq_status code, const char *path, int64_t offset,
+              const char *fmt, ...)
 {
     if (!err || err->code != FQ_OK)
         return code;
