@@ -46,7 +46,7 @@ static struct gval eval(const struct fq_expr *e, const union fq_val *const *rows
 
     if (e->kind == X_GFIELD && e->type == VT_REAL)
         v.d = rows[e->branch][e->gfield].d;
-    else if (e->kind == X_GFIELD && e->type == VT_SET)
+    else if (e->type == VT_SET)  /* only a group field (a union) has a set value */
         v.set = rows[e->branch][e->gfield].set;
     else if (e->kind == X_PREFIX)
         v.type = VT_PREFIX, v.u = e->u, v.plen = e->plen;

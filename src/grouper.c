@@ -246,18 +246,22 @@ static void bucket_push(struct bucket *b, uint32_t gid)
     b->g.many[b->n++] = gid;
 }
 
+static void grow_groups(struct gstate *st)
+{
+    st->gcap = st->gcap ? 2 * st->gcap : 1024;
+    st->first = xrealloc(st->first, st->gcap * sizeof *st->first);
+    st->last = xrealloc(st->last, st->gcap * sizeof *st->last);
+    st->size = xrealloc(st->size, st->gcap * sizeof *st->size);
+    if (st->any_bounded) {
+        st->expiry = xrealloc(st->expiry, st->gcap * st->nmods * sizeof *st->expiry);
+        st->inix = xrealloc(st->inix, st->gcap * st->nmods);
+    }
+}
+
 static uint32_t new_group(struct gstate *st, uint32_t pos)
 {
-    if (st->ngroups == st->gcap) {
-        st->gcap = st->gcap ? 2 * st->gcap : 1024;
-        st->first = xrealloc(st->first, st->gcap * sizeof *st->first);
-        st->last = xrealloc(st->last, st->gcap * sizeof *st->last);
-        st->size = xrealloc(st->size, st->gcap * sizeof *st->size);
-        if (st->any_bounded) {
-            st->expiry = xrealloc(st->expiry, st->gcap * st->nmods * sizeof *st->expiry);
-            st->inix = xrealloc(st->inix, st->gcap * st->nmods);
-        }
-    }
+    if (st->ngroups == st->gcap)
+        grow_groups(st);
     uint32_t gid = (uint32_t)st->ngroups++;
     st->first[gid] = st->last[gid] = pos;
     st->size[gid] = 1;
@@ -401,6 +405,9 @@ static void setup(struct gstate *st, const struct fq_grouper *g)
         if (md->bounded)
             st->any_bounded = true;
     }
+    /* The group arrays exist from the start (not at the first group), so
+     * code that reaches a group through an index never sees them NULL. */
+    grow_groups(st);
 }
 
 /* Equality rules without delta that every module has; false if there is

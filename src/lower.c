@@ -132,6 +132,10 @@ static const char *type_name(const struct val *v)
 static bool gfield_value(struct sema *s, const struct gtable *gt, int branch, const char *bname,
                          const char *name, struct loc at, struct val *v)
 {
+    if (!gt) {  /* the grammar has no bare field names in merger rules */
+        ERR(s, at, "'%s': a merger rule names group fields as BRANCH.%s", name, name);
+        return false;
+    }
     size_t idx = (size_t)strmap_get(&gt->names, name);
     if (!idx) {
         if (!gt->def) {
