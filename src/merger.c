@@ -625,6 +625,12 @@ static bool bind(struct run *r, struct plan *p, size_t l, uint32_t g, bool exist
     return search(r, p, l + 1, exists);
 }
 
+/* Does module p match the current tuple? */
+static bool module_matches(struct run *r, struct plan *p)
+{
+    return clauses_hold(r, p, p->chk0, p->nchk0) && search(r, p, 0, true);
+}
+
 /* Is the current export tuple matched by another module?  Then it is not
  * output (7.6, point 2). */
 static bool excluded(struct run *r)
@@ -635,16 +641,14 @@ static bool excluded(struct run *r)
         struct plan *p = &r->plans[mi];
         if (mi == q->export_module || p->dead)
             continue;
-        signed char *memo = p->memo_branch < 0 ? NULL : &p->memo[r->cur[p->memo_branch]];
-        if (!memo || *memo < 0) {
-            bool hit = clauses_hold(r, p, p->chk0, p->nchk0) && search(r, p, 0, true);
-            if (!memo) {
-                if (hit)
-                    return true;
-                continue;
-            }
-            *memo = hit;
+        if (p->memo_branch < 0) {  /* no memo: search every time */
+            if (module_matches(r, p))
+                return true;
+            continue;
         }
+        signed char *memo = &p->memo[r->cur[p->memo_branch]];
+        if (*memo < 0)
+            *memo = module_matches(r, p);
         if (*memo)
             return true;
     }
@@ -714,6 +718,9 @@ static bool flush_block(struct run *r)
 static bool keys_match(const struct level *lv, const union fq_val *v, const uint64_t *k)
 {
     for (size_t j = 0; j < lv->neq; j++)
+        /* k has lv->neq entries (search sizes it so).  The analyzer loses that
+         * after a bind(): it cannot see that search leaves neq as it is. */
+        // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
         if (v[lv->eq[j].key_gf].u != k[j])
             return false;
     return true;
