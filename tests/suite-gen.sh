@@ -103,6 +103,7 @@ done <"$TMP/cmds"
 
 # ---- usage and output errors ----
 for bad in "-n x" "-n -1" "-s y" "-z 10" "-V 8" "-b middle" "--start yesterday" "--span 0" \
+    "--start 2026-+1-01" "--start 2026-11-28T" "--start 2026-11-28T01:" \
     "--rate fast" "--bogus" "extra" "--export nocolon"; do
     run "$G" $bad -w "$TMP/u.ft"
     if [ $rc = 2 ] && head -1 "$TMP/err" | grep -q '^flowq-gen: ' && [ ! -s "$TMP/out" ]; then
