@@ -752,6 +752,22 @@ static void aggregate(struct sema *s, const struct ast_stage *g, struct gtable *
         strmap_put(&gt->names, names[i], (void *)gt->n);
 }
 
+/* E-NAM-1 for module names repeated within one grouper or merger; *seen
+ * maps each name to its first definition. */
+static void check_module_names(struct sema *s, const struct vec *mods, struct strmap *seen)
+{
+    strmap_init(seen, s->ast);
+    for (size_t i = 0; i < mods->n; i++) {
+        const struct ast_module *m = mods->v[i];
+        const struct ast_module *prev = strmap_put(seen, m->name, (void *)m);
+        if (prev) {
+            ERR(s, m->loc, "redefinition of '%s'", m->name);
+            diag_note(s->d, prev->loc.line, prev->loc.col, "previous definition of '%s' is here",
+                      m->name);
+        }
+    }
+}
+
 struct gtable *lower_grouper(struct sema *s, const struct ast_stage *g)
 {
     size_t cap;
@@ -762,15 +778,9 @@ struct gtable *lower_grouper(struct sema *s, const struct ast_stage *g)
     ir->nmodules = g->modules.n;
     ir->modules = arena_alloc(s->ir, (g->modules.n + 1) * sizeof *ir->modules);
     struct strmap seen;
-    strmap_init(&seen, s->ast);
+    check_module_names(s, &g->modules, &seen);
     for (size_t i = 0; i < g->modules.n; i++) {
         const struct ast_module *m = g->modules.v[i];
-        const struct ast_module *prev = strmap_put(&seen, m->name, (void *)m);
-        if (prev) {
-            ERR(s, m->loc, "redefinition of '%s'", m->name);
-            diag_note(s->d, prev->loc.line, prev->loc.col, "previous definition of '%s' is here",
-                      m->name);
-        }
         struct fq_gmodule *om = &ir->modules[i];
         om->name = arena_strdup(s->ir, m->name);
         om->n = m->rules.n;
@@ -983,17 +993,9 @@ void lower_merger(struct sema *s, struct fq_query *q)
     q->nmodules = mg->modules.n;
     q->modules = arena_alloc(s->ir, (mg->modules.n + 1) * sizeof *q->modules);
     struct strmap seen;
-    strmap_init(&seen, s->ast);
-    for (size_t i = 0; i < mg->modules.n; i++) {
-        const struct ast_module *m = mg->modules.v[i];
-        const struct ast_module *prev = strmap_put(&seen, m->name, (void *)m);
-        if (prev) {
-            ERR(s, m->loc, "redefinition of '%s'", m->name);
-            diag_note(s->d, prev->loc.line, prev->loc.col, "previous definition of '%s' is here",
-                      m->name);
-        }
-        lower_mmodule(s, m, &q->modules[i]);
-    }
+    check_module_names(s, &mg->modules, &seen);
+    for (size_t i = 0; i < mg->modules.n; i++)
+        lower_mmodule(s, mg->modules.v[i], &q->modules[i]);
     int exp = -1;
     if (mg->export) {
         const struct ast_module *m = strmap_get(&seen, mg->export->s);
