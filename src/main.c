@@ -97,21 +97,8 @@ static void help(void)
           stdout);
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    if (!*s || *s == '-')
-        return false;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *v = x;
-    return true;
-}
-
-/* A byte count with an optional K, M or G (powers of 1024). */
-static bool parse_size(const char *s, uint64_t *v)
+/* A decimal count; with sized, an optional K, M or G (powers of 1024). */
+static bool parse_num(const char *s, bool sized, uint64_t *v)
 {
     char *end;
     if (!*s || *s == '-')
@@ -119,16 +106,24 @@ static bool parse_size(const char *s, uint64_t *v)
     errno = 0;
     unsigned long long x = strtoull(s, &end, 10);
     unsigned shift = 0;
-    switch (*end) {
-    case 'K': case 'k': shift = 10; end++; break;
-    case 'M': case 'm': shift = 20; end++; break;
-    case 'G': case 'g': shift = 30; end++; break;
-    default: break;
+    if (sized && *end && strchr("KkMmGg", *end)) {
+        shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : 30;
+        end++;
     }
     if (errno || *end || end == s || x > UINT64_MAX >> shift)
         return false;
     *v = (uint64_t)x << shift;
     return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    return parse_num(s, false, v);
+}
+
+static bool parse_size(const char *s, uint64_t *v)
+{
+    return parse_num(s, true, v);
 }
 
 static void parse_fields(struct cli *c, const char *list)
