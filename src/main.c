@@ -20,6 +20,7 @@
 #include "ftio.h"
 #include "out.h"
 #include "record.h"
+#include "stream.h"
 #include "util.h"
 
 struct cli {
@@ -572,9 +573,12 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     /* Only records that pass some branch's filter are kept in memory. */
     struct engine_keep *keep = engine_keep_new(q);
     uint64_t nread = 0;
-    int rrc = keep ? ft_read_kept(inputs, ninputs, &c->rd, engine_keep_run, keep, &recs, &nrecs,
-                                  &nread, err)
-                   : ft_read_all(inputs, ninputs, &c->rd, &recs, &nrecs, err);
+    /* A query that only filters keeps nothing: it streams (stream.h). */
+    struct stream *sm = stream_new(q, c->groups, &c->rd);
+    int rrc = sm     ? stream_read(sm, inputs, ninputs, err)
+              : keep ? ft_read_kept(inputs, ninputs, &c->rd, engine_keep_run, keep, &recs, &nrecs,
+                                    &nread, err)
+                     : ft_read_all(inputs, ninputs, &c->rd, &recs, &nrecs, err);
     c->eng.records_read = keep ? nread : 0;
     c->eng.prefiltered = engine_keep_exact(keep);
     engine_keep_free(keep);
@@ -582,7 +586,10 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
         struct out *o = out_open(d.fp, &c->out, err);
         if (o) {
             c->eng.groups = c->groups;
-            engine_run(q, recs, nrecs, &c->eng, o, &st, err);
+            if (sm)
+                stream_run(sm, &c->eng, o, &st, err);
+            else
+                engine_run(q, recs, nrecs, &c->eng, o, &st, err);
             nout = out_count(o);
             out_close(o, err);
         }
@@ -591,6 +598,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
             print_stats(c, q, &st, now_ms() - t0, err);
     }
     engine_stats_free(&st);
+    stream_free(sm);
     free(recs);
     query_free(q);
     if (err->code)
