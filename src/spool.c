@@ -446,7 +446,7 @@ static int merge_pass(struct spool *s, struct fq_error *err)
 static int finish(struct spool *s, struct fq_error *err)
 {
     s->reading = true;
-    if (s->fd < 0) {
+    if (s->nruns == 0) {     /* nothing was written */
         sort_run(s->mem, s->n);
         return FQ_OK;
     }
@@ -467,7 +467,8 @@ static int finish(struct spool *s, struct fq_error *err)
     s->mem = NULL;
     s->n = s->memcap = 0;
     /* the read buffers share what the memory run leaves of the budget */
-    size_t per = (s->bufrecs > nmem ? s->bufrecs - nmem : 0) / s->nruns;
+    size_t left = s->bufrecs > nmem ? s->bufrecs - nmem : 0;
+    size_t per = s->nruns > 1 ? left / s->nruns : left;
     return merge_open(s, &s->m, s->fd, s->runs, s->nruns, per < MIN_READ ? MIN_READ : per, mem,
                       nmem, err);
 }
@@ -480,7 +481,7 @@ ssize_t spool_next(struct spool *s, struct fq_rec *buf, size_t cap, struct fq_er
         s->failed = true;
         return -1;
     }
-    if (s->fd < 0) {
+    if (s->nruns == 0) {
         size_t k = s->n - s->pos < cap ? s->n - s->pos : cap;
         if (k)
             memcpy(buf, &s->mem[s->pos], k * sizeof *buf);
