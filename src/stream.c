@@ -37,6 +37,13 @@ struct stream *stream_new(const struct fq_query *q, bool groups, const struct ft
     return s;
 }
 
+int stream_add(struct stream *s, struct fq_rec *recs, size_t n, struct fq_error *err)
+{
+    s->nread += n;
+    size_t k = s->keep ? engine_keep_run(s->keep, recs, n) : n;
+    return spool_add(s->spool, recs, k, err);
+}
+
 int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error *err)
 {
     struct ft_reader *r = ft_reader_open(paths, n, &s->rd, err);
@@ -51,9 +58,7 @@ int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error 
             rc = err->code;
             break;
         }
-        s->nread += (uint64_t)got;
-        size_t k = s->keep ? engine_keep_run(s->keep, buf, (size_t)got) : (size_t)got;
-        rc = spool_add(s->spool, buf, k, err);
+        rc = stream_add(s, buf, (size_t)got, err);
     }
     free(buf);
     ft_reader_close(r);

@@ -35,6 +35,10 @@ struct stream *stream_new(const struct fq_query *q, bool groups, const struct ft
  * (input, temporary file) come before anything is output. */
 int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error *err);
 
+/* stream_read's step: the records of recs[0..n) (read next, rec_id
+ * increasing) that pass the filter go to the spool; recs is compacted. */
+int stream_add(struct stream *s, struct fq_rec *recs, size_t n, struct fq_error *err);
+
 /* engine_run's part: the statistics, --max-tuples, and the records to out. */
 int stream_run(struct stream *s, const struct engine_opts *eo, struct out *out,
                struct engine_stats *st, struct fq_error *err);
