@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * The record spool: sorted runs of at most cap records, written whole to
- * one unlinked temporary file, then a k-way heap merge with a read buffer
+ * one nameless temporary file, then a k-way heap merge with a read buffer
  * per run.  More than FANIN runs are first merged FANIN at a time into a
  * new file (and again, until FANIN or fewer are left), so the read buffers
  * stay within the budget whatever the number of runs.
@@ -66,10 +66,16 @@ static int tmp_fail(const struct spool *s, const char *what, int e, struct fq_er
                    strerror(e));
 }
 
-/* A new temporary file, already unlinked: nothing is left behind
- * whatever way the process ends. */
+/* A new temporary file without a name (O_TMPFILE), or unlinked at once
+ * where the file system cannot do that: nothing is left behind whatever
+ * way the process ends.  The error is mkostemp's either way. */
 static int tmp_open(const struct spool *s, struct fq_error *err)
 {
+#ifdef O_TMPFILE
+    int tfd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (tfd >= 0)
+        return tfd;
+#endif
     size_t len = strlen(s->dir) + sizeof "/flowq-spool-XXXXXX";
     char *path = xmalloc(len);
     snprintf(path, len, "%s/flowq-spool-XXXXXX", s->dir);
@@ -259,7 +265,7 @@ struct spool *spool_new(size_t budget)
 int spool_add(struct spool *s, const struct fq_rec *r, size_t n, struct fq_error *err)
 {
     if (s->failed)
-        return err->code ? err->code : FQ_E_OUTPUT;
+        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: spool_add after a failure");
     if (s->reading)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: spool_add after spool_next");
     while (n) {
@@ -475,8 +481,10 @@ static int finish(struct spool *s, struct fq_error *err)
 
 ssize_t spool_next(struct spool *s, struct fq_rec *buf, size_t cap, struct fq_error *err)
 {
-    if (s->failed)
+    if (s->failed) {
+        fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: spool_next after a failure");
         return -1;
+    }
     if (!s->reading && finish(s, err)) {
         s->failed = true;
         return -1;

@@ -3,7 +3,7 @@
  * (stime, rec_id) order (LANGUAGE.md 7.7) in bounded memory, by external
  * merge sort.  Records are held in memory up to a budget; past it each
  * full buffer is sorted and written as a run to one temporary file in
- * $TMPDIR (or /tmp), unlinked as soon as it is created, and the runs are
+ * $TMPDIR (or /tmp) that has no name there, and the runs are
  * merged on the way out.  Nothing touches the disk when everything fits.
  */
 #ifndef FQ_SPOOL_H
@@ -20,7 +20,7 @@ struct spool;
 
 /* budget: bytes of records (with their sort keys, 120 bytes a record in
  * all) held in memory before a sorted run is written to a temporary file
- * (unlinked at once) in $TMPDIR or /tmp.  The merge reads with about the
+ * (without a name) in $TMPDIR or /tmp.  The merge reads with about the
  * same memory again (at least 128 x 6 KiB).  Every run costs 16 bytes of
  * bookkeeping, so a budget below some tens of KiB only suits tests. */
 struct spool *spool_new(size_t budget);

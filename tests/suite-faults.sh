@@ -279,7 +279,7 @@ EOF
 
     # A query that only filters streams its records through a spool
     # (src/spool.h): past its memory (--max-memory 64K: 546 records) they
-    # go in sorted runs to an unlinked temporary file in $TMPDIR, more than
+    # go in sorted runs to a nameless temporary file in $TMPDIR, more than
     # 128 runs are merged in two levels, and the output, the counts and
     # the status are those of the run in memory; nothing is left behind.
     mkdir -p "$TMP/spill"

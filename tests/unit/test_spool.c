@@ -219,7 +219,7 @@ START_TEST(duplicates_kept)
 }
 END_TEST
 
-/* The temporary file is unlinked as soon as it exists. */
+/* The temporary file leaves no name in TMPDIR. */
 START_TEST(nothing_left_in_tmpdir)
 {
     char dir[] = "/tmp/flowq-spool-test-XXXXXX";
@@ -258,6 +258,12 @@ START_TEST(tmpdir_missing)
     ck_assert_str_eq(err.path, "");
     struct fq_rec buf[4];
     ck_assert_int_eq(spool_next(s, buf, 4, &err), -1);     /* a failed spool stays failed */
+    ck_assert_int_eq(spool_add(s, v, 1, &err), FQ_E_OUTPUT);
+    ck_assert_str_eq(err.msg, "cannot write temporary file in /nonexistent-flowq-spool-test: "
+                              "No such file or directory");      /* the first error stays */
+    struct fq_error fresh = {.offset = -1};
+    ck_assert_int_eq(spool_next(s, buf, 4, &fresh), -1);
+    ck_assert_str_eq(fresh.msg, "internal error: spool_next after a failure");
     spool_free(s);
     free(v);
 }
