@@ -1,21 +1,30 @@
 /* SPDX-License-Identifier: MIT
  * Filter-only queries through a spool.  Without a grouper every record is
- * its own group, and without a group filter, rules or another branch every
- * group is kept and is its own tuple: each stage's count is the number of
- * records that pass the filter, as engine_run counts them.
+ * its own group, and without rules or another branch every group the
+ * group filter keeps is its own tuple: each stage's count is the number
+ * of records that pass the filter, or the group filter too, as engine_run
+ * counts them.  The group filter sees the group fields of a one-record
+ * group, computed by the engine's own aggr_group.
  */
 #include "stream.h"
 
 #include <stdlib.h>
 
+#include "aggr.h"
+#include "gcond.h"
 #include "spool.h"
 #include "util.h"
 
 struct stream {
     struct ft_reader_opts rd;
     struct engine_keep *keep;   /* NULL: the branch takes every record */
+    const struct fq_branch *br;
     struct spool *spool;
-    uint64_t nread;
+    uint64_t nread, npass;      /* records read; passing the filter */
+    /* the group filter's row, and the pool of its records set */
+    union fq_val *row;
+    struct pool pool;
+    struct aggr_scratch scratch;
 };
 
 struct stream *stream_new(const struct fq_query *q, bool groups, const struct ft_reader_opts *rd)
@@ -24,12 +33,14 @@ struct stream *stream_new(const struct fq_query *q, bool groups, const struct ft
         return NULL;
     const struct fq_mmodule *ex = &q->modules[q->export_module];
     const struct fq_branch *br = &q->branches[0];
-    if (ex->nbranches != 1 || ex->branches[0] != 0 || ex->rules.n != 0 || br->grouper ||
-        (br->gfilter && br->gfilter->n != 0))
+    if (ex->nbranches != 1 || ex->branches[0] != 0 || ex->rules.n != 0 || br->grouper)
         return NULL;
     struct stream *s = xcalloc(1, sizeof *s);
     s->rd = *rd;
     s->keep = engine_keep_new(q);
+    s->br = br;
+    if (br->gfilter)
+        s->row = xcalloc(br->ngfields ? br->ngfields : 1, sizeof *s->row);
     size_t budget = STREAM_BUDGET;
     if (rd->max_bytes && rd->max_bytes < budget)
         budget = rd->max_bytes < STREAM_MIN_BUDGET ? STREAM_MIN_BUDGET : (size_t)rd->max_bytes;
@@ -37,10 +48,35 @@ struct stream *stream_new(const struct fq_query *q, bool groups, const struct ft
     return s;
 }
 
+/* Keep the records of recs[0..n) whose one-record group passes the group
+ * filter, in order; returns how many. */
+static size_t group_filter(struct stream *s, struct fq_rec *recs, size_t n)
+{
+    const union fq_val *rows[1] = {s->row};
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t at = (uint32_t)i;
+        struct aggr_members m = {&at, NULL, 0, 1};
+        struct pool_mark mark = pool_mark(&s->pool);
+        aggr_group(s->br->gfields, s->br->ngfields, NULL, recs, &m, &s->pool, &s->scratch, s->row);
+        bool keep = gcond_cnf(s->br->gfilter, rows);
+        pool_release(&s->pool, mark);
+        if (keep) {
+            if (out != i)
+                recs[out] = recs[i];
+            out++;
+        }
+    }
+    return out;
+}
+
 int stream_add(struct stream *s, struct fq_rec *recs, size_t n, struct fq_error *err)
 {
     s->nread += n;
     size_t k = s->keep ? engine_keep_run(s->keep, recs, n) : n;
+    s->npass += k;
+    if (s->br->gfilter)
+        k = group_filter(s, recs, k);
     return spool_add(s->spool, recs, k, err);
 }
 
@@ -70,7 +106,7 @@ int stream_run(struct stream *s, const struct engine_opts *eo, struct out *out,
 {
     uint64_t kept = spool_count(s->spool);
     *st = (struct engine_stats){xcalloc(1, sizeof *st->branch), 1, kept, 0};
-    st->branch[0] = (struct engine_branch_stats){s->nread, kept, kept, kept};
+    st->branch[0] = (struct engine_branch_stats){s->nread, s->npass, s->npass, kept};
     if (eo->max_tuples && kept > eo->max_tuples)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
                        "merger produced more than %llu tuples; narrow the query or raise "
@@ -101,5 +137,8 @@ void stream_free(struct stream *s)
         return;
     engine_keep_free(s->keep);
     spool_free(s->spool);
+    aggr_scratch_free(&s->scratch);
+    pool_free(&s->pool);
+    free(s->row);
     free(s);
 }

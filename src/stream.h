@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * Queries that only filter, in bounded memory (issue #5).  When the result
- * is simply every record that passes the one branch's filter, in
- * (stime, rec_id) order, the records that pass go through a spool (see
- * spool.h) instead of being held for engine_run: the output, the
- * statistics and the errors are those of engine_run.
+ * is simply every record that passes the one branch's filter (and group
+ * filter, on one-record groups), in (stime, rec_id) order, those records
+ * go through a spool (see spool.h) instead of being held for engine_run:
+ * the output, the statistics and the errors are those of engine_run.
  */
 #ifndef FQ_STREAM_H
 #define FQ_STREAM_H
@@ -26,17 +26,17 @@
 struct stream;
 
 /* NULL unless q qualifies: no -g (groups), one branch, exported alone by
- * the only merger module, which has no rules, and that branch has neither
- * grouper nor group filter.  rd->max_bytes, if set, bounds the spool's
+ * the only merger module, which has no rules, and that branch has no
+ * grouper.  rd->max_bytes, if set, bounds the spool's
  * memory (not below STREAM_MIN_BUDGET) instead of failing the query. */
 struct stream *stream_new(const struct fq_query *q, bool groups, const struct ft_reader_opts *rd);
 
-/* Read every input and spool the records that pass the filter.  Errors
+/* Read every input and spool the records that pass the filters.  Errors
  * (input, temporary file) come before anything is output. */
 int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error *err);
 
 /* stream_read's step: the records of recs[0..n) (read next, rec_id
- * increasing) that pass the filter go to the spool; recs is compacted. */
+ * increasing) that pass the filters go to the spool; recs is compacted. */
 int stream_add(struct stream *s, struct fq_rec *recs, size_t n, struct fq_error *err);
 
 /* engine_run's part: the statistics, --max-tuples, and the records to out. */

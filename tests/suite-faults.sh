@@ -285,7 +285,10 @@ EOF
     mkdir -p "$TMP/spill"
     "$FLOWQ_GEN" -n 200000 -s 7 -w "$TMP/g200k.ft" 2>/dev/null
     unstamp() { sed 's/, "elapsed_ms": [0-9]*}$/}/' "$1"; }
-    for q in all udp; do
+    # a group filter on one-record groups streams too
+    printf 'splitter S {}\nfilter f { proto = 17 }\ngroupfilter gf { bytes > 200 OR etime > stime }\nungrouper U {}\n"input" -> S\nS branch A -> f -> gf -> U\nU -> "output"\n' \
+        >"$TMP/udpgf.fq"
+    for q in all udp udpgf; do
         for fmt in csv json; do
             "$FLOWQ" --stats -o $fmt "$TMP/$q.fq" "$TMP/g200k.ft" >"$TMP/mem.out" 2>"$TMP/mem.err"
             run env TMPDIR="$TMP/spill" "$FLOWQ" --max-memory 64K --stats -o $fmt "$TMP/$q.fq" "$TMP/g200k.ft"
@@ -297,6 +300,13 @@ EOF
                 fi
         done
     done
+    # and gives the reference evaluator's records
+    if "$TOP/$BUILD/tests/refeval" -o csv "$TMP/udpgf.fq" "$TMP/g200k.ft" >"$TMP/ref.csv" 2>"$TMP/ref.err"; then
+        expect "faults: spilled group filter = reference" 0 "$TMP/ref.csv" - \
+            env TMPDIR="$TMP/spill" "$FLOWQ" --max-memory 64K -o csv "$TMP/udpgf.fq" "$TMP/g200k.ft"
+    else
+        fail "faults: reference failed on udpgf.fq: $(head -c 300 "$TMP/ref.err")"
+    fi
     cnt=200000
     echo "{\"branches\": {\"A\": {\"records_in\": $cnt, \"filtered\": $cnt, \"groups\": $cnt, \"groups_kept\": $cnt}}, \"merger\": {\"tuples\": $cnt}, \"ungrouper\": {\"records\": $cnt}}" >"$TMP/spill.stats"
     run env TMPDIR="$TMP/spill" "$FLOWQ" --max-memory 64K --stats -o csv "$TMP/all.fq" "$TMP/t200k.ft"
