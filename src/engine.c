@@ -150,6 +150,7 @@ struct run {
     const struct fq_rows *R;
     const uint8_t *mask;        /* engine_in.mask */
     size_t mw;
+    bool only_filter;           /* one filter, and every row passes it */
     size_t n;
     uint32_t *ord;
     struct branch *b;
@@ -190,7 +191,7 @@ static void phase_filter(void *ctx, size_t job)
     size_t lo = job % r->nchunks * r->chunk, hi = lo + r->chunk;
     if (hi > r->n)
         hi = r->n;
-    if (b->filter < 0) {
+    if (b->filter < 0 || r->only_filter) {
         if (lo < hi)
             memset(b->pass + lo, 1, hi - lo);
         return;
@@ -447,7 +448,7 @@ static bool same_expr(const struct fq_expr *a, int ba, const struct fq_expr *b, 
 /* a and b equal, with branch ba in a playing the part of bb in b. */
 static bool same_cnf(const struct fq_cnf *a, int ba, const struct fq_cnf *b, int bb)
 {
-    if (a == b && ba == bb)
+    if ((a == b && ba == bb) || (!a && !b))
         return true;
     if (!a || !b || a->n != b->n)
         return false;
@@ -526,6 +527,7 @@ struct engine_in {
     size_t nf;
     int *filter;                /* per branch: its bit, or -1 if it takes every record */
     bool all;                   /* some branch takes every record */
+    bool kept_all_pass;         /* one filter and no such branch: each row passed it */
     bool need[F_COUNT];         /* the fields read after the filters */
     uint64_t nread;
 };
@@ -578,6 +580,7 @@ struct engine_in *engine_in_new(const struct fq_query *q, bool groups)
         }
     }
     in->mw = (in->nf + 7) / 8;
+    in->kept_all_pass = in->nf == 1 && !in->all;
     in->scratch = xmalloc(256 * (in->mw ? in->mw : 1));
     engine_need(q, groups, in->need);
     rows_init(&in->rows, NULL);
@@ -715,7 +718,7 @@ int engine_run_in(const struct fq_query *q, const struct engine_in *in,
     unsigned threads = eo->threads ? eo->threads : online_cpus();
 
     struct run r = {.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
-                    .groups = eo->groups};
+                    .groups = eo->groups, .only_filter = in->kept_all_pass};
     const struct fq_mmodule *ex = &q->modules[q->export_module];
     r.direct = !eo->groups && q->nmodules == 1 && ex->nbranches == 1 && ex->rules.n == 0;
     if (r.direct) {
@@ -753,6 +756,10 @@ int engine_run_in(const struct fq_query *q, const struct engine_in *in,
     }
     r.branch_threads = r.nunits && threads > r.nunits ? threads / (unsigned)r.nunits : 1;
     jobs_run(threads, r.nunits, phase_branch, &r);
+    if (!r.R->full) {           /* only writing full rows walks the order */
+        free(r.ord);
+        r.ord = NULL;
+    }
 
     struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);
     for (size_t i = 0; i < q->nbranches; i++) {
@@ -826,6 +833,7 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
     struct engine_in *in = engine_in_new(q, eo->groups);
     rows_wrap(&in->rows, recs, n);
     in->nread = n;
+    in->kept_all_pass = false;  /* every record is here, not only the kept */
     if (in->mw) {
         in->mask = xcalloc(n ? n : 1, in->mw);
         for (size_t i = 0; i < n; i++)

@@ -37,6 +37,9 @@ static void layout(struct fq_rows *R, const bool *need)
         for (size_t f = 0; f < F_COUNT; f++)
             if (need[f] && !hot((enum fq_field)f) && fq_fields[f].size == size) {
                 R->off[f] = (uint16_t)at;
+                R->copy[R->ncopy].from = (uint8_t)fq_fields[f].offset;
+                R->copy[R->ncopy].to = (uint8_t)at;
+                R->copy[R->ncopy++].size = (uint8_t)size;
                 at += size;
             }
     R->stride = (at + 7) & ~(size_t)7;
@@ -59,11 +62,17 @@ void rows_wrap(struct fq_rows *R, const struct fq_rec *recs, size_t n)
 /* One record into the row at dst: the hot prefix, then each stored field. */
 static void put(const struct fq_rows *R, unsigned char *dst, const struct fq_rec *r)
 {
-    memcpy(dst, r, HOT);
-    for (size_t f = 0; f < F_COUNT; f++)
-        if (R->off[f] != ROW_ABSENT && R->off[f] >= HOT)
-            memcpy(dst + R->off[f], (const unsigned char *)r + fq_fields[f].offset,
-                   fq_fields[f].size);
+    const unsigned char *src = (const unsigned char *)r;
+    memcpy(dst, src, HOT);
+    for (size_t i = 0; i < R->ncopy; i++) {
+        unsigned from = R->copy[i].from, to = R->copy[i].to;
+        switch (R->copy[i].size) {   /* fixed sizes: plain moves, no memcpy calls */
+        case 1: dst[to] = src[from]; break;
+        case 2: memcpy(dst + to, src + from, 2); break;
+        case 4: memcpy(dst + to, src + from, 4); break;
+        default: memcpy(dst + to, src + from, 8); break;
+        }
+    }
 }
 
 void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n)

@@ -23,6 +23,10 @@ struct fq_rows {
     bool full;                  /* rows are struct fq_rec */
     bool borrowed;              /* p is the caller's array: never freed */
     uint16_t off[F_COUNT];      /* a field's byte offset in a row, or ROW_ABSENT */
+    size_t ncopy;               /* narrow rows: the stored fields past the hot ones */
+    struct {
+        uint8_t from, to, size; /* offset in struct fq_rec, offset in the row */
+    } copy[F_COUNT];
 };
 
 static inline const unsigned char *row_at(const struct fq_rows *R, size_t i)
