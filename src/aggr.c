@@ -21,7 +21,9 @@ enum { CHUNK_MIN = 1 << 20 };
 
 void *pool_alloc(struct pool *a, size_t n)
 {
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    /* The pool holds sets, arrays of 8-byte words: rounding to
+     * sizeof(max_align_t) (32) would double a one-member set. */
+    n = (n + _Alignof(struct fq_set) - 1) & ~(_Alignof(struct fq_set) - 1);
     struct pool_chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;

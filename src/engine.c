@@ -151,6 +151,10 @@ struct run {
     const uint8_t *mask;        /* engine_in.mask */
     size_t mw;
     bool only_filter;           /* one filter, and every row passes it */
+    /* Narrow rows: output bits are by rec_id, not by row, so that the rows
+     * can go once the groups are made (before the merger's indexes). */
+    bool by_id;
+    size_t nbits;
     size_t n;
     uint32_t *ord;
     struct branch *b;
@@ -294,11 +298,12 @@ static void aggregate_range(void *ctx, size_t job)
         bool keep = !br->gfilter || gcond_cnf(br->gfilter, rows);
         if (keep && a->direct) {
             for (size_t j = at; j < at + sz; j++) {
-                uint64_t bit = (uint64_t)1 << (a->mrec[j] % 64);
+                uint64_t i = r->by_id ? row_id(row_at(r->R, a->mrec[j])) : a->mrec[j];
+                uint64_t bit = (uint64_t)1 << (i % 64);
                 if (a->parallel)
-                    __atomic_fetch_or(&r->bits[a->mrec[j] / 64], bit, __ATOMIC_RELAXED);
+                    __atomic_fetch_or(&r->bits[i / 64], bit, __ATOMIC_RELAXED);
                 else
-                    r->bits[a->mrec[j] / 64] |= bit;
+                    r->bits[i / 64] |= bit;
             }
             o->n++;
         } else if (keep && a->all_kept) {
@@ -530,6 +535,7 @@ struct engine_in {
     bool kept_all_pass;         /* one filter and no such branch: each row passed it */
     bool need[F_COUNT];         /* the fields read after the filters */
     uint64_t nread;
+    uint64_t digest;            /* sum of rec_digest of every record added */
 };
 
 static void need_rule_fields(const struct fq_grouper *g, bool *need)
@@ -591,6 +597,8 @@ void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n)
 {
     enum { BLOCK = 256 };
     in->nread += n;
+    for (size_t i = 0; i < n; i++)
+        in->digest += rec_digest(&recs[i]);
     for (size_t lo = 0; lo < n; lo += BLOCK) {
         size_t hi = lo + BLOCK < n ? lo + BLOCK : n;
         uint8_t *m = in->scratch;
@@ -652,6 +660,11 @@ uint64_t engine_in_read(const struct engine_in *in)
     return in->nread;
 }
 
+uint64_t engine_in_digest(const struct engine_in *in)
+{
+    return in->digest;
+}
+
 void engine_in_trim(struct engine_in *in)
 {
     rows_trim(&in->rows);
@@ -681,13 +694,13 @@ void engine_in_free(struct engine_in *in)
 static int emit(const struct run *r, uint64_t *bits, struct out *out, uint64_t **out_bits,
                 uint64_t *written, struct fq_error *err)
 {
-    if (r->R->full) {
+    if (!r->by_id) {
         int rc = ungroup_write(r->R, r->ord, bits, out, written, err);
         free(bits);
         return rc;
     }
     uint64_t c = 0;
-    for (size_t w = 0; w < r->n / 64 + 1; w++)
+    for (size_t w = 0; w < r->nbits / 64 + 1; w++)
         c += (uint64_t)__builtin_popcountll(bits[w]);
     *written = c;
     *out_bits = bits;
@@ -702,7 +715,7 @@ static int too_many_tuples(const struct engine_opts *eo, struct fq_error *err)
                    (unsigned long long)eo->max_tuples);
 }
 
-int engine_run_in(const struct fq_query *q, const struct engine_in *in,
+int engine_run_in(const struct fq_query *q, struct engine_in *in,
                   const struct engine_opts *eo, struct out *out, uint64_t **out_bits,
                   struct engine_stats *st, struct fq_error *err)
 {
@@ -718,12 +731,14 @@ int engine_run_in(const struct fq_query *q, const struct engine_in *in,
     unsigned threads = eo->threads ? eo->threads : online_cpus();
 
     struct run r = {.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
-                    .groups = eo->groups, .only_filter = in->kept_all_pass};
+                    .groups = eo->groups, .only_filter = in->kept_all_pass,
+                    .by_id = !in->rows.full};
+    r.nbits = r.by_id ? in->nread : n;
     const struct fq_mmodule *ex = &q->modules[q->export_module];
     r.direct = !eo->groups && q->nmodules == 1 && ex->nbranches == 1 && ex->rules.n == 0;
     if (r.direct) {
         r.direct_branch = (size_t)ex->branches[0];
-        r.bits = xcalloc(n / 64 + 1, sizeof *r.bits);
+        r.bits = xcalloc(r.nbits / 64 + 1, sizeof *r.bits);
     }
     r.b = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.b);
     r.twin = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.twin);
@@ -756,9 +771,13 @@ int engine_run_in(const struct fq_query *q, const struct engine_in *in,
     }
     r.branch_threads = r.nunits && threads > r.nunits ? threads / (unsigned)r.nunits : 1;
     jobs_run(threads, r.nunits, phase_branch, &r);
-    if (!r.R->full) {           /* only writing full rows walks the order */
+    if (r.by_id) {              /* only writing full rows needs the order, or the rows */
         free(r.ord);
         r.ord = NULL;
+        rows_free(&in->rows);
+        free(in->mask);
+        in->mask = NULL;
+        r.R = NULL;
     }
 
     struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);
@@ -793,7 +812,7 @@ int engine_run_in(const struct fq_query *q, const struct engine_in *in,
         else if (eo->groups)
             rc = ungroup_product_groups(q, bg, out, &st->records_out, err);
         else {
-            uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
+            uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
             for (size_t w = 0; count && w < ex->nbranches; w++) {
                 const struct bgroups *g = &bg[ex->branches[w]];
                 for (size_t k = 0; k < g->n; k++)
@@ -805,7 +824,7 @@ int engine_run_in(const struct fq_query *q, const struct engine_in *in,
         rc = ungroup_stream_groups(q, bg, eo->max_tuples, out, &st->tuples, &st->records_out,
                                    err);
     } else {
-        uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
+        uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
         rc = ungroup_mark_tuples(q, r.R, bg, eo->max_tuples, bits, &st->tuples, err);
         if (rc == FQ_OK)
             rc = emit(&r, bits, out, out_bits, &st->records_out, err);

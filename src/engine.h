@@ -47,13 +47,15 @@ bool engine_in_narrow(struct engine_in *in);        /* false: nothing to gain */
 void engine_in_trim(struct engine_in *in);          /* after the last add */
 const struct fq_rows *engine_in_rows(const struct engine_in *in);
 uint64_t engine_in_read(const struct engine_in *in);  /* records added, kept or not */
+uint64_t engine_in_digest(const struct engine_in *in); /* sum of their rec_digest */
 void engine_in_free(struct engine_in *in);
 
-/* Run q over the input and write the result to out.  With narrow rows and
- * records to write, *out_bits instead receives one bit per row (malloc'd,
- * the caller frees it) and st->records_out their count.  Returns FQ_OK or
- * an error status with *err filled. */
-int engine_run_in(const struct fq_query *q, const struct engine_in *in,
+/* Run q over the input and write the result to out.  With narrow rows,
+ * records to write make *out_bits one bit per rec_id (malloc'd, the caller
+ * frees it; engine_in_read bits) and st->records_out their count, and the
+ * rows are freed as soon as the groups are made.  Returns FQ_OK or an
+ * error status with *err filled. */
+int engine_run_in(const struct fq_query *q, struct engine_in *in,
                   const struct engine_opts *eo, struct out *out, uint64_t **out_bits,
                   struct engine_stats *st, struct fq_error *err);
 

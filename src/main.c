@@ -611,26 +611,15 @@ static int read_input(struct cli *c, char **inputs, size_t ninputs, struct input
     return FQ_OK;
 }
 
-static size_t next_bit(const uint64_t *bits, size_t i, size_t n)
-{
-    while (i < n && !(bits[i / 64] >> (i % 64) & 1)) {
-        if (i % 64 == 0 && bits[i / 64] == 0)
-            i += 64;
-        else
-            i++;
-    }
-    return i < n ? i : n;
-}
-
 /* The second pass of narrow rows: read the files again, pick the records
- * whose rows are marked in bits (the rows are in rec_id order, as the
- * files), put them into (stime, rec_id) order through the spool and write
- * them.  A file that changed in between is an input error, not a wrong
- * answer. */
+ * marked in bits (by rec_id), put them into (stime, rec_id) order through
+ * the spool and write them.  A file that changed in between is an input
+ * error, not a wrong answer: the record count and a digest of every
+ * record must be those of the first pass. */
 static int write_again(struct cli *c, const struct input *in, const uint64_t *bits,
                        uint64_t count, struct out *o, struct fq_error *err)
 {
-    const struct fq_rows *R = engine_in_rows(in->e);
+    uint64_t first = engine_in_read(in->e);
     struct ft_reader_opts ro = c->rd;
     ro.verbose = false;
     struct ft_reader *r = ft_reader_open(in->paths, in->npaths, &ro, err);
@@ -638,34 +627,27 @@ static int write_again(struct cli *c, const struct input *in, const uint64_t *bi
         return err->code;
     struct spool *sp = spool_new(SPOOL_BUDGET);
     struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
-    size_t pos = next_bit(bits, 0, R->n);
-    uint64_t nread = 0;
-    bool changed = false;
+    uint64_t nread = 0, digest = 0;
     ssize_t got;
-    while (!changed && (got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0) {
+    while ((got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0) {
         size_t k = 0;
         nread += (uint64_t)got;
-        for (size_t i = 0; i < (size_t)got && pos < R->n; i++) {
-            const unsigned char *row = row_at(R, pos);
-            if (buf[i].rec_id != row_id(row))
-                continue;
-            if (buf[i].stime != row_stime(row) || buf[i].etime != row_etime(row)) {
-                changed = true;
-                break;
-            }
-            buf[k++] = buf[i];
-            pos = next_bit(bits, pos + 1, R->n);
+        for (size_t i = 0; i < (size_t)got; i++) {
+            uint64_t id = buf[i].rec_id;
+            digest += rec_digest(&buf[i]);
+            if (id < first && bits[id / 64] >> (id % 64) & 1)
+                buf[k++] = buf[i];
         }
         if (spool_add(sp, buf, k, err) != FQ_OK)
             got = -1;
     }
     ft_reader_close(r);
-    if (got >= 0 && (changed || nread != engine_in_read(in->e) || pos < R->n ||
-                     spool_count(sp) != count)) {
+    if (got >= 0 &&
+        (nread != first || digest != engine_in_digest(in->e) || spool_count(sp) != count)) {
         fq_fail(err, FQ_E_INPUT, NULL, -1,
                 "the input changed while flowq was reading it (%llu records the first time, "
                 "%llu the second)",
-                (unsigned long long)engine_in_read(in->e), (unsigned long long)nread);
+                (unsigned long long)first, (unsigned long long)nread);
         got = -1;
     }
     while (got >= 0 && (got = spool_next(sp, buf, READ_CHUNK, err)) > 0)

@@ -40,10 +40,10 @@ struct gmark {
 
 void ungroup_mark_set(const struct fq_rows *R, const struct fq_set *set, uint64_t *bits)
 {
-    size_t n = R->n;
+    size_t n = R ? R->n : 0;
     /* rec_ids increase along the rows, so the last one tells whether any
      * record was dropped; if none was, rec_id is the position. */
-    if (n == 0 || row_id(row_at(R, n - 1)) == n - 1) {
+    if (!R || n == 0 || row_id(row_at(R, n - 1)) == n - 1) {
         for (size_t j = 0; j < set->n; j++)
             bits[set->v[j] / 64] |= (uint64_t)1 << (set->v[j] % 64);
         return;

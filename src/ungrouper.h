@@ -18,7 +18,8 @@
 
 /* Set the bit of every member of a group's records set.  The set holds
  * rec_ids; the rows may be a subset of the input (in input order, see
- * engine_in), so a rec_id is mapped to its row. */
+ * engine_in), so a rec_id is mapped to its row.  R NULL: bits are by
+ * rec_id. */
 void ungroup_mark_set(const struct fq_rows *R, const struct fq_set *set, uint64_t *bits);
 
 /* Write the rows whose bit is set, in the order ord[0..R->n); R is full. */
@@ -26,7 +27,7 @@ int ungroup_write(const struct fq_rows *R, const uint32_t *ord, const uint64_t *
                   struct out *o, uint64_t *written, struct fq_error *err);
 
 /* Run the merger and mark the rows of the members of the tuples' groups
- * in bits (one per row, zeroed by the caller).  No tuple is stored, so
+ * in bits (one per row, zeroed by the caller; by rec_id when R is NULL).  No tuple is stored, so
  * memory does not grow with the tuple count; *tuples counts them. */
 int ungroup_mark_tuples(const struct fq_query *q, const struct fq_rows *R, const struct bgroups *bg,
                         uint64_t max_tuples, uint64_t *bits, uint64_t *tuples,

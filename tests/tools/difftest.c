@@ -1061,15 +1061,15 @@ static int cmp_time_id(const void *a, const void *b) {
     return (x->rec_id > y->rec_id) - (x->rec_id < y->rec_id);
 }
 
-/* What flowq's second pass does for narrow rows: the records of the
- * marked rows (recs[rec_id]), in (stime, rec_id) order. */
-static int write_marked(const struct fq_rows *R, const uint64_t *bits, const struct fq_rec *recs,
+/* What flowq's second pass does for narrow rows: the records marked by
+ * rec_id, in (stime, rec_id) order. */
+static int write_marked(const uint64_t *bits, const struct fq_rec *recs, size_t n,
                         struct out *o, struct fq_error *err) {
-    const struct fq_rec **v = xmalloc((R->n ? R->n : 1) * sizeof *v);
+    const struct fq_rec **v = xmalloc((n ? n : 1) * sizeof *v);
     size_t k = 0;
-    for (size_t i = 0; i < R->n; i++)
-        if (bits[i / 64] >> (i % 64) & 1)
-            v[k++] = &recs[row_id(row_at(R, i))];
+    for (size_t i = 0; i < n; i++)
+        if (bits[recs[i].rec_id / 64] >> (recs[i].rec_id % 64) & 1)
+            v[k++] = &recs[i];
     qsort(v, k, sizeof *v, cmp_time_id);
     int rc = FQ_OK;
     for (size_t i = 0; i < k && rc == FQ_OK; i++)
@@ -1107,7 +1107,7 @@ static void run_side_kept(bool ref, bool kept, const struct fq_query *q,
                 uint64_t *bits = NULL;
                 s->rc = engine_run_in(q, in, &eo, o, &bits, &s->st, &s->err);
                 if (s->rc == FQ_OK && bits)
-                    s->rc = write_marked(engine_in_rows(in), bits, recs, o, &s->err);
+                    s->rc = write_marked(bits, recs, n, o, &s->err);
                 free(bits);
                 engine_in_free(in);
             } else {
