@@ -22,6 +22,7 @@
 #include "record.h"
 #include "rows.h"
 #include "spool.h"
+#include "stream.h"
 #include "util.h"
 
 struct cli {
@@ -69,7 +70,8 @@ static void help(void)
           "                         (default 100000000; 0 = no limit)\n"
           "      --threads N        worker threads (default: one per core)\n"
           "      --max-memory SIZE  stop with an error when the records kept in memory\n"
-          "                         exceed SIZE bytes (K, M, G suffixes; default: no limit)\n"
+          "                         exceed SIZE bytes (K, M, G suffixes; default: no limit);\n"
+          "                         a query that only filters uses temporary files instead\n"
           "\n"
           "Input:\n"
           "      --print            decode and print records; no query\n"
@@ -697,14 +699,18 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     struct engine_stats st = {0};
     struct dest d;
     size_t nout = 0;
-    struct input in = {engine_in_new(q, c->groups), NULL, 0};
-    int rrc = read_input(c, inputs, ninputs, &in, err);
+    /* A query that only filters keeps nothing: it streams (stream.h). */
+    struct stream *sm = stream_new(q, c->groups, &c->rd);
+    struct input in = {sm ? NULL : engine_in_new(q, c->groups), NULL, 0};
+    int rrc = sm ? stream_read(sm, inputs, ninputs, err) : read_input(c, inputs, ninputs, &in, err);
     if (rrc == FQ_OK && dest_open(&d, c, err) == FQ_OK) {
         struct out *o = out_open(d.fp, &c->out, err);
         if (o) {
             c->eng.groups = c->groups;
             uint64_t *bits = NULL;
-            if (engine_run_in(q, in.e, &c->eng, o, &bits, &st, err) == FQ_OK && bits)
+            if (sm)
+                stream_run(sm, &c->eng, o, &st, err);
+            else if (engine_run_in(q, in.e, &c->eng, o, &bits, &st, err) == FQ_OK && bits)
                 write_again(c, &in, bits, st.records_out, o, err);
             free(bits);
             nout = out_count(o);
@@ -715,6 +721,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
             print_stats(c, q, &st, now_ms() - t0, err);
     }
     engine_stats_free(&st);
+    stream_free(sm);
     input_free(&in);
     query_free(q);
     if (err->code)

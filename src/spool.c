@@ -346,15 +346,18 @@ static void merge_close(struct merge *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Merge runs[0..k) of fd, with a buffer of per records for each. */
+/* Merge runs[0..k) of fd, with a buffer of per records for each, and
+ * mem[0..nmem), a sorted run still in memory (the merge takes it over). */
 static int merge_open(const struct spool *s, struct merge *m, int fd, const struct run *runs,
-                      size_t k, size_t per, struct fq_error *err)
+                      size_t k, size_t per, struct fq_rec *mem, size_t nmem, struct fq_error *err)
 {
     m->fd = fd;
-    m->ns = k;
-    m->s = xcalloc(k ? k : 1, sizeof *m->s);
-    m->heap = xmalloc((k ? k : 1) * sizeof *m->heap);
+    m->ns = k + (nmem > 0);
+    m->s = xcalloc(m->ns + 1, sizeof *m->s);
+    m->heap = xmalloc((m->ns + 1) * sizeof *m->heap);
     m->nh = 0;
+    if (nmem)   /* nothing of it in the file: at == end */
+        m->s[k] = (struct src){0, 0, mem, nmem, 0, nmem};
     for (size_t i = 0; i < k; i++) {
         uint64_t n = runs[i].n;
         size_t sz = n < per ? (size_t)n : per;
@@ -366,6 +369,8 @@ static int merge_open(const struct spool *s, struct merge *m, int fd, const stru
         if (more)
             m->heap[m->nh++] = i;
     }
+    if (nmem)
+        m->heap[m->nh++] = k;
     for (size_t i = m->nh / 2; i-- > 0;)
         sift_down(m, i);
     return FQ_OK;
@@ -408,7 +413,7 @@ static int merge_pass(struct spool *s, struct fq_error *err)
         size_t first = g * FANIN, k = s->nruns - first < FANIN ? s->nruns - first : FANIN;
         struct merge m;
         runs[g].off = at;
-        rc = merge_open(s, &m, s->fd, &s->runs[first], k, per, err);
+        rc = merge_open(s, &m, s->fd, &s->runs[first], k, per, NULL, 0, err);
         ssize_t got;
         while (rc == FQ_OK && (got = merge_next(s, &m, obuf, per, err)) != 0) {
             if (got < 0 || write_all(s, fd, obuf, (size_t)got, err))
@@ -434,25 +439,38 @@ static int merge_pass(struct spool *s, struct fq_error *err)
     return FQ_OK;
 }
 
-/* From adding to reading: sort what is in memory, or write it as the
- * last run and merge the runs down to FANIN. */
+/* From adding to reading: sort what is in memory; if runs were written,
+ * merge them down to FANIN and open the final merge.  The records still
+ * in memory join that merge as they are, rather than being written and
+ * read back, when there is no merge pass to share the memory with. */
 static int finish(struct spool *s, struct fq_error *err)
 {
     s->reading = true;
-    if (s->fd < 0) {
+    if (s->nruns == 0) {     /* nothing was written */
         sort_run(s->mem, s->n);
         return FQ_OK;
     }
-    if (s->n && spill(s, err))
+    if (s->n && s->nruns > FANIN && spill(s, err))
         return err->code;
-    free(s->mem);
-    s->mem = NULL;
-    s->memcap = 0;
     while (s->nruns > FANIN)
         if (merge_pass(s, err))
             return err->code;
-    size_t per = s->bufrecs / s->nruns;
-    return merge_open(s, &s->m, s->fd, s->runs, s->nruns, per < MIN_READ ? MIN_READ : per, err);
+    struct fq_rec *mem = NULL;
+    size_t nmem = s->n;
+    if (nmem) {
+        /* give back the buffer's unused tail: the read buffers take it */
+        mem = xrealloc(s->mem, nmem * sizeof *mem);
+        sort_run(mem, nmem);
+    } else {
+        free(s->mem);
+    }
+    s->mem = NULL;
+    s->n = s->memcap = 0;
+    /* the read buffers share what the memory run leaves of the budget */
+    size_t left = s->bufrecs > nmem ? s->bufrecs - nmem : 0;
+    size_t per = s->nruns > 1 ? left / s->nruns : left;
+    return merge_open(s, &s->m, s->fd, s->runs, s->nruns, per < MIN_READ ? MIN_READ : per, mem,
+                      nmem, err);
 }
 
 ssize_t spool_next(struct spool *s, struct fq_rec *buf, size_t cap, struct fq_error *err)
@@ -463,7 +481,7 @@ ssize_t spool_next(struct spool *s, struct fq_rec *buf, size_t cap, struct fq_er
         s->failed = true;
         return -1;
     }
-    if (s->fd < 0) {
+    if (s->nruns == 0) {
         size_t k = s->n - s->pos < cap ? s->n - s->pos : cap;
         if (k)
             memcpy(buf, &s->mem[s->pos], k * sizeof *buf);

@@ -277,6 +277,97 @@ EOF
         fail "faults: --max-memory 12Q: exit $rc, $(head -c 200 "$TMP/err")"
     fi
 
+    # A query that only filters streams its records through a spool
+    # (src/spool.h): past its memory (--max-memory 64K: 546 records) they
+    # go in sorted runs to an unlinked temporary file in $TMPDIR, more than
+    # 128 runs are merged in two levels, and the output, the counts and
+    # the status are those of the run in memory; nothing is left behind.
+    mkdir -p "$TMP/spill"
+    "$FLOWQ_GEN" -n 200000 -s 7 -w "$TMP/g200k.ft" 2>/dev/null
+    unstamp() { sed 's/, "elapsed_ms": [0-9]*}$/}/' "$1"; }
+    for q in all udp; do
+        for fmt in csv json; do
+            "$FLOWQ" --stats -o $fmt "$TMP/$q.fq" "$TMP/g200k.ft" >"$TMP/mem.out" 2>"$TMP/mem.err"
+            run env TMPDIR="$TMP/spill" "$FLOWQ" --max-memory 64K --stats -o $fmt "$TMP/$q.fq" "$TMP/g200k.ft"
+            crashed "faults: spilled $q -o $fmt" ||
+                if [ "$rc" = 0 ] && [ -s "$TMP/out" ] && cmp -s "$TMP/out" "$TMP/mem.out" &&
+                    [ "$(unstamp "$TMP/err")" = "$(unstamp "$TMP/mem.err")" ] &&
+                    [ -z "$(ls -A "$TMP/spill")" ]; then pass; else
+                    fail "faults: spilled $q -o $fmt differs from the run in memory: exit $rc, $(head -c 300 "$TMP/err")"
+                fi
+        done
+    done
+    cnt=200000
+    echo "{\"branches\": {\"A\": {\"records_in\": $cnt, \"filtered\": $cnt, \"groups\": $cnt, \"groups_kept\": $cnt}}, \"merger\": {\"tuples\": $cnt}, \"ungrouper\": {\"records\": $cnt}}" >"$TMP/spill.stats"
+    run env TMPDIR="$TMP/spill" "$FLOWQ" --max-memory 64K --stats -o csv "$TMP/all.fq" "$TMP/t200k.ft"
+    unstamp "$TMP/err" >"$TMP/got.stats"
+    # faultkit's records start 20 ms apart: the order is the input's
+    "$FLOWQ" --print -o csv "$TMP/t200k.ft" >"$TMP/t200k.csv"
+    if [ "$rc" = 0 ] && cmp -s "$TMP/out" "$TMP/t200k.csv" && cmp -s "$TMP/got.stats" "$TMP/spill.stats"; then
+        pass
+    else
+        fail "faults: spilled all.fq is not the input in order: exit $rc, $(head -c 300 "$TMP/err")"
+    fi
+    expect "faults: spilled, --max-tuples" 5 '*' "$TMP/maxt.err" \
+        env TMPDIR="$TMP/spill" "$FLOWQ" --max-memory 64K --max-tuples 1000 -o json "$TMP/all.fq" "$TMP/t200k.ft"
+
+    # What fits needs no temporary file; what does not and has nowhere to
+    # go is one line, status 5 and no output.
+    expect "faults: no spill, TMPDIR missing" 0 "$TMP/t1k.csv" - \
+        env TMPDIR="$TMP/none" "$FLOWQ" -o csv "$TMP/all.fq" "$TMP/t1k.ft"
+    echo "flowq: cannot write temporary file in $TMP/none: No such file or directory" >"$TMP/none.err"
+    expect "faults: spill, TMPDIR missing" 5 - "$TMP/none.err" \
+        env TMPDIR="$TMP/none" "$FLOWQ" --max-memory 64K -o csv "$TMP/all.fq" "$TMP/t20k.ft"
+    echo "flowq: cannot write temporary file in $TMP/t1k.ft: Not a directory" >"$TMP/notdir.err"
+    expect "faults: spill, TMPDIR a file" 5 - "$TMP/notdir.err" \
+        env TMPDIR="$TMP/t1k.ft" "$FLOWQ" --max-memory 64K -o json "$TMP/all.fq" "$TMP/t20k.ft"
+    if [ "$(id -u)" != 0 ]; then
+        mkdir -p "$TMP/ro"
+        chmod 555 "$TMP/ro"
+        echo "flowq: cannot write temporary file in $TMP/ro: Permission denied" >"$TMP/ro.err"
+        expect "faults: spill, TMPDIR read-only" 5 - "$TMP/ro.err" \
+            env TMPDIR="$TMP/ro" "$FLOWQ" --max-memory 64K -o csv "$TMP/all.fq" "$TMP/t20k.ft"
+        chmod 755 "$TMP/ro"
+    fi
+    # A full disk: while the runs are written (nothing output, no -w file
+    # left), and in a merge pass, which comes before the first record too
+    # (the output is complete and empty, as after --max-tuples).
+    MNT="$TMP/fulltmp"
+    mkdir -p "$MNT"
+    if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null; then
+        echo "flowq: cannot write temporary file in $MNT: No space left on device" >"$TMP/full.err"
+        expect "faults: spill on a full disk" 5 - "$TMP/full.err" \
+            env TMPDIR="$MNT" "$FLOWQ" --max-memory 64K -o csv "$TMP/all.fq" "$TMP/t20k.ft"
+        expect "faults: spill on a full disk, -w" 5 - "$TMP/full.err" \
+            env TMPDIR="$MNT" "$FLOWQ" --max-memory 64K -o csv -w "$TMP/spill.csv" "$TMP/all.fq" "$TMP/t20k.ft"
+        if [ ! -e "$TMP/spill.csv" ] && [ -z "$(ls -A "$MNT")" ]; then pass; else
+            fail "faults: spill on a full disk left $(ls -A "$MNT" "$TMP/spill.csv" 2>&1 | tr '\n' ' ')"
+        fi
+        umount "$MNT"
+        # 19.2 MB of runs fit in 24 MiB; the pass's second copy does not
+        mount -t tmpfs -o size=24m tmpfs "$MNT"
+        expect "faults: merge pass on a full disk" 5 '*' "$TMP/full.err" \
+            env TMPDIR="$MNT" "$FLOWQ" --max-memory 64K -o json "$TMP/all.fq" "$TMP/g200k.ft"
+        if [ "$(cat "$TMP/out")" = "[]" ] && [ -z "$(ls -A "$MNT")" ]; then pass; else
+            fail "faults: merge pass on a full disk: output $(head -c 100 "$TMP/out"), left $(ls -A "$MNT" | tr '\n' ' ')"
+        fi
+        umount "$MNT"
+    else
+        echo "note: suite-faults: cannot mount a small tmpfs (not root?); full-TMPDIR tests skipped"
+    fi
+
+    # The spool's memory follows --max-memory: 19 MB of records (25 MB
+    # peak in memory) run in a few MiB.
+    case $BUILD in
+    build)
+        run "$FK" maxrss "$TMP/rss" "$FLOWQ" --max-memory 1M -o csv "$TMP/all.fq" "$TMP/g200k.ft"
+        kb=$(cat "$TMP/rss" 2>/dev/null || echo 0)
+        if [ "$rc" = 0 ] && [ "$kb" -lt 10240 ]; then pass; else
+            fail "faults: --max-memory 1M, filter only: exit $rc, peak RSS ${kb} KiB"
+        fi
+        ;;
+    esac
+
     # Memory is bounded by input and output, not by the tuples: a cross
     # product of 4.5 million tuples (3000 x 1500) runs in well under 256 MiB.
     # Only meaningful without sanitizers, which add their own memory.

@@ -66,6 +66,11 @@ printf 'splitter S {}\nmerger M { branches A, B }\nungrouper U {}\n"input" -> S\
     >"$TMP/cross.fq"
 vg 5 --max-tuples 100 "$TMP/cross.fq" "$TMP/t.ft"
 vg 4 "$TMP/cross.fq" "$TMP/cut.ft"
+# A query that only filters, through temporary files (runs of 546
+# records, written whole: every byte of them must be defined).
+printf 'splitter S {}\nungrouper U {}\n"input" -> S\nS branch A -> U\nU -> "output"\n' >"$TMP/all.fq"
+vg 0 --max-memory 64K -o csv "$TMP/all.fq" "$TMP/t.ft"
+vg 0 --max-memory 64K --stats -o json "$TMP/all.fq" "$TMP/t.ft" "$TMP/t.ft"
 
 echo "valgrind: $npass passed, $nfail failed"
 [ "$nfail" = 0 ]

@@ -142,8 +142,9 @@ END_TEST
 START_TEST(two_runs)
 {
     struct fq_rec *v = make_recs(5000, 2, 300);
-    check_spool(v, 5000, 3000 * PER_REC, 5000, 4096);     /* runs of 3000 and 2000 */
-    check_spool(v, 5000, 2500 * PER_REC, 100, 1);         /* two full runs, nothing left */
+    /* a run of 3000 written, 2000 merged from memory */
+    check_spool(v, 5000, 3000 * PER_REC, 5000, 4096);
+    check_spool(v, 5000, 2500 * PER_REC, 100, 1);         /* two full runs */
     free(v);
 }
 END_TEST
@@ -152,14 +153,17 @@ START_TEST(many_runs)
 {
     struct fq_rec *v = make_recs(5000, 3, 300);
     check_spool(v, 5000, 100 * PER_REC, 64, 500);         /* 50 runs, one merge */
-    check_spool(v, 5000, 39 * PER_REC, 1000, 7);          /* 129 runs: one pass, then 2 */
-    check_spool(v, 5000, 10 * PER_REC, 5000, 4096);       /* 500 runs: one pass, then 4 */
+    /* 128 runs written and 8 records in memory: one merge of 129 */
+    check_spool(v, 5000, 39 * PER_REC, 1000, 7);
+    /* 131 runs written and 22 records, written too: a pass makes 2 runs */
+    check_spool(v, 5000, 38 * PER_REC, 1000, 7);
+    check_spool(v, 5000, 10 * PER_REC, 5000, 4096);       /* 500 runs: a pass makes 4 */
     free(v);
 }
 END_TEST
 
 /* Runs of one record (a budget below one record is one record): 20000
- * runs, merged into 157, then into 2, then out. */
+ * runs, merged into 157 by a first pass, into 2 by a second, then out. */
 START_TEST(two_merge_passes)
 {
     struct fq_rec *v = make_recs(20000, 4, 1000);
