@@ -21,7 +21,9 @@ enum { CHUNK_MIN = 1 << 20 };
 
 void *pool_alloc(struct pool *a, size_t n)
 {
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    /* The pool holds sets, arrays of 8-byte words: rounding to
+     * sizeof(max_align_t) (32) would double a one-member set. */
+    n = (n + _Alignof(struct fq_set) - 1) & ~(_Alignof(struct fq_set) - 1);
     struct pool_chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
@@ -196,7 +198,7 @@ static uint64_t *scratch(struct aggr_scratch *s, size_t n)
 }
 
 void aggr_group(const struct fq_gfield *gf, size_t ngf, const bool *need,
-                const struct fq_rec *recs, const struct aggr_members *m, struct pool *a,
+                const struct fq_rows *R, const struct aggr_members *m, struct pool *a,
                 struct aggr_scratch *s, union fq_val *row)
 {
     uint64_t *v = scratch(s, m->n);
@@ -204,25 +206,25 @@ void aggr_group(const struct fq_gfield *gf, size_t ngf, const bool *need,
         const struct fq_gfield *f = &gf[k];
         if (need && !need[k])
             continue;
-        const struct fq_rec *first = &recs[m->rec[0]];
+        const unsigned char *first = row_at(R, m->rec[0]);
         size_t n = 0;
         if (f->fn == AGG_PLAIN) {
-            row[k].u = rec_get(first, f->field);
+            row[k].u = row_get(R, first, f->field);
             continue;
         }
         if (f->module < 0 || !m->mask) {
             for (size_t i = 0; i < m->n; i++) {
                 if (i + 8 < m->n)
-                    __builtin_prefetch(&recs[m->rec[i + 8]]);
-                v[n++] = rec_get(&recs[m->rec[i]], f->field);
+                    __builtin_prefetch(row_at(R, m->rec[i + 8]));
+                v[n++] = row_get(R, row_at(R, m->rec[i]), f->field);
             }
         } else {
             size_t w = (size_t)f->module / 64;
             uint64_t bit = (uint64_t)1 << (f->module % 64);
-            v[n++] = rec_get(first, f->field);
+            v[n++] = row_get(R, first, f->field);
             for (size_t i = 1; i < m->n; i++)
                 if (m->mask[i * m->mwords + w] & bit)
-                    v[n++] = rec_get(&recs[m->rec[i]], f->field);
+                    v[n++] = row_get(R, row_at(R, m->rec[i]), f->field);
         }
         row[k] = aggr_values(f->fn, v, n, a);
     }

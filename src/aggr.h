@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "query.h"
+#include "rows.h"
 #include "record.h"
 
 /* Bump allocator in chunks; mark/release gives back everything allocated
@@ -53,7 +54,7 @@ struct aggr_members {
 /* Fill row[k] for every k < ngf with need == NULL or need[k] (the others
  * are left alone).  Sets are allocated from a. */
 void aggr_group(const struct fq_gfield *gf, size_t ngf, const bool *need,
-                const struct fq_rec *recs, const struct aggr_members *m, struct pool *a,
+                const struct fq_rows *R, const struct aggr_members *m, struct pool *a,
                 struct aggr_scratch *s, union fq_val *row);
 
 /* One aggregate over the values v[0..n) (n >= 1); v may be reordered.

@@ -19,6 +19,7 @@
 #include "gcond.h"
 #include "grouper.h"
 #include "merger.h"
+#include "rows.h"
 #include "ungrouper.h"
 #include "util.h"
 
@@ -69,22 +70,24 @@ static int cmp_time_id(const void *a, const void *b)
 
 /* LSD radix sort on stime - min packed above the index: stable, so ties
  * stay in rec_id order.  Spans over 2^32 ms fall back to qsort. */
-static uint32_t *order_by_time(const struct fq_rec *recs, size_t n)
+static uint32_t *order_by_time(const struct fq_rows *R)
 {
+    size_t n = R->n;
     uint32_t *ord = xmalloc((n ? n : 1) * sizeof *ord);
     if (n == 0)
         return ord;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < n; i++) {
-        if (recs[i].stime < lo)
-            lo = recs[i].stime;
-        if (recs[i].stime > hi)
-            hi = recs[i].stime;
+        uint64_t t = row_stime(row_at(R, i));
+        if (t < lo)
+            lo = t;
+        if (t > hi)
+            hi = t;
     }
     if (hi - lo > UINT32_MAX) {
         uint64_t *p = xmalloc(n * 2 * sizeof *p);
         for (size_t i = 0; i < n; i++) {
-            p[2 * i] = recs[i].stime;
+            p[2 * i] = row_stime(row_at(R, i));
             p[2 * i + 1] = i;
         }
         qsort(p, n, 2 * sizeof *p, cmp_time_id);
@@ -98,7 +101,7 @@ static uint32_t *order_by_time(const struct fq_rec *recs, size_t n)
         bits++;
     uint64_t *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
     for (size_t i = 0; i < n; i++)
-        a[i] = (recs[i].stime - lo) << 32 | i;
+        a[i] = (row_stime(row_at(R, i)) - lo) << 32 | i;
     enum { DIGIT = 11, RADIX = 1 << DIGIT };
     size_t *cnt = xmalloc(RADIX * sizeof *cnt);
     for (unsigned sh = 32; sh < 32 + bits; sh += DIGIT) {
@@ -130,8 +133,8 @@ static uint32_t *order_by_time(const struct fq_rec *recs, size_t n)
 struct branch {
     const struct fq_branch *br;
     size_t index;
-    struct filt *filt;
-    uint8_t *pass;              /* n flags, by rec_id */
+    int filter;                 /* its bit in engine_in.mask; -1: takes every row */
+    uint8_t *pass;              /* n flags, by row */
     size_t npass;
     struct grouping gr;
     struct pool pool;           /* sets of the kept groups */
@@ -144,7 +147,14 @@ struct branch {
 
 struct run {
     const struct fq_query *q;
-    const struct fq_rec *recs;
+    const struct fq_rows *R;
+    const uint8_t *mask;        /* engine_in.mask */
+    size_t mw;
+    bool only_filter;           /* one filter, and every row passes it */
+    /* Narrow rows: output bits are by rec_id, not by row, so that the rows
+     * can go once the groups are made (before the merger's indexes). */
+    bool by_id;
+    size_t nbits;
     size_t n;
     uint32_t *ord;
     struct branch *b;
@@ -171,12 +181,13 @@ static bool wants_masks(const struct fq_branch *br)
     return false;
 }
 
-/* Job 0 sorts; the others filter one chunk of one branch. */
+/* Job 0 sorts; the others unpack one chunk of one branch's filter bits,
+ * which engine_in_add computed as the records were read. */
 static void phase_filter(void *ctx, size_t job)
 {
     struct run *r = ctx;
     if (job == 0) {
-        r->ord = order_by_time(r->recs, r->n);
+        r->ord = order_by_time(r->R);
         return;
     }
     job--;
@@ -184,8 +195,15 @@ static void phase_filter(void *ctx, size_t job)
     size_t lo = job % r->nchunks * r->chunk, hi = lo + r->chunk;
     if (hi > r->n)
         hi = r->n;
-    if (lo < hi)
-        filt_run(b->filt, r->recs, lo, hi, b->pass + lo);
+    if (b->filter < 0 || r->only_filter) {
+        if (lo < hi)
+            memset(b->pass + lo, 1, hi - lo);
+        return;
+    }
+    size_t byte = (size_t)b->filter / 8;
+    unsigned bit = (unsigned)b->filter % 8;
+    for (size_t i = lo; i < hi; i++)
+        b->pass[i] = r->mask[i * r->mw + byte] >> bit & 1;
 }
 
 static void need_expr(const struct fq_expr *e, int branch, bool *need)
@@ -271,20 +289,21 @@ static void aggregate_range(void *ctx, size_t job)
         size_t sz = a->single ? 1 : a->end[g] - (g ? a->end[g - 1] : 0);
         size_t at = a->single ? g : a->end[g] - sz;
         if (g + 8 < g1)
-            __builtin_prefetch(&r->recs[a->mrec[a->single ? g + 8 : a->end[g + 7]]]);
+            __builtin_prefetch(row_at(r->R, a->mrec[a->single ? g + 8 : a->end[g + 7]]));
         struct aggr_members m = {a->mrec + at, a->mmask ? a->mmask + at * a->mw : NULL, a->mw,
                                  sz};
         struct pool_mark mark = pool_mark(&o->pool);
         if (br->gfilter || !a->direct)
-            aggr_group(br->gfields, nf, a->need, r->recs, &m, &o->pool, &sc, row);
+            aggr_group(br->gfields, nf, a->need, r->R, &m, &o->pool, &sc, row);
         bool keep = !br->gfilter || gcond_cnf(br->gfilter, rows);
         if (keep && a->direct) {
             for (size_t j = at; j < at + sz; j++) {
-                uint64_t bit = (uint64_t)1 << (a->mrec[j] % 64);
+                uint64_t i = r->by_id ? row_id(row_at(r->R, a->mrec[j])) : a->mrec[j];
+                uint64_t bit = (uint64_t)1 << (i % 64);
                 if (a->parallel)
-                    __atomic_fetch_or(&r->bits[a->mrec[j] / 64], bit, __ATOMIC_RELAXED);
+                    __atomic_fetch_or(&r->bits[i / 64], bit, __ATOMIC_RELAXED);
                 else
-                    r->bits[a->mrec[j] / 64] |= bit;
+                    r->bits[i / 64] |= bit;
             }
             o->n++;
         } else if (keep && a->all_kept) {
@@ -326,7 +345,7 @@ static void phase_branch(void *ctx, size_t job)
     if (single)
         b->gr.ngroups = b->npass;
     else
-        grouper_run(br->grouper, r->recs, kept, b->npass, wants_masks(br), r->branch_threads,
+        grouper_run(br->grouper, r->R, kept, b->npass, wants_masks(br), r->branch_threads,
                     &b->gr);
     b->st.groups = b->gr.ngroups;
 
@@ -434,7 +453,7 @@ static bool same_expr(const struct fq_expr *a, int ba, const struct fq_expr *b, 
 /* a and b equal, with branch ba in a playing the part of bb in b. */
 static bool same_cnf(const struct fq_cnf *a, int ba, const struct fq_cnf *b, int bb)
 {
-    if (a == b && ba == bb)
+    if ((a == b && ba == bb) || (!a && !b))
         return true;
     if (!a || !b || a->n != b->n)
         return false;
@@ -502,11 +521,208 @@ static unsigned online_cpus(void)
     return c > 0 ? (unsigned)c : 1;
 }
 
-int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
-               const struct engine_opts *eo, struct out *out, struct engine_stats *st,
-               struct fq_error *err)
+/* ---- the input: kept records as rows, with their filter bits */
+
+struct engine_in {
+    struct fq_rows rows;
+    uint8_t *mask;              /* mw bytes per row: bit f set if filter f passes */
+    size_t mw, mcap;            /* mcap: rows the mask has room for */
+    uint8_t *scratch;           /* the masks of one block */
+    struct filt **f;            /* the distinct branch filters */
+    size_t nf;
+    int *filter;                /* per branch: its bit, or -1 if it takes every record */
+    bool all;                   /* some branch takes every record */
+    bool kept_all_pass;         /* one filter and no such branch: each row passed it */
+    bool need[F_COUNT];         /* the fields read after the filters */
+    uint64_t nread;
+    uint64_t digest;            /* sum of rec_digest of every record added */
+};
+
+static void need_rule_fields(const struct fq_grouper *g, bool *need)
 {
+    for (size_t m = 0; g && m < g->nmodules; m++)
+        for (size_t j = 0; j < g->modules[m].n; j++) {
+            need[g->modules[m].rules[j].l] = true;
+            need[g->modules[m].rules[j].r] = true;
+        }
+}
+
+/* Every record field the engine may read once the filters have run: the
+ * grouper rules and the arguments of the group fields anything reads
+ * (all of them with -g).  A superset of phase_branch's need. */
+static void engine_need(const struct fq_query *q, bool groups, bool *need)
+{
+    memset(need, 0, F_COUNT * sizeof *need);
+    for (size_t b = 0; b < q->nbranches; b++) {
+        const struct fq_branch *br = &q->branches[b];
+        need_rule_fields(br->grouper, need);
+        bool *gn = groups ? NULL : needed_fields(q, b, true);
+        for (size_t k = 0; k < br->ngfields; k++)
+            if (!gn || gn[k])
+                need[br->gfields[k].field] = true;
+        free(gn);
+    }
+}
+
+struct engine_in *engine_in_new(const struct fq_query *q, bool groups)
+{
+    struct engine_in *in = xcalloc(1, sizeof *in);
+    size_t nb = q->nbranches ? q->nbranches : 1;
+    in->f = xcalloc(nb, sizeof *in->f);
+    in->filter = xcalloc(nb, sizeof *in->filter);
+    for (size_t i = 0; i < q->nbranches; i++) {
+        const struct fq_cnf *c = q->branches[i].filter;
+        in->filter[i] = -1;
+        if (!c || c->n == 0) {
+            in->all = true;
+            continue;
+        }
+        for (size_t j = 0; j < i && in->filter[i] < 0; j++)
+            if (q->branches[j].filter == c)
+                in->filter[i] = in->filter[j];
+        if (in->filter[i] < 0) {
+            in->filter[i] = (int)in->nf;
+            in->f[in->nf++] = filt_compile(c);
+        }
+    }
+    in->mw = (in->nf + 7) / 8;
+    in->kept_all_pass = in->nf == 1 && !in->all;
+    in->scratch = xmalloc(256 * (in->mw ? in->mw : 1));
+    engine_need(q, groups, in->need);
+    rows_init(&in->rows, NULL);
+    return in;
+}
+
+void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n)
+{
+    enum { BLOCK = 256 };
+    in->nread += n;
+    for (size_t i = 0; i < n; i++)
+        in->digest += rec_digest(&recs[i]);
+    for (size_t lo = 0; lo < n; lo += BLOCK) {
+        size_t hi = lo + BLOCK < n ? lo + BLOCK : n;
+        uint8_t *m = in->scratch;
+        struct fq_rec keep[BLOCK];
+        size_t k = 0;
+        for (size_t i = lo; i < hi; i++) {
+            uint8_t *mk = &m[k * in->mw];
+            memset(mk, 0, in->mw);
+            bool any = in->all;
+            for (size_t f = 0; f < in->nf; f++)
+                if (filt_match(in->f[f], &recs[i])) {
+                    mk[f / 8] |= (uint8_t)(1u << (f % 8));
+                    any = true;
+                }
+            if (any)
+                keep[k++] = recs[i];
+        }
+        if (k == 0)
+            continue;
+        size_t at = in->rows.n;
+        rows_append(&in->rows, keep, k);
+        if (in->mw) {
+            if (in->mcap < at + k) {
+                in->mcap = in->rows.cap;
+                in->mask = xrealloc(in->mask, in->mcap * in->mw);
+            }
+            memcpy(&in->mask[at * in->mw], m, k * in->mw);
+        }
+    }
+}
+
+size_t engine_in_bytes(const struct engine_in *in)
+{
+    return in->rows.n * (in->rows.stride + in->mw);
+}
+
+size_t engine_in_narrow_stride(const struct engine_in *in)
+{
+    struct fq_rows t;
+    rows_init(&t, in->need);
+    return t.stride;
+}
+
+bool engine_in_narrow(struct engine_in *in)
+{
+    if (!in->rows.full || engine_in_narrow_stride(in) >= in->rows.stride)
+        return false;
+    rows_narrow(&in->rows, in->need);
+    return true;
+}
+
+const struct fq_rows *engine_in_rows(const struct engine_in *in)
+{
+    return &in->rows;
+}
+
+uint64_t engine_in_read(const struct engine_in *in)
+{
+    return in->nread;
+}
+
+uint64_t engine_in_digest(const struct engine_in *in)
+{
+    return in->digest;
+}
+
+void engine_in_trim(struct engine_in *in)
+{
+    rows_trim(&in->rows);
+    if (in->mw && in->rows.n) {
+        in->mask = xrealloc(in->mask, in->rows.n * in->mw);
+        in->mcap = in->rows.n;
+    }
+}
+
+void engine_in_free(struct engine_in *in)
+{
+    if (!in)
+        return;
+    for (size_t j = 0; j < in->nf; j++)
+        filt_free(in->f[j]);
+    free(in->f);
+    free(in->filter);
+    free(in->mask);
+    free(in->scratch);
+    rows_free(&in->rows);
+    free(in);
+}
+
+/* ---- the run */
+
+/* The records of bits, written or (narrow rows) handed to the caller. */
+static int emit(const struct run *r, uint64_t *bits, struct out *out, uint64_t **out_bits,
+                uint64_t *written, struct fq_error *err)
+{
+    if (!r->by_id) {
+        int rc = ungroup_write(r->R, r->ord, bits, out, written, err);
+        free(bits);
+        return rc;
+    }
+    uint64_t c = 0;
+    for (size_t w = 0; w < r->nbits / 64 + 1; w++)
+        c += (uint64_t)__builtin_popcountll(bits[w]);
+    *written = c;
+    *out_bits = bits;
+    return FQ_OK;
+}
+
+static int too_many_tuples(const struct engine_opts *eo, struct fq_error *err)
+{
+    return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                   "merger produced more than %llu tuples; narrow the query or raise "
+                   "--max-tuples",
+                   (unsigned long long)eo->max_tuples);
+}
+
+int engine_run_in(const struct fq_query *q, struct engine_in *in,
+                  const struct engine_opts *eo, struct out *out, uint64_t **out_bits,
+                  struct engine_stats *st, struct fq_error *err)
+{
+    size_t n = in->rows.n;
     memset(st, 0, sizeof *st);
+    if (out_bits)
+        *out_bits = NULL;
     st->nbranches = q->nbranches;
     st->branch = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *st->branch);
     if (n > UINT32_MAX)
@@ -514,12 +730,15 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
                        (unsigned)UINT32_MAX);
     unsigned threads = eo->threads ? eo->threads : online_cpus();
 
-    struct run r = {.q = q, .recs = recs, .n = n, .groups = eo->groups};
+    struct run r = {.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
+                    .groups = eo->groups, .only_filter = in->kept_all_pass,
+                    .by_id = !in->rows.full};
+    r.nbits = r.by_id ? in->nread : n;
     const struct fq_mmodule *ex = &q->modules[q->export_module];
     r.direct = !eo->groups && q->nmodules == 1 && ex->nbranches == 1 && ex->rules.n == 0;
     if (r.direct) {
         r.direct_branch = (size_t)ex->branches[0];
-        r.bits = xcalloc(n / 64 + 1, sizeof *r.bits);
+        r.bits = xcalloc(r.nbits / 64 + 1, sizeof *r.bits);
     }
     r.b = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.b);
     r.twin = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.twin);
@@ -533,38 +752,38 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
                 r.twin[i] = j;
         r.b[i].br = &q->branches[i];
         r.b[i].index = i;
+        r.b[i].filter = in->filter[i];
         if (r.twin[i] != i)
             continue;
         r.unit[r.nunits++] = i;
-        r.b[i].filt = filt_compile(q->branches[i].filter);
         r.b[i].pass = xmalloc(n ? n : 1);
     }
     /* Enough chunks that a lone branch still keeps every thread busy. */
     r.nchunks = n >= 65536 ? threads : 1;
     r.chunk = (n + r.nchunks - 1) / r.nchunks;
-    if (eo->prefiltered) {
-        for (size_t u = 0; u < r.nunits; u++)
-            memset(r.b[r.unit[u]].pass, 1, n);
-        jobs_run(threads, 1, phase_filter, &r);     /* the sort only */
-    } else {
-        jobs_run(threads, 1 + r.nunits * r.nchunks, phase_filter, &r);
-    }
+    jobs_run(threads, 1 + r.nunits * r.nchunks, phase_filter, &r);
     for (size_t u = 0; u < r.nunits; u++) {
         struct branch *b = &r.b[r.unit[u]];
         size_t k = 0;
         for (size_t j = 0; j < n; j++)
             k += b->pass[j];
         b->npass = k;
-        filt_free(b->filt);
-        b->filt = NULL;
     }
     r.branch_threads = r.nunits && threads > r.nunits ? threads / (unsigned)r.nunits : 1;
     jobs_run(threads, r.nunits, phase_branch, &r);
+    if (r.by_id) {              /* only writing full rows needs the order, or the rows */
+        free(r.ord);
+        r.ord = NULL;
+        rows_free(&in->rows);
+        free(in->mask);
+        in->mask = NULL;
+        r.R = NULL;
+    }
 
     struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);
     for (size_t i = 0; i < q->nbranches; i++) {
         struct branch *b = &r.b[r.twin[i]];
-        b->st.records_in = eo->records_read ? eo->records_read : n;
+        b->st.records_in = eo->records_read ? eo->records_read : in->nread;
         b->st.filtered = b->npass;
         st->branch[i] = b->st;
         bg[i] = (struct bgroups){b->nkept, b->stride, b->id, b->val};
@@ -573,14 +792,12 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
     int rc;
     if (r.direct) {
         st->tuples = bg[r.direct_branch].n;
-        if (eo->max_tuples && st->tuples > eo->max_tuples)
-            rc = fq_fail(err, FQ_E_OUTPUT, NULL, -1,
-                         "merger produced more than %llu tuples; narrow the query or raise "
-                         "--max-tuples",
-                         (unsigned long long)eo->max_tuples);
-        else
-            rc = ungroup_write(recs, n, r.ord, r.bits, out, &st->records_out, err);
-        free(r.bits);
+        if (eo->max_tuples && st->tuples > eo->max_tuples) {
+            rc = too_many_tuples(eo, err);
+            free(r.bits);
+        } else {
+            rc = emit(&r, r.bits, out, out_bits, &st->records_out, err);
+        }
     } else if (q->nmodules == 1 && ex->rules.n == 0) {
         /* Nothing to join on: the tuples are every combination of the
          * branches' kept groups.  Count them, never store them. */
@@ -591,39 +808,60 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
         }
         st->tuples = count;
         if (eo->max_tuples && count > eo->max_tuples)
-            rc = fq_fail(err, FQ_E_OUTPUT, NULL, -1,
-                         "merger produced more than %llu tuples; narrow the query or raise "
-                         "--max-tuples",
-                         (unsigned long long)eo->max_tuples);
+            rc = too_many_tuples(eo, err);
         else if (eo->groups)
             rc = ungroup_product_groups(q, bg, out, &st->records_out, err);
         else {
-            uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
+            uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
             for (size_t w = 0; count && w < ex->nbranches; w++) {
                 const struct bgroups *g = &bg[ex->branches[w]];
-                for (size_t k = 0; k < g->n; k++) {
-                    ungroup_mark_set(recs, n, g->val[k * g->nfields + GF_RECORDS].set, bits);
-                }
+                for (size_t k = 0; k < g->n; k++)
+                    ungroup_mark_set(r.R, g->val[k * g->nfields + GF_RECORDS].set, bits);
             }
-            rc = ungroup_write(recs, n, r.ord, bits, out, &st->records_out, err);
-            free(bits);
+            rc = emit(&r, bits, out, out_bits, &st->records_out, err);
         }
+    } else if (eo->groups) {
+        rc = ungroup_stream_groups(q, bg, eo->max_tuples, out, &st->tuples, &st->records_out,
+                                   err);
     } else {
-        rc = eo->groups ? ungroup_stream_groups(q, bg, eo->max_tuples, out, &st->tuples,
-                                                &st->records_out, err)
-                        : ungroup_stream_records(q, recs, n, r.ord, bg, eo->max_tuples, out,
-                                                 &st->tuples, &st->records_out, err);
+        uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
+        rc = ungroup_mark_tuples(q, r.R, bg, eo->max_tuples, bits, &st->tuples, err);
+        if (rc == FQ_OK)
+            rc = emit(&r, bits, out, out_bits, &st->records_out, err);
+        else
+            free(bits);
     }
     for (size_t i = 0; i < q->nbranches; i++) {
         pool_free(&r.b[i].pool);
         free(r.b[i].val);
         free(r.b[i].id);
+        free(r.b[i].pass);
     }
     free(bg);
     free(r.b);
     free(r.twin);
     free(r.unit);
     free(r.ord);
+    return rc;
+}
+
+int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
+               const struct engine_opts *eo, struct out *out, struct engine_stats *st,
+               struct fq_error *err)
+{
+    struct engine_in *in = engine_in_new(q, eo->groups);
+    rows_wrap(&in->rows, recs, n);
+    in->nread = n;
+    in->kept_all_pass = false;  /* every record is here, not only the kept */
+    if (in->mw) {
+        in->mask = xcalloc(n ? n : 1, in->mw);
+        for (size_t i = 0; i < n; i++)
+            for (size_t f = 0; f < in->nf; f++)
+                if (filt_match(in->f[f], &recs[i]))
+                    in->mask[i * in->mw + f / 8] |= (uint8_t)(1u << (f % 8));
+    }
+    int rc = engine_run_in(q, in, eo, out, NULL, st, err);
+    engine_in_free(in);
     return rc;
 }
 
@@ -673,11 +911,6 @@ size_t engine_keep_run(void *ctx, struct fq_rec *recs, size_t n)
             }
     }
     return out;
-}
-
-bool engine_keep_exact(const struct engine_keep *k)
-{
-    return k && k->nf == 1;     /* one filter, shared by every branch */
 }
 
 void engine_keep_free(struct engine_keep *k)

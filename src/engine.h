@@ -12,14 +12,13 @@
 #include "out.h"
 #include "query.h"
 #include "record.h"
+#include "rows.h"
 
 struct engine_opts {
     unsigned threads;           /* worker threads; 0 = one per core */
     uint64_t max_tuples;        /* merger output limit; 0 = unlimited */
     bool groups;                /* -g: print group records, not flows */
-    uint64_t records_read;      /* input records before engine_keep_run; 0: n */
-    bool prefiltered;           /* every record passes every branch's filter
-                                 * (engine_keep_exact): filters are not rerun */
+    uint64_t records_read;      /* input records before engine_keep_run; 0: all read */
 };
 
 struct engine_branch_stats {
@@ -33,9 +32,35 @@ struct engine_stats {
     uint64_t records_out;                 /* records (or group rows with -g) */
 };
 
-/* Run q over recs[0..n) (sorted or not; in input order, rec_id increasing:
- * rec_id == index, or a subset that engine_keep_run left) and write the
- * result to out.  Returns FQ_OK or an error status with *err filled. */
+/* The engine's input, built as the records are read: the records some
+ * branch's filter takes, as rows (rows.h), each with one bit per distinct
+ * filter saying which pass it.  Rows start full; engine_in_narrow keeps
+ * only the fields the query reads after its filters, and then the run
+ * cannot write the records themselves: it hands back which rows to write,
+ * and the caller reads them again from the input (main.c's second pass). */
+struct engine_in;
+struct engine_in *engine_in_new(const struct fq_query *q, bool groups);
+void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n);
+size_t engine_in_bytes(const struct engine_in *in);
+size_t engine_in_narrow_stride(const struct engine_in *in);
+bool engine_in_narrow(struct engine_in *in);        /* false: nothing to gain */
+void engine_in_trim(struct engine_in *in);          /* after the last add */
+const struct fq_rows *engine_in_rows(const struct engine_in *in);
+uint64_t engine_in_read(const struct engine_in *in);  /* records added, kept or not */
+uint64_t engine_in_digest(const struct engine_in *in); /* sum of their rec_digest */
+void engine_in_free(struct engine_in *in);
+
+/* Run q over the input and write the result to out.  With narrow rows,
+ * records to write make *out_bits one bit per rec_id (malloc'd, the caller
+ * frees it; engine_in_read bits) and st->records_out their count, and the
+ * rows are freed as soon as the groups are made.  Returns FQ_OK or an
+ * error status with *err filled. */
+int engine_run_in(const struct fq_query *q, struct engine_in *in,
+                  const struct engine_opts *eo, struct out *out, uint64_t **out_bits,
+                  struct engine_stats *st, struct fq_error *err);
+
+/* engine_run_in over recs[0..n) (in input order, rec_id increasing: rec_id
+ * == index, or a subset that engine_keep_run left), as full rows. */
 int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
                const struct engine_opts *eo, struct out *out, struct engine_stats *st,
                struct fq_error *err);
@@ -51,9 +76,6 @@ void engine_stats_free(struct engine_stats *st);
 struct engine_keep;
 struct engine_keep *engine_keep_new(const struct fq_query *q);
 size_t engine_keep_run(void *keep, struct fq_rec *recs, size_t n);
-/* True when every record engine_keep_run keeps passes every branch's
- * filter (all branches share one filter): then engine_opts.prefiltered. */
-bool engine_keep_exact(const struct engine_keep *k);
 void engine_keep_free(struct engine_keep *k);
 
 #endif

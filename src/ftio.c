@@ -765,6 +765,12 @@ void ft_reader_close(struct ft_reader *r)
     free(r);
 }
 
+char *const *ft_reader_paths(const struct ft_reader *r, size_t *n)
+{
+    *n = r->npaths;
+    return r->paths;
+}
+
 int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
                 struct fq_rec **recs, size_t *nrecs, struct fq_error *err)
 {

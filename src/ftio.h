@@ -37,6 +37,10 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
 
 void ft_reader_close(struct ft_reader *r);
 
+/* The inputs as the reader walks them: directories expanded, in order;
+ * "-" is standard input.  Valid until ft_reader_close. */
+char *const *ft_reader_paths(const struct ft_reader *r, size_t *n);
+
 /* Read everything into one array (the query engine's input).  *recs is
  * malloc'd and owned by the caller. */
 int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "rows.h"
 #include "util.h"
 
 #define NONE UINT32_MAX
@@ -59,7 +60,7 @@ struct module {
 };
 
 struct gstate {
-    const struct fq_rec *recs;
+    const struct fq_rows *R;
     const uint32_t *kept;
     struct module *mods;
     size_t nmods;
@@ -93,21 +94,22 @@ static uint64_t key_hash(const uint64_t *kv, size_t nkey)
     return h;
 }
 
-static bool rule_holds(const struct rule *ru, const struct fq_rec *ref, const struct fq_rec *c)
+static bool rule_holds(const struct fq_rows *R, const struct rule *ru, const unsigned char *ref,
+                       const unsigned char *c)
 {
-    uint64_t x = rec_get(ref, ru->l), y = rec_get(c, ru->r);
+    uint64_t x = row_get(R, ref, ru->l), y = row_get(R, c, ru->r);
     return ru->has_delta ? fq_cmp_delta(ru->op, x, y, ru->d) : fq_cmp(ru->op, x, y);
 }
 
 static bool rules_hold(const struct gstate *st, const struct rule *rules, size_t n, uint32_t gid,
-                       const struct fq_rec *c)
+                       const unsigned char *c)
 {
     if (n == 0)
         return true;
-    const struct fq_rec *first = &st->recs[st->kept[st->first[gid]]];
-    const struct fq_rec *last = &st->recs[st->kept[st->last[gid]]];
+    const unsigned char *first = row_at(st->R, st->kept[st->first[gid]]);
+    const unsigned char *last = row_at(st->R, st->kept[st->last[gid]]);
     for (size_t i = 0; i < n; i++)
-        if (!rule_holds(&rules[i], rules[i].rel ? last : first, c))
+        if (!rule_holds(st->R, &rules[i], rules[i].rel ? last : first, c))
             return false;
     return true;
 }
@@ -149,15 +151,15 @@ static void set_expiry(struct gstate *st, uint32_t gid)
 {
     if (!st->any_bounded)
         return;
-    const struct fq_rec *first = &st->recs[st->kept[st->first[gid]]];
-    const struct fq_rec *last = &st->recs[st->kept[st->last[gid]]];
+    const unsigned char *first = row_at(st->R, st->kept[st->first[gid]]);
+    const unsigned char *last = row_at(st->R, st->kept[st->last[gid]]);
     uint64_t *e = &st->expiry[(size_t)gid * st->nmods];
     for (size_t i = 0; i < st->nmods; i++) {
         const struct module *m = &st->mods[i];
         uint64_t b = UINT64_MAX;
         for (size_t j = 0; m->bounded && j < m->n; j++) {
             const struct rule *ru = &m->rules[j];
-            uint64_t rb = rule_bound(ru, rec_get(ru->rel ? last : first, ru->l));
+            uint64_t rb = rule_bound(ru, row_get(st->R, ru->rel ? last : first, ru->l));
             if (rb < b)
                 b = rb;
         }
@@ -275,17 +277,17 @@ static uint32_t new_group(struct gstate *st, uint32_t pos)
 
 /* The oldest group in module mi's index that r matches by that module,
  * older than limit; retires the groups the module can no longer accept. */
-static uint32_t module_oldest(struct gstate *st, size_t mi, const struct fq_rec *c, uint32_t limit)
+static uint32_t module_oldest(struct gstate *st, size_t mi, const unsigned char *c, uint32_t limit)
 {
     struct module *m = &st->mods[mi];
     uint64_t kv[m->ix.nkey + 1];
     for (size_t k = 0; k < m->ix.nkey; k++)
-        kv[k] = rec_get(c, m->ix.kr[k]);
+        kv[k] = row_get(st->R, c, m->ix.kr[k]);
     struct bucket *b = find_bucket(&m->ix, kv, false);
     if (!b)
         return NONE;
     uint32_t *g = bucket_groups(b);
-    uint64_t s = c->stime;
+    uint64_t s = row_stime(c);
     size_t nexp = 0;
     uint32_t found = NONE;
     for (uint32_t i = 0; i < b->n && g[i] < limit; i++) {
@@ -318,10 +320,10 @@ static uint32_t module_oldest(struct gstate *st, size_t mi, const struct fq_rec 
 static void reinsert(struct gstate *st, size_t mi, uint32_t gid)
 {
     struct index *ix = &st->mods[mi].ix;
-    const struct fq_rec *f = &st->recs[st->kept[st->first[gid]]];
+    const unsigned char *f = row_at(st->R, st->kept[st->first[gid]]);
     uint64_t kv[ix->nkey + 1];
     for (size_t k = 0; k < ix->nkey; k++)
-        kv[k] = rec_get(f, ix->kl[k]);
+        kv[k] = row_get(st->R, f, ix->kl[k]);
     struct bucket *b = find_bucket(ix, kv, true);
     bucket_push(b, gid);
     uint32_t *g = bucket_groups(b);
@@ -334,7 +336,7 @@ static void reinsert(struct gstate *st, size_t mi, uint32_t gid)
 
 static void place(struct gstate *st, uint32_t pos)
 {
-    const struct fq_rec *c = &st->recs[st->kept[pos]];
+    const unsigned char *c = row_at(st->R, st->kept[pos]);
     uint32_t found = NONE;
     size_t fmod = 0;
     for (size_t m = 0; m < st->nmods; m++) {
@@ -351,7 +353,7 @@ static void place(struct gstate *st, uint32_t pos)
             struct index *ix = &st->mods[m].ix;
             uint64_t kv[ix->nkey + 1];
             for (size_t k = 0; k < ix->nkey; k++)
-                kv[k] = rec_get(c, ix->kl[k]);
+                kv[k] = row_get(st->R, c, ix->kl[k]);
             bucket_push(find_bucket(ix, kv, true), gid);
         }
         return;
@@ -371,7 +373,7 @@ static void place(struct gstate *st, uint32_t pos)
     if (st->any_bounded)
         for (size_t m = 0; m < st->nmods; m++) {
             size_t k = (size_t)found * st->nmods + m;
-            if (!st->inix[k] && st->expiry[k] >= c->stime)
+            if (!st->inix[k] && st->expiry[k] >= row_stime(c))
                 reinsert(st, m, found);
         }
 }
@@ -461,12 +463,12 @@ static void state_free(struct gstate *st)
 }
 
 /* The algorithm on one sequence of records (kept[0..n) in time order). */
-static void group_seq(const struct fq_grouper *g, const struct fq_rec *recs, const uint32_t *kept,
+static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const uint32_t *kept,
                       size_t n, bool want_masks, struct grouping *out)
 {
     memset(out, 0, sizeof *out);
     out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
-    struct gstate st = {.recs = recs, .kept = kept, .gid = out->gid};
+    struct gstate st = {.R = R, .kept = kept, .gid = out->gid};
     setup(&st, g);
     if (want_masks && g->nmodules > 0) {
         st.mwords = (st.nmods + 63) / 64;
@@ -474,7 +476,7 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rec *recs, con
     }
     for (size_t p = 0; p < n; p++) {
         if (p + 16 < n)
-            __builtin_prefetch(&recs[kept[p + 16]]);
+            __builtin_prefetch(row_at(R, kept[p + 16]));
         place(&st, (uint32_t)p);
     }
     out->ngroups = st.ngroups;
@@ -500,7 +502,7 @@ struct part {
 
 struct parts {
     const struct fq_grouper *g;
-    const struct fq_rec *recs;
+    const struct fq_rows *R;
     bool want_masks;
     struct part *p;
     size_t np;
@@ -515,13 +517,13 @@ static void *parts_worker(void *arg)
         if (k >= ps->np)
             return NULL;
         struct part *p = &ps->p[k];
-        group_seq(ps->g, ps->recs, p->kept, p->n, ps->want_masks, &p->gr);
+        group_seq(ps->g, ps->R, p->kept, p->n, ps->want_masks, &p->gr);
     }
 }
 
 enum { NPARTS = 64, MAXTHREADS = 16, PART_MIN = 200000 };
 
-static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
+static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
                         const uint32_t *kept, size_t n, bool want_masks, unsigned threads,
                         struct grouping *out)
 {
@@ -535,10 +537,10 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
     for (size_t i = 0; i < n; i++) {
         /* records are visited in time order, not memory order: ask early */
         if (i + 16 < n)
-            __builtin_prefetch(&recs[kept[i + 16]]);
+            __builtin_prefetch(row_at(R, kept[i + 16]));
         uint64_t kv[64];
         for (size_t k = 0; k < nkey; k++)
-            kv[k] = rec_get(&recs[kept[i]], kf[k]);
+            kv[k] = row_get(R, row_at(R, kept[i]), kf[k]);
         which[i] = (uint8_t)(key_hash(kv, nkey) >> 58);
         cnt[which[i]]++;
     }
@@ -550,7 +552,7 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
         p->kept[p->n] = kept[i];
         p->pos[p->n++] = (uint32_t)i;
     }
-    struct parts ps = {g, recs, want_masks, parts, NPARTS, 0};
+    struct parts ps = {g, R, want_masks, parts, NPARTS, 0};
     unsigned nt = threads < MAXTHREADS ? threads : MAXTHREADS;
     pthread_t tid[MAXTHREADS];
     unsigned started = 0;
@@ -610,7 +612,7 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rec *recs,
     return true;
 }
 
-void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const uint32_t *kept,
+void grouper_run(const struct fq_grouper *g, const struct fq_rows *R, const uint32_t *kept,
                  size_t n, bool want_masks, unsigned threads, struct grouping *out)
 {
     if (!g) {
@@ -626,9 +628,9 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const ui
         }
         return;
     }
-    if (n >= PART_MIN && partitioned(g, recs, kept, n, want_masks, threads ? threads : 1, out))
+    if (n >= PART_MIN && partitioned(g, R, kept, n, want_masks, threads ? threads : 1, out))
         return;
-    group_seq(g, recs, kept, n, want_masks, out);
+    group_seq(g, R, kept, n, want_masks, out);
 }
 
 void grouping_free_members(struct grouping *gr)

@@ -15,6 +15,7 @@
 
 #include "query.h"
 #include "record.h"
+#include "rows.h"
 
 struct grouping {
     size_t ngroups;
@@ -25,11 +26,11 @@ struct grouping {
     size_t mwords;
 };
 
-/* kept[0..n) are record indices in (stime, rec_id) order.  g == NULL
+/* kept[0..n) are row indices into R in (stime, rec_id) order.  g == NULL
  * makes singleton groups.  Module masks are recorded when want_masks.
  * Up to threads threads split the work when the rules allow it; the
  * result does not depend on their number. */
-void grouper_run(const struct fq_grouper *g, const struct fq_rec *recs, const uint32_t *kept,
+void grouper_run(const struct fq_grouper *g, const struct fq_rows *R, const uint32_t *kept,
                  size_t n, bool want_masks, unsigned threads, struct grouping *out);
 void grouping_free(struct grouping *gr);
 /* Frees gid and mask only (the per-position arrays). */

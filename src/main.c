@@ -20,6 +20,8 @@
 #include "ftio.h"
 #include "out.h"
 #include "record.h"
+#include "rows.h"
+#include "spool.h"
 #include "stream.h"
 #include "util.h"
 
@@ -533,6 +535,134 @@ static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_err
     return c->exit_status && nout == 0 ? FQ_E_NOMATCH : FQ_OK;
 }
 
+/* ---- the query's input: read once, and again for narrow rows */
+
+struct input {
+    struct engine_in *e;
+    char **paths;               /* regular files, to be read again; NULL: cannot be */
+    size_t npaths;
+};
+
+static void input_free(struct input *in)
+{
+    engine_in_free(in->e);
+    for (size_t i = 0; i < in->npaths; i++)
+        free(in->paths[i]);
+    free(in->paths);
+}
+
+enum {
+    READ_CHUNK = 1 << 15,       /* records decoded at a time */
+    NARROW_AT = 64 << 20,       /* bytes of full rows before they are narrowed */
+    SPOOL_BUDGET = 32 << 20,    /* bytes of records the second pass sorts in memory */
+};
+
+/* When the records to keep outgrow NARROW_AT and the inputs are regular
+ * files, only the fields the query reads after its filters are kept, and
+ * the records to write are read again from the files (write_again).
+ * FLOWQ_ROWS=full or =narrow fixes the choice (tests use both). */
+static int read_input(struct cli *c, char **inputs, size_t ninputs, struct input *in,
+                      struct fq_error *err)
+{
+    struct ft_reader *r = ft_reader_open(inputs, ninputs, &c->rd, err);
+    if (!r)
+        return err->code;
+    size_t np;
+    char *const *paths = ft_reader_paths(r, &np);
+    bool files = true;
+    for (size_t i = 0; i < np && files; i++) {
+        struct stat sb;
+        files = strcmp(paths[i], "-") != 0 && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode);
+    }
+    const char *mode = getenv("FLOWQ_ROWS");
+    bool never = mode && strcmp(mode, "full") == 0, now = mode && strcmp(mode, "narrow") == 0;
+    /* -g writes group records only: the rows need never be written */
+    bool narrowed = c->groups || (files && now && !never);
+    if (narrowed)
+        engine_in_narrow(in->e);
+    bool may = files && !never && !narrowed;
+    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
+    ssize_t got;
+    while ((got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0) {
+        engine_in_add(in->e, buf, (size_t)got);
+        if (may && engine_in_bytes(in->e) > NARROW_AT) {
+            engine_in_narrow(in->e);
+            may = false;
+        }
+        if (c->rd.max_bytes && engine_in_bytes(in->e) > c->rd.max_bytes) {
+            fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                    "the records to keep in memory exceed --max-memory (%llu bytes at "
+                    "record %llu); filter more or raise --max-memory",
+                    (unsigned long long)c->rd.max_bytes,
+                    (unsigned long long)engine_in_read(in->e));
+            got = -1;
+            break;
+        }
+    }
+    free(buf);
+    if (got == 0 && files && !engine_in_rows(in->e)->full && !c->groups) {
+        in->paths = xcalloc(np ? np : 1, sizeof *in->paths);
+        for (size_t i = 0; i < np; i++)
+            in->paths[i] = xstrdup(paths[i]);
+        in->npaths = np;
+    }
+    ft_reader_close(r);
+    if (got < 0)
+        return err->code;
+    engine_in_trim(in->e);
+    return FQ_OK;
+}
+
+/* The second pass of narrow rows: read the files again, pick the records
+ * marked in bits (by rec_id), put them into (stime, rec_id) order through
+ * the spool and write them.  A file that changed in between is an input
+ * error, not a wrong answer: the record count and a digest of every
+ * record must be those of the first pass. */
+static int write_again(struct cli *c, const struct input *in, const uint64_t *bits,
+                       uint64_t count, struct out *o, struct fq_error *err)
+{
+    uint64_t first = engine_in_read(in->e);
+    struct ft_reader_opts ro = c->rd;
+    ro.verbose = false;
+    struct ft_reader *r = ft_reader_open(in->paths, in->npaths, &ro, err);
+    if (!r)
+        return err->code;
+    struct spool *sp = spool_new(SPOOL_BUDGET);
+    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
+    uint64_t nread = 0, digest = 0;
+    ssize_t got;
+    while ((got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0) {
+        size_t k = 0;
+        nread += (uint64_t)got;
+        for (size_t i = 0; i < (size_t)got; i++) {
+            uint64_t id = buf[i].rec_id;
+            digest += rec_digest(&buf[i]);
+            if (id < first && bits[id / 64] >> (id % 64) & 1)
+                buf[k++] = buf[i];
+        }
+        if (spool_add(sp, buf, k, err) != FQ_OK)
+            got = -1;
+    }
+    ft_reader_close(r);
+    if (got >= 0 &&
+        (nread != first || digest != engine_in_digest(in->e) || spool_count(sp) != count)) {
+        fq_fail(err, FQ_E_INPUT, NULL, -1,
+                "the input changed while flowq was reading it (%llu records the first time, "
+                "%llu the second)",
+                (unsigned long long)first, (unsigned long long)nread);
+        got = -1;
+    }
+    while (got >= 0 && (got = spool_next(sp, buf, READ_CHUNK, err)) > 0)
+        for (size_t i = 0; i < (size_t)got; i++)
+            if (out_record(o, &buf[i], err) != FQ_OK) {
+                got = -1;
+                break;
+            }
+    free(buf);
+    spool_free(sp);
+    return got < 0 ? err->code : FQ_OK;
+}
+
 static int run_query(struct cli *c, const char *qpath, char **inputs, size_t ninputs,
                      struct fq_error *err)
 {
@@ -566,31 +696,23 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
             return fq_fail(err, FQ_E_PIPE, NULL, -1, "broken pipe");
         return fq_fail(err, FQ_E_OUTPUT, "standard output", -1, "write error: %s", strerror(errno));
     }
-    struct fq_rec *recs = NULL;
-    size_t nrecs = 0;
     struct engine_stats st = {0};
     struct dest d;
     size_t nout = 0;
-    /* Only records that pass some branch's filter are kept in memory. */
-    struct engine_keep *keep = engine_keep_new(q);
-    uint64_t nread = 0;
     /* A query that only filters keeps nothing: it streams (stream.h). */
     struct stream *sm = stream_new(q, c->groups, &c->rd);
-    int rrc = sm     ? stream_read(sm, inputs, ninputs, err)
-              : keep ? ft_read_kept(inputs, ninputs, &c->rd, engine_keep_run, keep, &recs, &nrecs,
-                                    &nread, err)
-                     : ft_read_all(inputs, ninputs, &c->rd, &recs, &nrecs, err);
-    c->eng.records_read = keep ? nread : 0;
-    c->eng.prefiltered = engine_keep_exact(keep);
-    engine_keep_free(keep);
+    struct input in = {sm ? NULL : engine_in_new(q, c->groups), NULL, 0};
+    int rrc = sm ? stream_read(sm, inputs, ninputs, err) : read_input(c, inputs, ninputs, &in, err);
     if (rrc == FQ_OK && dest_open(&d, c, err) == FQ_OK) {
         struct out *o = out_open(d.fp, &c->out, err);
         if (o) {
             c->eng.groups = c->groups;
+            uint64_t *bits = NULL;
             if (sm)
                 stream_run(sm, &c->eng, o, &st, err);
-            else
-                engine_run(q, recs, nrecs, &c->eng, o, &st, err);
+            else if (engine_run_in(q, in.e, &c->eng, o, &bits, &st, err) == FQ_OK && bits)
+                write_again(c, &in, bits, st.records_out, o, err);
+            free(bits);
             nout = out_count(o);
             out_close(o, err);
         }
@@ -600,7 +722,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     }
     engine_stats_free(&st);
     stream_free(sm);
-    free(recs);
+    input_free(&in);
     query_free(q);
     if (err->code)
         return err->code;

@@ -12,6 +12,7 @@
 
 #include "aggr.h"
 #include "gcond.h"
+#include "rows.h"
 #include "spool.h"
 #include "util.h"
 
@@ -53,12 +54,14 @@ struct stream *stream_new(const struct fq_query *q, bool groups, const struct ft
 static size_t group_filter(struct stream *s, struct fq_rec *recs, size_t n)
 {
     const union fq_val *rows[1] = {s->row};
+    struct fq_rows R;
+    rows_wrap(&R, recs, n);     /* read ahead of the compaction: stays valid */
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t at = (uint32_t)i;
         struct aggr_members m = {&at, NULL, 0, 1};
         struct pool_mark mark = pool_mark(&s->pool);
-        aggr_group(s->br->gfields, s->br->ngfields, NULL, recs, &m, &s->pool, &s->scratch, s->row);
+        aggr_group(s->br->gfields, s->br->ngfields, NULL, &R, &m, &s->pool, &s->scratch, s->row);
         bool keep = gcond_cnf(s->br->gfilter, rows);
         pool_release(&s->pool, mark);
         if (keep) {

@@ -10,16 +10,17 @@
 
 #include "util.h"
 
-int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, const uint64_t *bits,
+int ungroup_write(const struct fq_rows *R, const uint32_t *ord, const uint64_t *bits,
                   struct out *o, uint64_t *written, struct fq_error *err)
 {
+    size_t n = R->n;
     *written = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t r = ord[i];
         if (i + 16 < n && (bits[ord[i + 16] / 64] >> (ord[i + 16] % 64) & 1))
-            __builtin_prefetch(&recs[ord[i + 16]]);
+            __builtin_prefetch(row_at(R, ord[i + 16]));
         if (bits[r / 64] >> (r % 64) & 1) {
-            int rc = out_record(o, &recs[r], err);
+            int rc = out_record(o, row_rec(R, r), err);
             if (rc != FQ_OK)
                 return rc;
             ++*written;
@@ -37,12 +38,12 @@ struct gmark {
     uint64_t **bits;            /* per position of the exported module */
 };
 
-void ungroup_mark_set(const struct fq_rec *recs, size_t n, const struct fq_set *set,
-                      uint64_t *bits)
+void ungroup_mark_set(const struct fq_rows *R, const struct fq_set *set, uint64_t *bits)
 {
-    /* rec_ids increase along recs, so the last one tells whether any
+    size_t n = R ? R->n : 0;
+    /* rec_ids increase along the rows, so the last one tells whether any
      * record was dropped; if none was, rec_id is the position. */
-    if (n == 0 || recs[n - 1].rec_id == n - 1) {
+    if (!R || n == 0 || row_id(row_at(R, n - 1)) == n - 1) {
         for (size_t j = 0; j < set->n; j++)
             bits[set->v[j] / 64] |= (uint64_t)1 << (set->v[j] % 64);
         return;
@@ -52,12 +53,12 @@ void ungroup_mark_set(const struct fq_rec *recs, size_t n, const struct fq_set *
         size_t a = lo, b = n;
         while (a < b) {
             size_t mid = a + (b - a) / 2;
-            if (recs[mid].rec_id < set->v[j])
+            if (row_id(row_at(R, mid)) < set->v[j])
                 a = mid + 1;
             else
                 b = mid;
         }
-        if (a < n && recs[a].rec_id == set->v[j])
+        if (a < n && row_id(row_at(R, a)) == set->v[j])
             bits[a / 64] |= (uint64_t)1 << (a % 64);
         lo = a;
     }
@@ -71,30 +72,21 @@ static int gmark_tuple(void *ctx, const uint32_t *g)
     return 0;
 }
 
-int ungroup_stream_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
-                           const uint32_t *ord, const struct bgroups *bg, uint64_t max_tuples,
-                           struct out *o, uint64_t *tuples, uint64_t *written,
-                           struct fq_error *err)
+int ungroup_mark_tuples(const struct fq_query *q, const struct fq_rows *R, const struct bgroups *bg,
+                        uint64_t max_tuples, uint64_t *bits, uint64_t *tuples,
+                        struct fq_error *err)
 {
     struct gmark s = {&q->modules[q->export_module], NULL};
     size_t width = s.m->nbranches;
     s.bits = xcalloc(width + 1, sizeof *s.bits);
     for (size_t w = 0; w < width; w++)
         s.bits[w] = xcalloc(bg[s.m->branches[w]].n / 64 + 1, sizeof **s.bits);
-    *written = 0;
     int rc = merger_stream(q, bg, max_tuples, false, gmark_tuple, &s, tuples, err);
-    if (rc == FQ_OK && *tuples > 0) {
-        uint64_t *bits = xcalloc(n / 64 + 1, sizeof *bits);
-        for (size_t w = 0; w < width; w++) {
-            const struct bgroups *g = &bg[s.m->branches[w]];
-            for (size_t k = 0; k < g->n; k++) {
-                if (!(s.bits[w][k / 64] >> (k % 64) & 1))
-                    continue;
-                ungroup_mark_set(recs, n, g->val[k * g->nfields + GF_RECORDS].set, bits);
-            }
-        }
-        rc = ungroup_write(recs, n, ord, bits, o, written, err);
-        free(bits);
+    for (size_t w = 0; rc == FQ_OK && *tuples > 0 && w < width; w++) {
+        const struct bgroups *g = &bg[s.m->branches[w]];
+        for (size_t k = 0; k < g->n; k++)
+            if (s.bits[w][k / 64] >> (k % 64) & 1)
+                ungroup_mark_set(R, g->val[k * g->nfields + GF_RECORDS].set, bits);
     }
     for (size_t w = 0; w < width; w++)
         free(s.bits[w]);

@@ -14,27 +14,26 @@
 #include "out.h"
 #include "query.h"
 #include "record.h"
+#include "rows.h"
 
 /* Set the bit of every member of a group's records set.  The set holds
- * rec_ids; recs[0..n) may be a subset of the input (in input order, see
- * engine_keep), so a rec_id is mapped to its position in recs. */
-void ungroup_mark_set(const struct fq_rec *recs, size_t n, const struct fq_set *set,
-                      uint64_t *bits);
+ * rec_ids; the rows may be a subset of the input (in input order, see
+ * engine_in), so a rec_id is mapped to its row.  R NULL: bits are by
+ * rec_id. */
+void ungroup_mark_set(const struct fq_rows *R, const struct fq_set *set, uint64_t *bits);
 
-/* Write the records whose bit is set, in the order ord[0..n). */
-int ungroup_write(const struct fq_rec *recs, size_t n, const uint32_t *ord, const uint64_t *bits,
+/* Write the rows whose bit is set, in the order ord[0..R->n); R is full. */
+int ungroup_write(const struct fq_rows *R, const uint32_t *ord, const uint64_t *bits,
                   struct out *o, uint64_t *written, struct fq_error *err);
 
-/* Run the merger and write its result: the members of the tuples' groups,
- * each once, in the order ord[0..n) (every record index in (stime, rec_id)
- * order); or, with -g, each tuple's group rows as the merger streams them.
- * No tuple is stored, so memory does not grow with the tuple count.
- * *tuples and *written count what was produced. */
-int ungroup_stream_records(const struct fq_query *q, const struct fq_rec *recs, size_t n,
-                           const uint32_t *ord, const struct bgroups *bg, uint64_t max_tuples,
-                           struct out *o, uint64_t *tuples, uint64_t *written,
-                           struct fq_error *err);
+/* Run the merger and mark the rows of the members of the tuples' groups
+ * in bits (one per row, zeroed by the caller; by rec_id when R is NULL).  No tuple is stored, so
+ * memory does not grow with the tuple count; *tuples counts them. */
+int ungroup_mark_tuples(const struct fq_query *q, const struct fq_rows *R, const struct bgroups *bg,
+                        uint64_t max_tuples, uint64_t *bits, uint64_t *tuples,
+                        struct fq_error *err);
 
+/* With -g: each tuple's group rows as the merger streams them. */
 int ungroup_stream_groups(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
                           struct out *o, uint64_t *tuples, uint64_t *written,
                           struct fq_error *err);

@@ -1057,6 +1057,30 @@ static void run_side(bool ref, const struct fq_query *q, const struct fq_rec *re
     run_side_kept(ref, false, q, recs, n, groups, threads, s);
 }
 
+static int cmp_time_id(const void *a, const void *b) {
+    const struct fq_rec *x = *(const struct fq_rec *const *)a, *y = *(const struct fq_rec *const *)b;
+    if (x->stime != y->stime)
+        return x->stime < y->stime ? -1 : 1;
+    return (x->rec_id > y->rec_id) - (x->rec_id < y->rec_id);
+}
+
+/* What flowq's second pass does for narrow rows: the records marked by
+ * rec_id, in (stime, rec_id) order. */
+static int write_marked(const uint64_t *bits, const struct fq_rec *recs, size_t n,
+                        struct out *o, struct fq_error *err) {
+    const struct fq_rec **v = xmalloc((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (bits[recs[i].rec_id / 64] >> (recs[i].rec_id % 64) & 1)
+            v[k++] = &recs[i];
+    qsort(v, k, sizeof *v, cmp_time_id);
+    int rc = FQ_OK;
+    for (size_t i = 0; i < k && rc == FQ_OK; i++)
+        rc = out_record(o, v[i], err);
+    free(v);
+    return rc;
+}
+
 /* kept: the engine runs on the records that pass some branch's filter
  * (engine_keep_run, as flowq reads its input), positions no longer equal
  * to rec_ids; its output and counts must not change. */
@@ -1077,16 +1101,18 @@ static void run_side_kept(bool ref, bool kept, const struct fq_query *q,
             s->rc = ref_run(q, recs, n, groups, o, &s->st, &s->err);
         } else {
             struct engine_opts eo = {.threads = threads, .groups = groups};
-            struct engine_keep *keep = kept ? engine_keep_new(q) : NULL;
-            if (keep) {
-                struct fq_rec *v = xmalloc((n ? n : 1) * sizeof *v);
-                memcpy(v, recs, n * sizeof *v);
-                size_t k = engine_keep_run(keep, v, n);
-                eo.prefiltered = engine_keep_exact(keep);
-                engine_keep_free(keep);
-                eo.records_read = n;
-                s->rc = engine_run(q, v, k, &eo, o, &s->st, &s->err);
-                free(v);
+            if (kept) {
+                /* as flowq reads: filter bits at read time, narrow rows, and
+                 * the marked records written from the trace in time order */
+                struct engine_in *in = engine_in_new(q, groups);
+                engine_in_narrow(in);
+                engine_in_add(in, recs, n);
+                uint64_t *bits = NULL;
+                s->rc = engine_run_in(q, in, &eo, o, &bits, &s->st, &s->err);
+                if (s->rc == FQ_OK && bits)
+                    s->rc = write_marked(bits, recs, n, o, &s->err);
+                free(bits);
+                engine_in_free(in);
             } else {
                 s->rc = engine_run(q, recs, n, &eo, o, &s->st, &s->err);
             }

@@ -127,7 +127,9 @@ START_TEST(group_fields)
     union fq_val row[9];
     struct pool p = {0};
     struct aggr_scratch sc = {0};
-    aggr_group(gf, 9, NULL, recs, &m, &p, &sc, row);
+    struct fq_rows R;
+    rows_wrap(&R, recs, 4);
+    aggr_group(gf, 9, NULL, &R, &m, &p, &sc, row);
     ck_assert_uint_eq(row[0].u, 70);
     ck_assert_uint_eq(row[1].u, 203);
     ck_assert_uint_eq(row[2].set->n, 3);
@@ -144,7 +146,21 @@ START_TEST(group_fields)
     bool need[9] = {false, false, false, false, true};
     union fq_val row2[9];
     memset(row2, 0xab, sizeof row2);
-    aggr_group(gf, 9, need, recs, &m, &p, &sc, row2);
+    aggr_group(gf, 9, need, &R, &m, &p, &sc, row2);
+    /* rows of only dstport and bytes give the same values */
+    bool fields[F_COUNT] = {0};
+    fields[F_DSTPORT] = fields[F_BYTES] = true;
+    struct fq_rows N;
+    rows_init(&N, fields);
+    rows_append(&N, recs, 4);
+    ck_assert_uint_eq(N.stride, 32);
+    union fq_val row3[9];
+    aggr_group(gf, 9, NULL, &N, &m, &p, &sc, row3);
+    for (int k = 0; k < 9; k++)
+        if (k != 2)
+            ck_assert_uint_eq(row3[k].u, row[k].u);
+    ck_assert_uint_eq(row3[2].set->n, 3);
+    rows_free(&N);
     ck_assert_uint_eq(row2[4].u, 9000);
     ck_assert_uint_eq(row2[5].u, 0xababababababababULL);
     ck_assert_uint_eq(row2[0].u, 0xababababababababULL);

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT
+ * The engine's records in memory: fixed-size rows holding only the fields
+ * the query reads after its filters, or every field (then a row is a
+ * struct fq_rec) when the records themselves must be written and the input
+ * cannot be read a second time.  A row always starts with stime, etime and
+ * rec_id, as struct fq_rec does, so the hot fields need no lookup.
+ */
+#ifndef FQ_ROWS_H
+#define FQ_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "record.h"
+
+#define ROW_ABSENT UINT16_MAX
+
+struct fq_rows {
+    unsigned char *p;           /* n rows of stride bytes */
+    size_t n, cap, stride;
+    bool full;                  /* rows are struct fq_rec */
+    bool borrowed;              /* p is the caller's array: never freed */
+    uint16_t off[F_COUNT];      /* a field's byte offset in a row, or ROW_ABSENT */
+    size_t ncopy;               /* narrow rows: the stored fields past the hot ones */
+    struct {
+        uint8_t from, to, size; /* offset in struct fq_rec, offset in the row */
+    } copy[F_COUNT];
+};
+
+static inline const unsigned char *row_at(const struct fq_rows *R, size_t i)
+{
+    return R->p + i * R->stride;
+}
+
+static inline uint64_t row_u64(const unsigned char *row, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, row + off, sizeof v);
+    return v;
+}
+
+static inline uint64_t row_stime(const unsigned char *row)
+{
+    return row_u64(row, offsetof(struct fq_rec, stime));
+}
+
+static inline uint64_t row_etime(const unsigned char *row)
+{
+    return row_u64(row, offsetof(struct fq_rec, etime));
+}
+
+static inline uint64_t row_id(const unsigned char *row)
+{
+    return row_u64(row, offsetof(struct fq_rec, rec_id));
+}
+
+/* Field f of a row, widened.  The layout holds every field the engine
+ * asks for (rows_need decides which), so off[f] is never ROW_ABSENT here. */
+static inline uint64_t row_get(const struct fq_rows *R, const unsigned char *row, enum fq_field f)
+{
+    const unsigned char *p = row + R->off[f];
+    switch (fq_fields[f].size) {
+    case 1: return *p;
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    default: return row_u64(p, 0);
+    }
+}
+
+/* An empty set of rows holding the fields need[0..F_COUNT) marks (stime,
+ * etime and rec_id always), or every field when need is NULL. */
+void rows_init(struct fq_rows *R, const bool *need);
+
+/* A view of recs[0..n) as full rows, without copying. */
+void rows_wrap(struct fq_rows *R, const struct fq_rec *recs, size_t n);
+
+void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n);
+
+/* Full rows to the narrower layout of need, in place (a row never grows). */
+void rows_narrow(struct fq_rows *R, const bool *need);
+
+/* Returns unused capacity to the allocator. */
+void rows_trim(struct fq_rows *R);
+
+/* Row i as a whole record; R must be full. */
+static inline const struct fq_rec *row_rec(const struct fq_rows *R, size_t i)
+{
+    return (const struct fq_rec *)(const void *)row_at(R, i);
+}
+
+void rows_free(struct fq_rows *R);
+
+#endif
