@@ -16,13 +16,16 @@ SAN     ?=
 WERROR  ?= -Werror
 BISON   ?= bison
 FLEX    ?= flex
+# ISAL=1: compressed traces are inflated with ISA-L (libisal-dev), about
+# 1.7 times as fast as zlib; ISAL=0: with zlib.  Writing is zlib either way.
+ISAL    ?= 1
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wno-format-nonliteral
-CPPFLAGS = -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen
+CPPFLAGS = -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen $(if $(filter 1,$(ISAL)),-DFQ_HAVE_ISAL)
 CFLAGS  ?=
 ALLCFLAGS = -std=c11 -g $(OPT) $(SAN) -pthread -MMD -MP $(CFLAGS)
-LDLIBS   = -lz -lm -pthread
+LDLIBS   = $(if $(filter 1,$(ISAL)),-lisal) -lz -lm -pthread
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
@@ -36,7 +39,7 @@ TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check unit e2e asan bench install uninstall clean difftest fuzz setup deps example
 
-DEBIAN_DEPS = make gcc flex bison zlib1g-dev check pkg-config
+DEBIAN_DEPS = make gcc flex bison zlib1g-dev libisal-dev check pkg-config
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/flowq $(BUILD)/flowq-gen
@@ -61,6 +64,14 @@ $(BUILD)/obj/scanner.o: $(BUILD)/gen/scanner.c $(BUILD)/gen/parser.h
 $(BUILD)/obj/%.o: src/%.c $(if $(GEN_OBJ),$(BUILD)/gen/parser.h $(BUILD)/gen/scanner.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(WARN) $(WERROR) -c -o $@ $<
+
+# A stamp per backend, so that switching ISAL in one build directory
+# rebuilds the reader.
+$(BUILD)/obj/ftio.o: $(BUILD)/obj/isal-$(ISAL).stamp
+$(BUILD)/obj/isal-$(ISAL).stamp:
+	@mkdir -p $(@D)
+	@rm -f $(BUILD)/obj/isal-*.stamp
+	@touch $@
 
 $(LIB): $(LIB_OBJ) $(GEN_OBJ)
 	@rm -f $@
