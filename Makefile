@@ -1,6 +1,7 @@
 # flowq -- plain GNU Makefile.  Generated files and objects go to $(BUILD).
 #   make            build build/flowq and build/flowq-gen
 #   make check      unit tests (Check) + end-to-end suites
+#   make ISAL=0     inflate with zlib instead of ISA-L (e.g. BUILD=build-zlib)
 #   make asan       the same tests under ASan+UBSan (build-asan/)
 #   make bench      benchmarks on generated 1M/10M-record traces
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -135,7 +136,7 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/share/man/man1/flowq*.1 $(DESTDIR)$(PREFIX)/share/man/man5/flowq*.5
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-zlib
 
 # ---- reliability (issue #6): fuzzing, TSan, valgrind, static analysis ----
 #   make fuzz         each libFuzzer target for FUZZ_TIME seconds (default 600)
