@@ -2,7 +2,8 @@
  * flow-tools stream reader (FORMAT-flowtools.md).  Operands expand to a
  * list of sources, each read through one large buffer (not mmapped: a file
  * truncated by another process would kill us with SIGBUS); a source holds
- * one or more streams (header, then raw records or one zlib stream).
+ * one or more streams (header, then raw records or one zlib stream; a
+ * zlib stream is inflated on a thread of its own, see "inflating").
  * Every input byte is accounted for: a stream ends only at the end of its
  * source or where another stream's header starts; anything else is an
  * error naming the source and the byte offset.
@@ -11,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,7 +21,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef FQ_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#else
 #include <zlib.h>
+#endif
 
 #include "ftio.h"
 #include "util.h"
@@ -27,7 +34,9 @@ enum {
     HDR_MAX = 1 << 20,         /* real headers are < 1 KiB; a bigger length lies */
     LEGACY_HDR = 360,
     RBUF_BYTES = 1 << 21,      /* read buffer */
-    ZBUF_BYTES = 1 << 18,      /* inflated bytes decoded per refill */
+    ZSLOTS = 4,                /* inflated blocks in flight between the two threads */
+    ZBLOCK = 1 << 18,          /* bytes of one */
+    ZCARRY = 128,              /* more than a record: the piece cut off by a block's end */
     MAX_DEPTH = 64,            /* directory nesting (symlink loops) */
     TLV_EX_VER = 2,
     TLV_HEADER_FLAGS = 8,
@@ -56,6 +65,7 @@ struct src {
     bool eof;
     unsigned char *buf;
     size_t cap;
+    int stopfd;                /* >= 0: readable when the reader is being closed */
 };
 
 enum state { S_IDLE, S_HEADER, S_RECORDS };   /* of the current source */
@@ -70,11 +80,7 @@ struct ft_reader {
     enum state st;
     bool first_stream;         /* no stream of this source read yet */
     struct fmt f;
-    z_stream zs;
-    bool zinit, zdone;
-    unsigned char *zbuf;       /* inflated records: zbuf[zpos..zlen) */
-    size_t zpos, zlen;
-    uint64_t zoff;             /* uncompressed stream offset of zbuf[0] */
+    struct zpipe *zp;          /* the inflate thread; made at the first zlib stream */
     uint64_t id;               /* rec_id of the next record */
     bool failed;
 };
@@ -342,7 +348,8 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
     /* All fields set here, so it is plain that an empty list (empty
      * directories: paths NULL, npaths 0) ends the first ft_reader_next. */
     struct ft_reader *r = xmalloc(sizeof *r);
-    *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o && o->verbose, .s.fd = -1};
+    *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o && o->verbose,
+                              .s.fd = -1, .s.stopfd = -1};
     return r;
 }
 
@@ -354,6 +361,7 @@ static void src_close(struct ft_reader *r)
     free(s->buf);
     memset(s, 0, sizeof *s);
     s->fd = -1;
+    s->stopfd = -1;
     r->open = false;
     r->st = S_IDLE;
 }
@@ -363,6 +371,7 @@ static int src_open(struct ft_reader *r, const char *path, struct fq_error *err)
     struct src *s = &r->s;
     memset(s, 0, sizeof *s);
     s->fd = -1;
+    s->stopfd = -1;
     int fd;
     if (strcmp(path, "-") == 0) {
         fd = STDIN_FILENO;
@@ -410,6 +419,22 @@ static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
         s->p = s->buf;
     }
     while (s->len < need) {
+        /* The inflate thread must not sit in read() on a pipe that never
+         * ends once the reader is closed: wait for either. */
+        if (s->stopfd >= 0) {
+            struct pollfd pf[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stopfd, .events = POLLIN}};
+            if (poll(pf, 2, -1) < 0 && errno != EINTR) {
+                fq_fail(err, FQ_E_INPUT, r->name, (int64_t)(s->base + s->len), "read error at byte %llu: %s",
+                        (unsigned long long)(s->base + s->len), strerror(errno));
+                return -1;
+            }
+            if (pf[1].revents) {
+                fq_fail(err, FQ_E_INPUT, r->name, -1, "reading stopped");
+                return -1;
+            }
+            if (!pf[0].revents)
+                continue;
+        }
         ssize_t got = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (got < 0 && errno == EINTR)
             continue;
@@ -425,6 +450,379 @@ static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
         s->len += (size_t)got;
     }
     return (ssize_t)(s->len - s->pos);
+}
+
+/* ---- inflating --------------------------------------------------------- */
+
+/* Two backends behind one call: ISA-L (FQ_HAVE_ISAL), which inflates
+ * about 1.7 times as fast, and zlib.  Errors come out in flowq's own
+ * words, so what a user reads does not depend on the build. */
+struct zin {
+#ifdef FQ_HAVE_ISAL
+    struct inflate_state st;
+    uint64_t used;             /* input bytes of this stream taken */
+#else
+    z_stream zs;
+    bool init;
+#endif
+};
+
+enum zres { ZR_OK, ZR_END, ZR_ERR, ZR_NOMEM };
+
+static int zin_start(struct zin *z)
+{
+#ifdef FQ_HAVE_ISAL
+    isal_inflate_init(&z->st);
+    z->used = 0;
+    z->st.crc_flag = ISAL_ZLIB;  /* check the zlib header and the adler32 trailer */
+    return 0;
+#else
+    int ret = z->init ? inflateReset(&z->zs) : inflateInit(&z->zs);
+    z->init = z->init || ret == Z_OK;
+    return ret == Z_OK ? 0 : -1;
+#endif
+}
+
+static void zin_end(struct zin *z)
+{
+#ifndef FQ_HAVE_ISAL
+    if (z->init)
+        inflateEnd(&z->zs);
+    z->init = false;
+#else
+    (void)z;
+#endif
+}
+
+#ifndef FQ_HAVE_ISAL
+/* zlib's message in the words the ISA-L backend can say as well.  Faults
+ * inside the deflate data are found by different checks in the two (zlib
+ * validates code tables that ISA-L takes as they come), so they share one
+ * text. */
+static const char *zlib_why(const char *m)
+{
+    static const struct {
+        const char *zlib, *ours;
+    } map[] = {
+        {"incorrect data check", "incorrect data check"},
+        {"incorrect header check", "invalid zlib header"},
+        {"unknown compression method", "invalid zlib header"},
+        {"invalid window size", "invalid zlib header"},
+    };
+    for (size_t i = 0; m && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(m, map[i].zlib) == 0)
+            return map[i].ours;
+    return "invalid compressed data";
+}
+#endif
+
+/* Inflate in[0..*in_len) into out[0..*out_len); *in_len and *out_len are
+ * then the bytes used and made.  At ZR_END the bytes used end exactly
+ * after the stream's adler32 trailer, and at ZR_ERR where the fault was
+ * found; *why then names it. */
+static enum zres zin_run(struct zin *z, const unsigned char *in, size_t *in_len, unsigned char *out,
+                         size_t *out_len, const char **why)
+{
+    size_t nin = *in_len < UINT32_MAX ? *in_len : UINT32_MAX;
+    size_t nout = *out_len < UINT32_MAX ? *out_len : UINT32_MAX;
+#ifdef FQ_HAVE_ISAL
+    struct inflate_state *st = &z->st;
+    st->next_in = (uint8_t *)(uintptr_t)in;
+    st->avail_in = (uint32_t)nin;
+    st->next_out = out;
+    st->avail_out = (uint32_t)nout;
+    int ret = isal_inflate(st);
+    size_t used = nin - st->avail_in;
+    *out_len = nout - st->avail_out;
+    /* ISA-L takes input 8 bytes at a time into a bit buffer: at the end
+     * of the stream (or a fault) the whole bytes still there are not its,
+     * but the next stream's header (or after the fault). */
+    if ((ret < 0 || ret == ISAL_NEED_DICT || st->block_state == ISAL_BLOCK_FINISH) &&
+        st->read_in_length > 0) {
+        size_t held = (size_t)st->read_in_length / 8;
+        used = used > held ? used - held : 0;
+    }
+    enum zres zr = ZR_OK;
+    switch (ret) {
+    case ISAL_DECOMP_OK:
+    case ISAL_END_INPUT:
+    case ISAL_OUT_OVERFLOW:
+        if (st->block_state == ISAL_BLOCK_FINISH)
+            zr = ZR_END;
+        break;
+    case ISAL_NEED_DICT:
+        *why = "preset dictionary required";
+        zr = ZR_ERR;
+        break;
+    case ISAL_INCORRECT_CHECKSUM:
+        /* ISA-L says so for the header's check bits too. */
+        *why = z->used + used <= 2 ? "invalid zlib header" : "incorrect data check";
+        zr = ZR_ERR;
+        break;
+    case ISAL_INVALID_WRAPPER:
+    case ISAL_UNSUPPORTED_METHOD:
+        *why = "invalid zlib header";
+        zr = ZR_ERR;
+        break;
+    default:
+        *why = "invalid compressed data";
+        zr = ZR_ERR;
+        break;
+    }
+    *in_len = used;
+    z->used += used;
+    return zr;
+#else
+    z->zs.next_in = (unsigned char *)(uintptr_t)in;
+    z->zs.avail_in = (uInt)nin;
+    z->zs.next_out = out;
+    z->zs.avail_out = (uInt)nout;
+    int ret = inflate(&z->zs, Z_NO_FLUSH);
+    *in_len = nin - z->zs.avail_in;
+    *out_len = nout - z->zs.avail_out;
+    switch (ret) {
+    case Z_OK:
+    case Z_BUF_ERROR:
+        return ZR_OK;
+    case Z_STREAM_END:
+        return ZR_END;
+    case Z_NEED_DICT:
+        *why = "preset dictionary required";
+        return ZR_ERR;
+    case Z_MEM_ERROR:
+        return ZR_NOMEM;
+    default:
+        *why = zlib_why(z->zs.msg);
+        return ZR_ERR;
+    }
+#endif
+}
+
+/* The inflate thread of a compressed stream: it reads the source and
+ * inflates into a ring of blocks while the caller decodes the blocks
+ * before them.  While it runs it alone touches r->s and z; the caller
+ * touches only the slots the ring hands it, and r->s again after the join.
+ * It ends with the stream: a last slot says ZK_END (the source is left
+ * just after the stream, for the next header) or ZK_ERR (err, raised after
+ * the records before it). */
+enum zkind { ZK_DATA, ZK_END, ZK_ERR };
+
+struct zslot {
+    unsigned char *data;       /* ZBLOCK bytes; the first len are whole records */
+    size_t len;
+    enum zkind kind;
+};
+
+struct zpipe {
+    pthread_t th;
+    bool running;              /* started and not yet joined */
+    pthread_mutex_t mu;
+    pthread_cond_t filled, freed;
+    struct zslot slot[ZSLOTS];
+    size_t head, count;        /* the filled slots, oldest first */
+    bool stop;                 /* the reader is being closed */
+    int wake[2];               /* a pipe: written to stop a thread waiting to read */
+    struct zin z;
+    struct fq_error err;
+    size_t pos;                /* the caller's place in slot[head] */
+};
+
+static struct zslot *zp_room(struct zpipe *zp)
+{
+    pthread_mutex_lock(&zp->mu);
+    while (zp->count == ZSLOTS && !zp->stop)
+        pthread_cond_wait(&zp->freed, &zp->mu);
+    struct zslot *b = zp->stop ? NULL : &zp->slot[(zp->head + zp->count) % ZSLOTS];
+    pthread_mutex_unlock(&zp->mu);
+    return b;
+}
+
+static void zp_put(struct zpipe *zp)
+{
+    pthread_mutex_lock(&zp->mu);
+    zp->count++;
+    pthread_cond_signal(&zp->filled);
+    pthread_mutex_unlock(&zp->mu);
+}
+
+static struct zslot *zp_take(struct zpipe *zp)
+{
+    pthread_mutex_lock(&zp->mu);
+    while (zp->count == 0)
+        pthread_cond_wait(&zp->filled, &zp->mu);
+    struct zslot *b = &zp->slot[zp->head];
+    pthread_mutex_unlock(&zp->mu);
+    return b;
+}
+
+static void zp_release(struct zpipe *zp)
+{
+    pthread_mutex_lock(&zp->mu);
+    zp->head = (zp->head + 1) % ZSLOTS;
+    zp->count--;
+    pthread_cond_signal(&zp->freed);
+    pthread_mutex_unlock(&zp->mu);
+}
+
+static void *zp_main(void *arg)
+{
+    struct ft_reader *r = arg;
+    struct zpipe *zp = r->zp;
+    struct src *s = &r->s;
+    size_t rs = r->f.rsize;
+    unsigned char carry[ZCARRY] = {0};
+    size_t ncarry = 0;
+    uint64_t zoff = 0;         /* stream offset of the slot being filled */
+    for (;;) {
+        struct zslot *b = zp_room(zp);
+        if (!b)
+            return NULL;
+        memcpy(b->data, carry, ncarry);
+        size_t len = ncarry;
+        enum zkind kind = ZK_DATA;
+        while (len < ZBLOCK && kind == ZK_DATA) {
+            if (s->len == s->pos) {
+                /* A live pipe (flow-capture | flowq): records ready are
+                 * handed over before waiting for more input. */
+                if (len >= rs)
+                    break;
+                ssize_t got = src_fill(r, 1, &zp->err);
+                if (got < 0) {
+                    kind = ZK_ERR;
+                    break;
+                }
+                if (got == 0) {
+                    uint64_t at = src_off(s);
+                    fq_fail(&zp->err, FQ_E_INPUT, r->name, (int64_t)at,
+                            "truncated compressed data at byte %llu (input ends inside the zlib "
+                            "stream)",
+                            (unsigned long long)at);
+                    kind = ZK_ERR;
+                    break;
+                }
+            }
+            size_t in = s->len - s->pos, out = ZBLOCK - len;
+            const char *why = "invalid compressed data";
+            enum zres zr = zin_run(&zp->z, s->p + s->pos, &in, b->data + len, &out, &why);
+            /* Input and room were both there: no progress is no stream. */
+            if (zr == ZR_OK && in == 0 && out == 0)
+                zr = ZR_ERR;
+            s->pos += in;
+            len += out;
+            if (zr == ZR_END) {
+                kind = ZK_END;
+            } else if (zr == ZR_ERR) {
+                uint64_t at = src_off(s);
+                fq_fail(&zp->err, FQ_E_INPUT, r->name, (int64_t)at,
+                        "corrupt compressed data at byte %llu: %s", (unsigned long long)at, why);
+                kind = ZK_ERR;
+            } else if (zr == ZR_NOMEM) {
+                fq_fail(&zp->err, FQ_E_OUTPUT, r->name, -1, "out of memory inflating");
+                kind = ZK_ERR;
+            }
+        }
+        /* rs is 60..72, from read_header; the analyzer cannot see that far. */
+        // NOLINTNEXTLINE(clang-analyzer-core.DivideZero)
+        size_t whole = len - len % rs;
+        if (kind == ZK_END && whole != len) {
+            uint64_t at = src_off(s);
+            fq_fail(&zp->err, FQ_E_INPUT, r->name, (int64_t)at,
+                    "truncated record at byte %llu (the zlib stream ends inside a record: "
+                    "expected %zu bytes, found %zu at byte %llu of the records)",
+                    (unsigned long long)at, rs, len - whole, (unsigned long long)(zoff + whole));
+            kind = ZK_ERR;
+        }
+        ncarry = len - whole;
+        memcpy(carry, b->data + whole, ncarry);
+        b->len = whole;
+        b->kind = kind;
+        zoff += whole;
+        zp_put(zp);
+        if (kind != ZK_DATA)
+            return NULL;
+    }
+}
+
+static int zp_new(struct ft_reader *r, struct fq_error *err)
+{
+    struct zpipe *zp = xmalloc(sizeof *zp);
+    memset(zp, 0, sizeof *zp);
+    if (pipe2(zp->wake, O_CLOEXEC) != 0) {
+        int e = errno;
+        free(zp);
+        return fq_fail(err, FQ_E_OUTPUT, r->name, -1, "cannot make a pipe for the inflate thread: %s",
+                       strerror(e));
+    }
+    pthread_mutex_init(&zp->mu, NULL);
+    pthread_cond_init(&zp->filled, NULL);
+    pthread_cond_init(&zp->freed, NULL);
+    for (size_t i = 0; i < ZSLOTS; i++)
+        zp->slot[i].data = xmalloc(ZBLOCK);
+    r->zp = zp;
+    return FQ_OK;
+}
+
+/* At a compressed stream's header: start its inflate thread. */
+static int zp_start(struct ft_reader *r, struct fq_error *err)
+{
+    if (!r->zp && zp_new(r, err))
+        return -1;
+    struct zpipe *zp = r->zp;
+    uint64_t at = src_off(&r->s);
+    if (zin_start(&zp->z))
+        return fq_fail(err, FQ_E_OUTPUT, r->name, (int64_t)at,
+                       "inflate initialisation failed at byte %llu", (unsigned long long)at), -1;
+    zp->head = zp->count = zp->pos = 0;
+    zp->stop = false;
+    r->s.stopfd = zp->wake[0];
+    int e = pthread_create(&zp->th, NULL, zp_main, r);
+    if (e) {
+        r->s.stopfd = -1;
+        return fq_fail(err, FQ_E_OUTPUT, r->name, -1, "cannot start the inflate thread: %s",
+                       strerror(e)), -1;
+    }
+    zp->running = true;
+    return 0;
+}
+
+static void zp_join(struct ft_reader *r)
+{
+    pthread_join(r->zp->th, NULL);
+    r->zp->running = false;
+    r->s.stopfd = -1;
+}
+
+/* Closing mid-stream: wake the thread wherever it waits, and join it. */
+static void zp_stop(struct ft_reader *r)
+{
+    struct zpipe *zp = r->zp;
+    if (!zp || !zp->running)
+        return;
+    pthread_mutex_lock(&zp->mu);
+    zp->stop = true;
+    pthread_cond_signal(&zp->freed);
+    pthread_mutex_unlock(&zp->mu);
+    char c = 0;
+    while (write(zp->wake[1], &c, 1) < 0 && errno == EINTR)
+        continue;
+    zp_join(r);
+}
+
+static void zp_free(struct ft_reader *r)
+{
+    struct zpipe *zp = r->zp;
+    if (!zp)
+        return;
+    zin_end(&zp->z);
+    for (size_t i = 0; i < ZSLOTS; i++)
+        free(zp->slot[i].data);
+    close(zp->wake[0]);
+    close(zp->wake[1]);
+    pthread_mutex_destroy(&zp->mu);
+    pthread_cond_destroy(&zp->filled);
+    pthread_cond_destroy(&zp->freed);
+    free(zp);
+    r->zp = NULL;
 }
 
 /* ---- headers ----------------------------------------------------------- */
@@ -562,18 +960,8 @@ static int read_header(struct ft_reader *r, bool probe, struct fq_error *err)
     r->f.z = flags & FLAG_COMPRESS;
     s->pos += hlen;
     r->first_stream = false;
-    if (r->f.z) {
-        int ret = r->zinit ? inflateReset(&r->zs) : inflateInit(&r->zs);
-        if (ret != Z_OK)
-            return hdr_error(r, false, src_off(s), err, "zlib initialisation failed (%d) at byte %llu",
-                             ret, (unsigned long long)src_off(s));
-        r->zinit = true;
-        r->zdone = false;
-        r->zpos = r->zlen = 0;
-        r->zoff = 0;
-        if (!r->zbuf)
-            r->zbuf = xmalloc(ZBUF_BYTES);
-    }
+    if (r->f.z && zp_start(r, err))
+        return -1;
     r->st = S_RECORDS;
     return 1;
 }
@@ -629,94 +1017,35 @@ static ssize_t next_raw(struct ft_reader *r, struct fq_rec *buf, size_t cap, str
     return (ssize_t)k;
 }
 
-static int z_error(struct ft_reader *r, struct fq_error *err, const char *what)
-{
-    uint64_t at = src_off(&r->s);
-    return fq_fail(err, FQ_E_INPUT, r->name, (int64_t)at, "corrupt compressed data at byte %llu: %s",
-                   (unsigned long long)at, what);
-}
-
-/* Inflate more of the current zlib stream into zbuf.  Stops when zbuf is
- * full, the stream ends, or (not to block a live pipe needlessly) the
- * input at hand is used up and at least one record is ready. */
-static int z_refill(struct ft_reader *r, struct fq_error *err)
-{
-    struct src *s = &r->s;
-    size_t left = r->zlen - r->zpos;
-    memmove(r->zbuf, r->zbuf + r->zpos, left);
-    r->zoff += r->zpos;
-    r->zpos = 0;
-    r->zlen = left;
-    while (r->zlen < ZBUF_BYTES) {
-        if (s->len == s->pos) {
-            if (r->zlen >= r->f.rsize)
-                break;
-            ssize_t got = src_fill(r, 1, err);
-            if (got < 0)
-                return -1;
-            if (got == 0) {
-                uint64_t at = src_off(s);
-                fq_fail(err, FQ_E_INPUT, r->name, (int64_t)at,
-                        "truncated compressed data at byte %llu (input ends inside the zlib stream, "
-                        "after %llu bytes of records)",
-                        (unsigned long long)at, (unsigned long long)(r->zoff + r->zlen));
-                return -1;
-            }
-        }
-        size_t in = s->len - s->pos;
-        if (in > UINT_MAX)
-            in = UINT_MAX;
-        r->zs.next_in = (unsigned char *)(uintptr_t)(s->p + s->pos);
-        r->zs.avail_in = (uInt)in;
-        r->zs.next_out = r->zbuf + r->zlen;
-        r->zs.avail_out = (uInt)(ZBUF_BYTES - r->zlen);
-        int ret = inflate(&r->zs, Z_NO_FLUSH);
-        s->pos += in - r->zs.avail_in;
-        r->zlen = ZBUF_BYTES - r->zs.avail_out;
-        if (ret == Z_STREAM_END) {
-            r->zdone = true;
-            break;
-        }
-        if (ret == Z_DATA_ERROR)
-            return z_error(r, err, r->zs.msg ? r->zs.msg : "invalid data"), -1;
-        if (ret == Z_NEED_DICT)
-            return z_error(r, err, "preset dictionary required"), -1;
-        if (ret == Z_MEM_ERROR)
-            return fq_fail(err, FQ_E_OUTPUT, r->name, -1, "out of memory inflating"), -1;
-        /* Z_OK and Z_BUF_ERROR: progress, or input needed; loop. */
-    }
-    return 0;
-}
-
+/* Records of a compressed stream, from the inflate thread's blocks. */
 static ssize_t next_z(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
 {
+    struct zpipe *zp = r->zp;
     size_t rs = r->f.rsize;
     for (;;) {
-        size_t avail = r->zlen - r->zpos;
-        if (avail >= rs) {
-            size_t k = avail / rs;
+        struct zslot *b = zp_take(zp);
+        if (zp->pos < b->len) {
+            size_t k = (b->len - zp->pos) / rs;
             if (k > cap)
                 k = cap;
-            ft_decode_range(r->zbuf + r->zpos, k, &r->f, buf, r->id);
-            r->zpos += k * rs;
+            ft_decode_range(b->data + zp->pos, k, &r->f, buf, r->id);
+            zp->pos += k * rs;
             r->id += k;
             return (ssize_t)k;
         }
-        if (r->zdone) {
-            if (avail) {
-                uint64_t at = src_off(&r->s);
-                fq_fail(err, FQ_E_INPUT, r->name, (int64_t)at,
-                        "truncated record at byte %llu (the zlib stream ends inside a record: "
-                        "expected %zu bytes, found %zu at byte %llu of the records)",
-                        (unsigned long long)at, rs, avail, (unsigned long long)(r->zoff + r->zpos));
-                return -1;
-            }
-            /* Another stream may follow (flow-cat -z output concatenated). */
-            r->st = S_HEADER;
-            return 0;
-        }
-        if (z_refill(r, err))
+        enum zkind kind = b->kind;
+        zp->pos = 0;
+        zp_release(zp);
+        if (kind == ZK_DATA)
+            continue;
+        zp_join(r);
+        if (kind == ZK_ERR) {
+            *err = zp->err;
             return -1;
+        }
+        /* Another stream may follow (flow-cat -z output concatenated). */
+        r->st = S_HEADER;
+        return 0;
     }
 }
 
@@ -756,11 +1085,10 @@ void ft_reader_close(struct ft_reader *r)
 {
     if (!r)
         return;
+    zp_stop(r);
     if (r->open)
         src_close(r);
-    if (r->zinit)
-        inflateEnd(&r->zs);
-    free(r->zbuf);
+    zp_free(r);
     free_list(r->paths, r->npaths);
     free(r);
 }
