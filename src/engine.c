@@ -703,7 +703,10 @@ static int emit(const struct run *r, uint64_t *bits, struct out *out, uint64_t *
     for (size_t w = 0; w < r->nbits / 64 + 1; w++)
         c += (uint64_t)__builtin_popcountll(bits[w]);
     *written = c;
-    *out_bits = bits;
+    if (out_bits)               /* narrow rows come with out_bits (engine.h) */
+        *out_bits = bits;
+    else
+        free(bits);
     return FQ_OK;
 }
 

@@ -640,8 +640,10 @@ static int write_again(struct cli *c, const struct input *in, const uint64_t *bi
             if (id < first && bits[id / 64] >> (id % 64) & 1)
                 buf[k++] = buf[i];
         }
-        if (spool_add(sp, buf, k, err) != FQ_OK)
+        if (spool_add(sp, buf, k, err) != FQ_OK) {
             got = -1;
+            break;
+        }
     }
     ft_reader_close(r);
     if (got >= 0 &&
