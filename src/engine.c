@@ -99,32 +99,13 @@ static uint32_t *order_by_time(const struct fq_rows *R)
     unsigned bits = 0;
     while (bits < 32 && (hi - lo) >> bits)
         bits++;
-    uint64_t *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
+    uint64_t *a = xmalloc(n * sizeof *a);
     for (size_t i = 0; i < n; i++)
         a[i] = (row_stime(row_at(R, i)) - lo) << 32 | i;
-    enum { DIGIT = 11, RADIX = 1 << DIGIT };
-    size_t *cnt = xmalloc(RADIX * sizeof *cnt);
-    for (unsigned sh = 32; sh < 32 + bits; sh += DIGIT) {
-        memset(cnt, 0, RADIX * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[a[i] >> sh & (RADIX - 1)]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < RADIX; d++) {
-            size_t c = cnt[d];
-            cnt[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            b[cnt[a[i] >> sh & (RADIX - 1)]++] = a[i];
-        uint64_t *t = a;
-        a = b;
-        b = t;
-    }
+    a = radix_sort_keyed(a, n, bits);
     for (size_t i = 0; i < n; i++)
         ord[i] = (uint32_t)a[i];
-    free(cnt);
     free(a);
-    free(b);
     return ord;
 }
 
@@ -535,7 +516,6 @@ struct engine_in {
     bool kept_all_pass;         /* one filter and no such branch: each row passed it */
     bool need[F_COUNT];         /* the fields read after the filters */
     uint64_t nread;
-    uint64_t digest;            /* sum of rec_digest of every record added */
 };
 
 static void need_rule_fields(const struct fq_grouper *g, bool *need)
@@ -597,8 +577,6 @@ void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n)
 {
     enum { BLOCK = 256 };
     in->nread += n;
-    for (size_t i = 0; i < n; i++)
-        in->digest += rec_digest(&recs[i]);
     for (size_t lo = 0; lo < n; lo += BLOCK) {
         size_t hi = lo + BLOCK < n ? lo + BLOCK : n;
         uint8_t *m = in->scratch;
@@ -660,10 +638,6 @@ uint64_t engine_in_read(const struct engine_in *in)
     return in->nread;
 }
 
-uint64_t engine_in_digest(const struct engine_in *in)
-{
-    return in->digest;
-}
 
 void engine_in_trim(struct engine_in *in)
 {

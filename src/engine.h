@@ -47,7 +47,6 @@ bool engine_in_narrow(struct engine_in *in);        /* false: nothing to gain */
 void engine_in_trim(struct engine_in *in);          /* after the last add */
 const struct fq_rows *engine_in_rows(const struct engine_in *in);
 uint64_t engine_in_read(const struct engine_in *in);  /* records added, kept or not */
-uint64_t engine_in_digest(const struct engine_in *in); /* sum of their rec_digest */
 void engine_in_free(struct engine_in *in);
 
 /* Run q over the input and write the result to out.  With narrow rows,

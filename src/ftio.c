@@ -82,6 +82,8 @@ struct ft_reader {
     struct fmt f;
     struct zpipe *zp;          /* the inflate thread; made at the first zlib stream */
     uint64_t id;               /* rec_id of the next record */
+    const uint64_t *want;      /* ft_reader_want: bits by rec_id, or NULL for all */
+    uint64_t nwant;
     bool failed;
 };
 
@@ -227,6 +229,24 @@ static void ft_decode_range(const unsigned char *p, size_t n, const struct fmt *
             dec_legacy(p + i * rs, out + i, f->lay == L_LEGACY5, f->swap, id + i);
         break;
     }
+}
+
+/* The records of p[0..n) that the reader wants (all, without a want set)
+ * into out; returns how many.  Skipped records are not even decoded. */
+static size_t decode_wanted(const struct ft_reader *r, const unsigned char *p, size_t n,
+                            struct fq_rec *out)
+{
+    if (!r->want) {
+        ft_decode_range(p, n, &r->f, out, r->id);
+        return n;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = r->id + i;
+        if (id < r->nwant && r->want[id / 64] >> (id % 64) & 1)
+            ft_decode_range(p + i * r->f.rsize, 1, &r->f, out + k++, id);
+    }
+    return k;
 }
 
 /* ---- inputs ------------------------------------------------------------ */
@@ -1011,10 +1031,10 @@ static ssize_t next_raw(struct ft_reader *r, struct fq_rec *buf, size_t cap, str
             k = i;
             break;
         }
-    ft_decode_range(p, k, &r->f, buf, r->id);
+    size_t got = decode_wanted(r, p, k, buf);
     s->pos += k * rs;
     r->id += k;
-    return (ssize_t)k;
+    return (ssize_t)got;
 }
 
 /* Records of a compressed stream, from the inflate thread's blocks. */
@@ -1028,10 +1048,10 @@ static ssize_t next_z(struct ft_reader *r, struct fq_rec *buf, size_t cap, struc
             size_t k = (b->len - zp->pos) / rs;
             if (k > cap)
                 k = cap;
-            ft_decode_range(b->data + zp->pos, k, &r->f, buf, r->id);
+            size_t got = decode_wanted(r, b->data + zp->pos, k, buf);
             zp->pos += k * rs;
             r->id += k;
-            return (ssize_t)k;
+            return (ssize_t)got;
         }
         enum zkind kind = b->kind;
         zp->pos = 0;
@@ -1091,6 +1111,17 @@ void ft_reader_close(struct ft_reader *r)
     zp_free(r);
     free_list(r->paths, r->npaths);
     free(r);
+}
+
+uint64_t ft_reader_count(const struct ft_reader *r)
+{
+    return r->id;
+}
+
+void ft_reader_want(struct ft_reader *r, const uint64_t *bits, uint64_t n)
+{
+    r->want = bits;
+    r->nwant = n;
 }
 
 char *const *ft_reader_paths(const struct ft_reader *r, size_t *n)

@@ -37,6 +37,13 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
 
 void ft_reader_close(struct ft_reader *r);
 
+/* Records read so far, returned or skipped. */
+uint64_t ft_reader_count(const struct ft_reader *r);
+
+/* From now on ft_reader_next returns only the records whose rec_id has
+ * its bit set in bits[0..n/64] (the others are skipped undecoded). */
+void ft_reader_want(struct ft_reader *r, const uint64_t *bits, uint64_t n);
+
 /* The inputs as the reader walks them: directories expanded, in order;
  * "-" is standard input.  Valid until ft_reader_close. */
 char *const *ft_reader_paths(const struct ft_reader *r, size_t *n);

@@ -540,6 +540,7 @@ static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_err
 struct input {
     struct engine_in *e;
     char **paths;               /* regular files, to be read again; NULL: cannot be */
+    struct stat *id;            /* each file as it was before the first reading */
     size_t npaths;
 };
 
@@ -549,6 +550,14 @@ static void input_free(struct input *in)
     for (size_t i = 0; i < in->npaths; i++)
         free(in->paths[i]);
     free(in->paths);
+    free(in->id);
+}
+
+/* The same file, not rewritten since (what make and rsync trust). */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 enum {
@@ -569,11 +578,10 @@ static int read_input(struct cli *c, char **inputs, size_t ninputs, struct input
         return err->code;
     size_t np;
     char *const *paths = ft_reader_paths(r, &np);
+    struct stat *id = xcalloc(np ? np : 1, sizeof *id);
     bool files = true;
-    for (size_t i = 0; i < np && files; i++) {
-        struct stat sb;
-        files = strcmp(paths[i], "-") != 0 && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode);
-    }
+    for (size_t i = 0; i < np && files; i++)
+        files = strcmp(paths[i], "-") != 0 && stat(paths[i], &id[i]) == 0 && S_ISREG(id[i].st_mode);
     const char *mode = getenv("FLOWQ_ROWS");
     bool never = mode && strcmp(mode, "full") == 0, now = mode && strcmp(mode, "narrow") == 0;
     /* -g writes group records only: the rows need never be written */
@@ -605,7 +613,10 @@ static int read_input(struct cli *c, char **inputs, size_t ninputs, struct input
         for (size_t i = 0; i < np; i++)
             in->paths[i] = xstrdup(paths[i]);
         in->npaths = np;
+        in->id = id;
+        id = NULL;
     }
+    free(id);
     ft_reader_close(r);
     if (got < 0)
         return err->code;
@@ -613,41 +624,38 @@ static int read_input(struct cli *c, char **inputs, size_t ninputs, struct input
     return FQ_OK;
 }
 
-/* The second pass of narrow rows: read the files again, pick the records
- * marked in bits (by rec_id), put them into (stime, rec_id) order through
- * the spool and write them.  A file that changed in between is an input
- * error, not a wrong answer: the record count and a digest of every
- * record must be those of the first pass. */
+/* The second pass of narrow rows: read the files again, decoding only the
+ * records marked in bits (by rec_id), put them into (stime, rec_id) order
+ * through the spool and write them.  A file that changed in between is an
+ * input error, not a wrong answer: each file must still be the one stat
+ * saw before the first reading, with as many records. */
 static int write_again(struct cli *c, const struct input *in, const uint64_t *bits,
                        uint64_t count, struct out *o, struct fq_error *err)
 {
     uint64_t first = engine_in_read(in->e);
+    for (size_t i = 0; i < in->npaths; i++) {
+        struct stat now;
+        if (stat(in->paths[i], &now) != 0 || !same_file(&in->id[i], &now))
+            return fq_fail(err, FQ_E_INPUT, in->paths[i], -1,
+                           "the file changed while flowq was reading it");
+    }
     struct ft_reader_opts ro = c->rd;
     ro.verbose = false;
     struct ft_reader *r = ft_reader_open(in->paths, in->npaths, &ro, err);
     if (!r)
         return err->code;
+    ft_reader_want(r, bits, first);
     struct spool *sp = spool_new(SPOOL_BUDGET);
     struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
-    uint64_t nread = 0, digest = 0;
     ssize_t got;
-    while ((got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0) {
-        size_t k = 0;
-        nread += (uint64_t)got;
-        for (size_t i = 0; i < (size_t)got; i++) {
-            uint64_t id = buf[i].rec_id;
-            digest += rec_digest(&buf[i]);
-            if (id < first && bits[id / 64] >> (id % 64) & 1)
-                buf[k++] = buf[i];
-        }
-        if (spool_add(sp, buf, k, err) != FQ_OK) {
+    while ((got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0)
+        if (spool_add(sp, buf, (size_t)got, err) != FQ_OK) {
             got = -1;
             break;
         }
-    }
+    uint64_t nread = ft_reader_count(r);
     ft_reader_close(r);
-    if (got >= 0 &&
-        (nread != first || digest != engine_in_digest(in->e) || spool_count(sp) != count)) {
+    if (got >= 0 && (nread != first || spool_count(sp) != count)) {
         fq_fail(err, FQ_E_INPUT, NULL, -1,
                 "the input changed while flowq was reading it (%llu records the first time, "
                 "%llu the second)",
@@ -703,7 +711,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     size_t nout = 0;
     /* A query that only filters keeps nothing: it streams (stream.h). */
     struct stream *sm = stream_new(q, c->groups, &c->rd);
-    struct input in = {sm ? NULL : engine_in_new(q, c->groups), NULL, 0};
+    struct input in = {.e = sm ? NULL : engine_in_new(q, c->groups)};
     int rrc = sm ? stream_read(sm, inputs, ninputs, err) : read_input(c, inputs, ninputs, &in, err);
     if (rrc == FQ_OK && dest_open(&d, c, err) == FQ_OK) {
         struct out *o = out_open(d.fp, &c->out, err);

@@ -97,16 +97,6 @@ static inline void rec_derive(struct fq_rec *r)
     r->duration = r->last - r->first;
 }
 
-/* A cheap fingerprint of a record; their sum tells whether an input read
- * twice gave the same records. */
-static inline uint64_t rec_digest(const struct fq_rec *r)
-{
-    uint64_t h = (r->stime ^ r->rec_id << 40) * 0x9e3779b97f4a7c15ULL;
-    h ^= ((uint64_t)r->srcip << 32 | r->dstip) + ((uint64_t)r->bytes << 32 | r->packets);
-    h ^= (uint64_t)r->srcport << 48 | (uint64_t)r->dstport << 32 | (uint64_t)r->proto << 24 | r->last;
-    return h * 0xff51afd7ed558ccdULL;
-}
-
 /* --help-fields */
 void fields_help(FILE *fp);
 

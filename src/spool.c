@@ -193,28 +193,10 @@ static void sort_run(struct fq_rec *v, size_t n)
     unsigned bits = 0;
     while (bits < 32 && (hi - lo) >> bits)
         bits++;
-    uint64_t *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
+    uint64_t *a = xmalloc(n * sizeof *a);
     for (size_t i = 0; i < n; i++)
         a[i] = (v[i].stime - lo) << 32 | i;
-    enum { DIGIT = 11, RADIX = 1 << DIGIT };
-    size_t cnt[RADIX];
-    for (unsigned sh = 32; sh < 32 + bits; sh += DIGIT) {
-        memset(cnt, 0, sizeof cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[a[i] >> sh & (RADIX - 1)]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < RADIX; d++) {
-            size_t c = cnt[d];
-            cnt[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            b[cnt[a[i] >> sh & (RADIX - 1)]++] = a[i];
-        uint64_t *t = a;
-        a = b;
-        b = t;
-    }
-    free(b);
+    a = radix_sort_keyed(a, n, bits);
     for (size_t i = 0; i < n; i++)
         a[i] &= UINT32_MAX;
     permute(v, n, a, 1);

@@ -5,6 +5,7 @@
 #define FQ_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* On failure these print "flowq: out of memory" and exit 5: there is no
  * useful way to continue a query without its data. */
@@ -12,5 +13,11 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+
+/* Sorts a[0..n), each a key above a 32-bit index (key << 32 | index), by
+ * the key's low bits bits (<= 32), stably: LSD radix, so equal keys keep
+ * their index order.  Returns the sorted array, a or a scratch array of
+ * the same size; the other one is freed. */
+uint64_t *radix_sort_keyed(uint64_t *a, size_t n, unsigned bits);
 
 #endif
