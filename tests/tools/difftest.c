@@ -1229,6 +1229,24 @@ struct tally {
     unsigned long cases, rejected, mismatches, botherr, tuples, nonempty, streamed;
 };
 
+/* Another way of running the engine, x, against the reference f: a
+ * mismatch is written to why and x replaces *e as the side reported. */
+static void judge_side(struct side *x, const struct side *f, const char *how, char *why,
+                       size_t whyn, struct side *e) {
+    if (x->rc)
+        snprintf(why, whyn, "engine status %d (%s) %s", x->rc, x->err.msg, how);
+    else if (!same_output(x->buf, x->len, f->buf, f->len))
+        snprintf(why, whyn, "outputs differ %s", how);
+    else
+        same_stats(&x->st, &f->st, why, whyn);
+    if (*why) {
+        side_free(e);
+        *e = *x;
+    } else {
+        side_free(x);
+    }
+}
+
 static bool run_case(uint64_t seed, size_t big, bool focus, const char *save, int verbose,
                      struct tally *t) {
     struct rng r = {seed};
@@ -1288,34 +1306,12 @@ static bool run_case(uint64_t seed, size_t big, bool focus, const char *save, in
         if (!*why && !botherr && !f.rc) {
             struct side k;
             run_side_kept(false, true, q, recs, n, mode == 1, threads, &k);
-            if (k.rc)
-                snprintf(why, sizeof why, "kept input: engine status %d (%s)", k.rc, k.err.msg);
-            else if (!same_output(k.buf, k.len, f.buf, f.len))
-                snprintf(why, sizeof why, "outputs differ on the kept input");
-            else
-                same_stats(&k.st, &f.st, why, sizeof why);
-            if (*why) {
-                side_free(&e);
-                e = k;
-            } else {
-                side_free(&k);
-            }
+            judge_side(&k, &f, "on the kept input", why, sizeof why, &e);
         }
         struct side sm;
         if (!*why && !botherr && !f.rc && run_side_stream(q, recs, n, mode == 1, &sm)) {
             t->streamed++;
-            if (sm.rc)
-                snprintf(why, sizeof why, "streamed: status %d (%s)", sm.rc, sm.err.msg);
-            else if (!same_output(sm.buf, sm.len, f.buf, f.len))
-                snprintf(why, sizeof why, "outputs differ when streamed");
-            else
-                same_stats(&sm.st, &f.st, why, sizeof why);
-            if (*why) {
-                side_free(&e);
-                e = sm;
-            } else {
-                side_free(&sm);
-            }
+            judge_side(&sm, &f, "when streamed", why, sizeof why, &e);
         }
         if (mode == 0 && f.rc == FQ_OK) {
             t->tuples += f.st.tuples;
