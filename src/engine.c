@@ -613,7 +613,7 @@ size_t engine_in_bytes(const struct engine_in *in)
     return in->rows.n * (in->rows.stride + in->mw);
 }
 
-size_t engine_in_narrow_stride(const struct engine_in *in)
+static size_t narrow_stride(const struct engine_in *in)
 {
     struct fq_rows t;
     rows_init(&t, in->need);
@@ -622,7 +622,7 @@ size_t engine_in_narrow_stride(const struct engine_in *in)
 
 bool engine_in_narrow(struct engine_in *in)
 {
-    if (!in->rows.full || engine_in_narrow_stride(in) >= in->rows.stride)
+    if (!in->rows.full || narrow_stride(in) >= in->rows.stride)
         return false;
     rows_narrow(&in->rows, in->need);
     return true;

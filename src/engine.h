@@ -42,7 +42,6 @@ struct engine_in;
 struct engine_in *engine_in_new(const struct fq_query *q, bool groups);
 void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n);
 size_t engine_in_bytes(const struct engine_in *in);
-size_t engine_in_narrow_stride(const struct engine_in *in);
 bool engine_in_narrow(struct engine_in *in);        /* false: nothing to gain */
 void engine_in_trim(struct engine_in *in);          /* after the last add */
 const struct fq_rows *engine_in_rows(const struct engine_in *in);
@@ -66,12 +65,10 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
 
 void engine_stats_free(struct engine_stats *st);
 
-/* The input compaction: a record that passes no branch's filter cannot
- * reach the output, so the input need hold only the others.  NULL when a
- * branch takes every record.  engine_keep_run has ft_keep_fn's shape: it
- * compacts recs[0..n) in place, in order, rec_id untouched, and returns the
- * count kept.  The ungrouper maps the groups' rec_ids back to positions.
- * The per-branch records_in statistic then counts kept records only. */
+/* The input compaction of the streaming path (stream.c) and the tests: a
+ * record that passes no branch's filter cannot reach the output.  NULL
+ * when a branch takes every record.  engine_keep_run compacts recs[0..n)
+ * in place, in order, rec_id untouched, and returns the count kept. */
 struct engine_keep;
 struct engine_keep *engine_keep_new(const struct fq_query *q);
 size_t engine_keep_run(void *keep, struct fq_rec *recs, size_t n);

@@ -1133,18 +1133,9 @@ char *const *ft_reader_paths(const struct ft_reader *r, size_t *n)
 int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
                 struct fq_rec **recs, size_t *nrecs, struct fq_error *err)
 {
-    uint64_t nread;
-    return ft_read_kept(paths, n, o, NULL, NULL, recs, nrecs, &nread, err);
-}
-
-int ft_read_kept(char *const *paths, size_t n, const struct ft_reader_opts *o,
-                 ft_keep_fn *keep, void *ctx, struct fq_rec **recs, size_t *nrecs,
-                 uint64_t *nread, struct fq_error *err)
-{
-    enum { CHUNK = 1 << 15 };  /* decoded-but-unfiltered records at a time */
+    enum { CHUNK = 1 << 15 };  /* records decoded at a time */
     *recs = NULL;
     *nrecs = 0;
-    *nread = 0;
     struct ft_reader *r = ft_reader_open(paths, n, o, err);
     if (!r)
         return err->code;
@@ -1161,16 +1152,7 @@ int ft_read_kept(char *const *paths, size_t n, const struct ft_reader_opts *o,
         }
         if (got == 0)
             break;
-        *nread += (uint64_t)got;
-        k += keep ? keep(ctx, v + k, (size_t)got) : (size_t)got;
-        if (o->max_bytes && (uint64_t)k * sizeof *v > o->max_bytes) {
-            ft_reader_close(r);
-            free(v);
-            return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
-                           "the records to keep in memory exceed --max-memory (%llu bytes at "
-                           "record %llu); filter more or raise --max-memory",
-                           (unsigned long long)o->max_bytes, (unsigned long long)*nread);
-        }
+        k += (size_t)got;
     }
     ft_reader_close(r);
     /* The doubling slack can be most of the array: give it back. */

@@ -19,8 +19,8 @@
 struct ft_reader_opts {
     bool all_files;            /* do not skip tmp* in directories */
     bool verbose;              /* name each file on stderr as it is opened */
-    uint64_t max_bytes;        /* ft_read_all/ft_read_kept: fail (FQ_E_OUTPUT) once the
-                                  records kept need more memory; 0 = no limit */
+    uint64_t max_bytes;        /* --max-memory, for the reader's callers (main.c's
+                                  read_input, stream.c); 0 = no limit */
 };
 
 struct ft_reader;
@@ -48,20 +48,11 @@ void ft_reader_want(struct ft_reader *r, const uint64_t *bits, uint64_t n);
  * "-" is standard input.  Valid until ft_reader_close. */
 char *const *ft_reader_paths(const struct ft_reader *r, size_t *n);
 
-/* Read everything into one array (the query engine's input).  *recs is
- * malloc'd and owned by the caller. */
+/* Read everything into one array (the tools' and tests' engine input;
+ * flowq itself reads through engine_in_add).  *recs is malloc'd and owned
+ * by the caller. */
 int ft_read_all(char *const *paths, size_t n, const struct ft_reader_opts *o,
                 struct fq_rec **recs, size_t *nrecs, struct fq_error *err);
-
-/* ft_read_all that keeps only what keep() keeps (everything when keep is
- * NULL): it is handed each decoded
- * chunk recs[0..n) and compacts it in place (order kept, rec_id untouched),
- * returning the count kept.  Memory then grows with the kept records only.
- * *nread counts the records decoded. */
-typedef size_t ft_keep_fn(void *ctx, struct fq_rec *recs, size_t n);
-int ft_read_kept(char *const *paths, size_t n, const struct ft_reader_opts *o,
-                 ft_keep_fn *keep, void *ctx, struct fq_rec **recs, size_t *nrecs,
-                 uint64_t *nread, struct fq_error *err);
 
 /* Writer: header v3 (EX_VER, HEADER_FLAGS, ...).  ft_writer_open writes
  * v5 in host byte order with zlib level 0 (none) .. 9; ft_writer_open_ex

@@ -46,11 +46,6 @@ static inline uint64_t row_stime(const unsigned char *row)
     return row_u64(row, offsetof(struct fq_rec, stime));
 }
 
-static inline uint64_t row_etime(const unsigned char *row)
-{
-    return row_u64(row, offsetof(struct fq_rec, etime));
-}
-
 static inline uint64_t row_id(const unsigned char *row)
 {
     return row_u64(row, offsetof(struct fq_rec, rec_id));
