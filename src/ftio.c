@@ -142,6 +142,7 @@ dec_v3(const unsigned char *p, struct fq_rec *r, bool tail, bool sw, bool exsw, 
         r->engine_type = r->engine_id = r->src_mask = r->dst_mask = 0;
         r->src_as = r->dst_as = 0;
     }
+    r->v6 = 0;
     r->rec_id = id;
     rec_derive(r);
 }

@@ -24,7 +24,16 @@ struct fq_rec {
     uint32_t unix_secs, unix_nsecs, sysuptime, first, last;
     uint16_t srcport, dstport, input, output, src_as, dst_as;
     uint8_t proto, tos, tcp_flags, src_mask, dst_mask, engine_type, engine_id;
+    /* IPv6: an address field whose bit (1 << F_SRCIP .. F_EXADDR) is set
+     * in v6 holds its address in ip6[field] (network byte order) and 0 in
+     * its 32-bit member.  v6 sits in what was tail padding, so the first
+     * FQ_REC_V4_SIZE bytes are the whole record of an IPv4-only flow;
+     * decoders zero ip6 (it is written to temporary files). */
+    uint8_t v6;
+    uint8_t ip6[4][16];
 };
+
+#define FQ_REC_V4_SIZE offsetof(struct fq_rec, ip6)
 
 enum fq_field {
 #define FQ_FIELD(id, name, vt, w, m, tl, unit) F_##id,

@@ -354,8 +354,8 @@ EOF
             fail "faults: spill on a full disk left $(ls -A "$MNT" "$TMP/spill.csv" 2>&1 | tr '\n' ' ')"
         fi
         umount "$MNT"
-        # 19.2 MB of runs fit in 24 MiB; the pass's second copy does not
-        mount -t tmpfs -o size=24m tmpfs "$MNT"
+        # 32 MB of runs (160-byte records) fit in 40 MiB; the pass's second copy does not
+        mount -t tmpfs -o size=40m tmpfs "$MNT"
         expect "faults: merge pass on a full disk" 5 '*' "$TMP/full.err" \
             env TMPDIR="$MNT" "$FLOWQ" --max-memory 64K -o json "$TMP/all.fq" "$TMP/g200k.ft"
         if [ "$(cat "$TMP/out")" = "[]" ] && [ -z "$(ls -A "$MNT")" ]; then pass; else
