@@ -4,6 +4,8 @@
  */
 #include "allen.h"
 
+#include "util.h"
+
 bool allen_before(uint64_t xs, uint64_t xe, uint64_t ys, uint64_t ye, uint64_t gap)
 {
     (void)xs, (void)ye;
@@ -116,16 +118,6 @@ enum fq_allen allen_inverse(enum fq_allen rel)
     return rel;
 }
 
-static uint64_t sub_sat(uint64_t a, uint64_t b)
-{
-    return a >= b ? a - b : 0;
-}
-
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /* Windows are inclusive; lo > hi is empty. */
 static void empty(uint64_t *lo, uint64_t *hi)
 {
@@ -143,20 +135,20 @@ bool allen_window(enum fq_allen rel, uint64_t xs, uint64_t xe, bool has_delta, u
         if (xe == UINT64_MAX)
             empty(lo, hi);
         else
-            *lo = xe + 1, *hi = add_sat(xe, gap);
+            *lo = xe + 1, *hi = u64_add_sat(xe, gap);
         return true;
     case AL_AFTER:              /* xs - gap <= ye < xs */
         *end = 1;
         if (xs == 0)
             empty(lo, hi);
         else
-            *lo = sub_sat(xs, gap), *hi = xs - 1;
+            *lo = u64_sub_sat(xs, gap), *hi = xs - 1;
         return true;
     case AL_MEETS:
-        *lo = sub_sat(xe, d), *hi = add_sat(xe, d);
+        *lo = u64_sub_sat(xe, d), *hi = u64_add_sat(xe, d);
         return true;
     case AL_METBY:
-        *end = 1, *lo = sub_sat(xs, d), *hi = add_sat(xs, d);
+        *end = 1, *lo = u64_sub_sat(xs, d), *hi = u64_add_sat(xs, d);
         return true;
     case AL_OVERLAPS:           /* xs < ys < xe */
     case AL_CONTAINS:           /* xs < ys <= ye < xe, for a proper Y */
@@ -175,11 +167,11 @@ bool allen_window(enum fq_allen rel, uint64_t xs, uint64_t xe, bool has_delta, u
     case AL_STARTS:
     case AL_STARTEDBY:
     case AL_EQUALS:
-        *lo = sub_sat(xs, d), *hi = add_sat(xs, d);
+        *lo = u64_sub_sat(xs, d), *hi = u64_add_sat(xs, d);
         return true;
     case AL_FINISHES:
     case AL_FINISHEDBY:
-        *end = 1, *lo = sub_sat(xe, d), *hi = add_sat(xe, d);
+        *end = 1, *lo = u64_sub_sat(xe, d), *hi = u64_add_sat(xe, d);
         return true;
     case AL_DURING:
         /* ys < xs and ye > xe; a proper Y no longer than maxlen has

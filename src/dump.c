@@ -8,14 +8,9 @@
 #include <string.h>
 
 #include "compile.h"
+#include "names.h"
 #include "util.h"
 
-static const char *const op_text[] = {"=", "!=", "<", "<=", ">", ">=", "in", "notin"};
-static const char *const allen_text[] = {"<", ">", "m", "mi", "o", "oi", "s",
-                                         "si", "d", "di", "f", "fi", "="};
-static const char *const agg_text[] = {"plain", "count",  "sum",  "min",    "max",
-                                       "avg",   "median", "stddev", "prod", "bitAND",
-                                       "bitOR", "bitXOR", "union"};
 
 static const char *vt_text(enum fq_vtype t)
 {
@@ -68,11 +63,11 @@ static void term(FILE *fp, const struct fq_query *q, const struct fq_term *t)
     switch (t->kind) {
     case T_CMP:
         expr(fp, q, &t->l);
-        fprintf(fp, " %s ", op_text[t->op]);
+        fprintf(fp, " %s ", fq_op_name[t->op]);
         expr(fp, q, &t->r);
         break;
     case T_ALLEN:
-        fprintf(fp, "%s %s %s", q->branches[t->bx].name, allen_text[t->rel],
+        fprintf(fp, "%s %s %s", q->branches[t->bx].name, fq_allen_name[t->rel],
                 q->branches[t->by].name);
         break;
     case T_REF:
@@ -118,7 +113,7 @@ static void cnf(FILE *fp, const struct fq_query *q, const struct fq_cnf *c, cons
 
 static void gfield(FILE *fp, size_t i, const struct fq_gfield *g)
 {
-    fprintf(fp, "    %zu %s = %s(", i, g->name, agg_text[g->fn]);
+    fprintf(fp, "    %zu %s = %s(", i, g->name, fq_agg_name[g->fn]);
     if (g->module >= 0)
         fprintf(fp, "module %d: ", g->module);
     fprintf(fp, "%s) %s", fq_fields[g->field].name, vt_text(g->type));
@@ -152,7 +147,7 @@ void query_dump(FILE *fp, const struct fq_query *q)
                 fprintf(fp, "    module %zu %s:%s\n", m, gm->name, gm->n ? "" : " (matches all)");
                 for (size_t r = 0; r < gm->n; r++) {
                     const struct fq_grule *g = &gm->rules[r];
-                    fprintf(fp, "      %s %s %s", fq_fields[g->l].name, op_text[g->op],
+                    fprintf(fp, "      %s %s %s", fq_fields[g->l].name, fq_op_name[g->op],
                             fq_fields[g->r].name);
                     if (g->dk != D_NONE)
                         fprintf(fp, " %s %" PRIu64, g->dk == D_ABS ? "delta" : "rdelta", g->delta);

@@ -19,6 +19,7 @@
 #include "gcond.h"
 #include "grouper.h"
 #include "merger.h"
+#include "plan.h"
 #include "rows.h"
 #include "ungrouper.h"
 #include "util.h"
@@ -480,7 +481,7 @@ static bool same_grouper(const struct fq_grouper *a, const struct fq_grouper *b)
     return true;
 }
 
-static bool same_branch(const struct fq_query *q, size_t a, size_t b)
+bool engine_same_branch(const struct fq_query *q, size_t a, size_t b)
 {
     const struct fq_branch *x = &q->branches[a], *y = &q->branches[b];
     if (!same_cnf(x->filter, -1, y->filter, -1) || !same_grouper(x->grouper, y->grouper) ||
@@ -684,14 +685,6 @@ static int emit(const struct run *r, uint64_t *bits, struct out *out, uint64_t *
     return FQ_OK;
 }
 
-static int too_many_tuples(const struct engine_opts *eo, struct fq_error *err)
-{
-    return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
-                   "merger produced more than %llu tuples; narrow the query or raise "
-                   "--max-tuples",
-                   (unsigned long long)eo->max_tuples);
-}
-
 int engine_run_in(const struct fq_query *q, struct engine_in *in,
                   const struct engine_opts *eo, struct out *out, uint64_t **out_bits,
                   struct engine_stats *st, struct fq_error *err)
@@ -712,7 +705,8 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
                     .by_id = !in->rows.full};
     r.nbits = r.by_id ? in->nread : n;
     const struct fq_mmodule *ex = &q->modules[q->export_module];
-    r.direct = !eo->groups && q->nmodules == 1 && ex->nbranches == 1 && ex->rules.n == 0;
+    enum plan_path path = plan_path(q, eo->groups);
+    r.direct = path == PATH_STREAM || path == PATH_DIRECT;
     if (r.direct) {
         r.direct_branch = (size_t)ex->branches[0];
         r.bits = xcalloc(r.nbits / 64 + 1, sizeof *r.bits);
@@ -725,7 +719,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         /* the direct branch keeps no rows, so it stands in for no other */
         for (size_t j = 0; j < i && r.twin[i] == i; j++)
             if (r.twin[j] == j && !(r.direct && (i == r.direct_branch || j == r.direct_branch)) &&
-                same_branch(q, j, i))
+                engine_same_branch(q, j, i))
                 r.twin[i] = j;
         r.b[i].br = &q->branches[i];
         r.b[i].index = i;
@@ -770,12 +764,12 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
     if (r.direct) {
         st->tuples = bg[r.direct_branch].n;
         if (eo->max_tuples && st->tuples > eo->max_tuples) {
-            rc = too_many_tuples(eo, err);
+            rc = merger_too_many(eo->max_tuples, err);
             free(r.bits);
         } else {
             rc = emit(&r, r.bits, out, out_bits, &st->records_out, err);
         }
-    } else if (q->nmodules == 1 && ex->rules.n == 0) {
+    } else if (path == PATH_PRODUCT) {
         /* Nothing to join on: the tuples are every combination of the
          * branches' kept groups.  Count them, never store them. */
         uint64_t count = ex->nbranches ? 1 : 0;
@@ -785,7 +779,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         }
         st->tuples = count;
         if (eo->max_tuples && count > eo->max_tuples)
-            rc = too_many_tuples(eo, err);
+            rc = merger_too_many(eo->max_tuples, err);
         else if (eo->groups)
             rc = ungroup_product_groups(q, bg, out, &st->records_out, err);
         else {
@@ -797,7 +791,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
             }
             rc = emit(&r, bits, out, out_bits, &st->records_out, err);
         }
-    } else if (eo->groups) {
+    } else if (path == PATH_GROUPS) {
         rc = ungroup_stream_groups(q, bg, eo->max_tuples, out, &st->tuples, &st->records_out,
                                    err);
     } else {

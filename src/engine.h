@@ -65,6 +65,10 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
 
 void engine_stats_free(struct engine_stats *st);
 
+/* Branches a and b of q have the same definition (filter, grouper,
+ * group fields, group filter): the engine computes them once. */
+bool engine_same_branch(const struct fq_query *q, size_t a, size_t b);
+
 /* The input compaction of the streaming path (stream.c) and the tests: a
  * record that passes no branch's filter cannot reach the output.  NULL
  * when a branch takes every record.  engine_keep_run compacts recs[0..n)

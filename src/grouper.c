@@ -76,24 +76,6 @@ struct gstate {
     uint64_t *mask;
 };
 
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static uint64_t key_hash(const uint64_t *kv, size_t nkey)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (size_t k = 0; k < nkey; k++)
-        h = mix(h ^ kv[k]);
-    return h;
-}
-
 static bool rule_holds(const struct fq_rows *R, const struct rule *ru, const unsigned char *ref,
                        const unsigned char *c)
 {
@@ -195,7 +177,7 @@ static struct bucket *find_bucket(struct index *ix, const uint64_t *kv, bool cre
         ix->slot = sl;
         ix->nslots = ns;
     }
-    uint64_t h = key_hash(kv, ix->nkey);
+    uint64_t h = fq_hash_u64s(kv, ix->nkey);
     size_t p = h & (ix->nslots - 1);
     while (ix->slot[p]) {
         if (ix->slot[p] >> 32 == h >> 32) {
@@ -541,7 +523,7 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
         uint64_t kv[64];
         for (size_t k = 0; k < nkey; k++)
             kv[k] = row_get(R, row_at(R, kept[i]), kf[k]);
-        which[i] = (uint8_t)(key_hash(kv, nkey) >> 58);
+        which[i] = (uint8_t)(fq_hash_u64s(kv, nkey) >> 58);
         cnt[which[i]]++;
     }
     for (unsigned p = 0; p < NPARTS; p++)

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cmp.h"
+#include "names.h"
 #include "sema.h"
 
 /* ---------- names ---------- */
@@ -174,14 +175,11 @@ static const struct {
     {"ipv6-icmp", 58}, {"icmpv6", 58}, {"ospf", 89}, {"pim", 103}, {"sctp", 132},
 };
 
+/* bitAND and bitOR are also functions of filter expressions */
 static bool is_aggregation_name(const char *n)
 {
-    static const char *const v[] = {"count", "sum",  "min",    "max",  "avg",    "mean",
-                                    "median", "stddev", "prod", "bitXOR", "union"};
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        if (strcasecmp(v[i], n) == 0)
-            return true;
-    return false;
+    int fn = agg_lookup(n);
+    return fn >= 0 && fn != AGG_BITAND && fn != AGG_BITOR;
 }
 
 static bool value(struct sema *s, const struct scope *sc, const struct ast_operand *o,
@@ -336,7 +334,6 @@ static bool value(struct sema *s, const struct scope *sc, const struct ast_opera
 
 /* ---------- comparisons ---------- */
 
-static const char *const op_text[] = {"=", "!=", "<", "<=", ">", ">=", "in", "notin"};
 
 
 static bool same_expr(const struct fq_expr *a, const struct fq_expr *b)
@@ -428,7 +425,7 @@ static bool lower_cmp(struct sema *s, const struct scope *sc, const struct ast_t
         fits = (op == OP_EQ || op == OP_NE) && (l.elem == VT_ADDR) == (r.elem == VT_ADDR);
     if (!fits) {
         ERR(s, t->oploc, "cannot compare %s (%s) with %s (%s) using '%s'", l0.text, type_name(&l0),
-            r0.text, type_name(&r0), op_text[t->op]);
+            r0.text, type_name(&r0), fq_op_name[t->op]);
         return false;
     }
     bool ok = true;
@@ -544,16 +541,6 @@ const struct fq_cnf *lower_gfilter(struct sema *s, const struct ast_stage *gf, i
 
 /* ---------- groupers ---------- */
 
-static const struct {
-    const char *name;
-    enum fq_aggfn fn;
-} aggfns[] = {
-    {"count", AGG_COUNT}, {"sum", AGG_SUM},       {"min", AGG_MIN},       {"max", AGG_MAX},
-    {"avg", AGG_AVG},     {"mean", AGG_AVG},      {"median", AGG_MEDIAN}, {"stddev", AGG_STDDEV},
-    {"prod", AGG_PROD},   {"bitAND", AGG_BITAND}, {"bitOR", AGG_BITOR},   {"bitXOR", AGG_BITXOR},
-    {"union", AGG_UNION},
-};
-
 static void gtable_add(struct sema *s, struct gtable *gt, size_t *cap, struct fq_gfield g,
                        bool timelike)
 {
@@ -630,7 +617,7 @@ static bool grule(struct sema *s, const struct ast_grule *r, struct fq_grule *ou
     if (la != ra) {
         ERR(s, r->oploc, "cannot compare %s (%s) with %s (%s) using '%s'", r->l,
             la ? "addr" : fq_fields[l].type == VT_TIME ? "time" : "uint", r->r->name,
-            ra ? "addr" : fq_fields[rf].type == VT_TIME ? "time" : "uint", op_text[r->op]);
+            ra ? "addr" : fq_fields[rf].type == VT_TIME ? "time" : "uint", fq_op_name[r->op]);
         return false;
     }
     if (r->delta.kind != AD_NONE && la) {
@@ -651,9 +638,7 @@ static void aggregate(struct sema *s, const struct ast_stage *g, struct gtable *
 {
     int fn = -1;
     if (a->fn) {
-        for (size_t i = 0; i < sizeof aggfns / sizeof aggfns[0]; i++)
-            if (strcasecmp(a->fn, aggfns[i].name) == 0)
-                fn = (int)aggfns[i].fn;
+        fn = agg_lookup(a->fn);
         if (fn < 0) {
             ERR(s, a->loc,
                 "unknown aggregation function '%s' (expected: count, sum, min, max, avg, mean, median, stddev, prod, bitAND, bitOR, bitXOR, union)",
@@ -796,18 +781,6 @@ struct gtable *lower_grouper(struct sema *s, const struct ast_stage *g)
 
 /* ---------- merger ---------- */
 
-static const struct {
-    const char *word;
-    enum fq_allen rel;
-    bool delta;
-} allens[] = {
-    {"<", AL_BEFORE, true},       {">", AL_AFTER, true},        {"m", AL_MEETS, true},
-    {"mi", AL_METBY, true},       {"o", AL_OVERLAPS, false},    {"oi", AL_OVERLAPPEDBY, false},
-    {"s", AL_STARTS, true},       {"si", AL_STARTEDBY, true},   {"d", AL_DURING, false},
-    {"di", AL_CONTAINS, false},   {"f", AL_FINISHES, true},     {"fi", AL_FINISHEDBY, true},
-    {"=", AL_EQUALS, true},       {"eq", AL_EQUALS, true},
-};
-
 static int mbranch_index(const struct ast_module *m, const char *name)
 {
     for (size_t i = 0; i < m->branches.n; i++)
@@ -826,10 +799,7 @@ static bool lower_allen(struct sema *s, const struct scope *sc, const struct ast
             sc->mod->name);
         ok = false;
     }
-    int rel = -1;
-    for (size_t i = 0; i < sizeof allens / sizeof allens[0]; i++)
-        if (strcmp(allens[i].word, t->rel) == 0)
-            rel = (int)i;
+    int rel = allen_lookup(t->rel);
     if (rel < 0) {
         ERR(s, t->relloc,
             "unknown Allen relation '%s' (expected <, >, =, m, mi, o, oi, s, si, d, di, f, fi or eq)",
@@ -847,14 +817,14 @@ static bool lower_allen(struct sema *s, const struct scope *sc, const struct ast
     }
     if (t->delta.kind == AD_RDELTA)
         WARN(s, t->delta.loc, "rdelta has no 'last record' in a merger; treated as delta");
-    if (rel >= 0 && t->delta.kind != AD_NONE && !allens[rel].delta) {
+    if (rel >= 0 && t->delta.kind != AD_NONE && !allen_takes_delta((enum fq_allen)rel)) {
         ERR(s, t->delta.loc, "delta has no meaning for Allen relation '%s'", t->rel);
         ok = false;
     }
     if (!ok || sc->mbranch[x] < 0 || sc->mbranch[y] < 0)
         return false;
     out->kind = T_ALLEN;
-    out->rel = allens[rel].rel;
+    out->rel = (enum fq_allen)rel;
     out->bx = sc->mbranch[x];
     out->by = sc->mbranch[y];
     out->has_delta = t->delta.kind != AD_NONE;

@@ -19,6 +19,7 @@
 #include "flowq.h"
 #include "ftio.h"
 #include "out.h"
+#include "plan.h"
 #include "record.h"
 #include "rows.h"
 #include "spool.h"
@@ -34,7 +35,7 @@ struct cli {
     int verbose;
     bool stats;
     const char *stats_file;
-    bool check, dump, print, groups;
+    bool check, dump, explain, print, groups;
     struct fq_define *defs;
     size_t ndefs;
     struct ft_reader_opts rd;
@@ -64,6 +65,7 @@ static void help(void)
           "Query:\n"
           "  -n, --check            parse and check QUERY only; exit 0 or 3\n"
           "      --dump-rules       print the compiled rules and exit\n"
+          "      --explain          print the execution plan (path, partition key) and exit\n"
           "  -D, --define NAME=VALUE  replace $NAME in the query by VALUE\n"
           "  -g, --groups           print group records of the matching tuples\n"
           "      --max-tuples N     stop with an error past N merger tuples\n"
@@ -163,12 +165,13 @@ static enum fq_fmt parse_format(const char *s)
 
 enum {
     OPT_DUMP = 256, OPT_MAXT, OPT_THREADS, OPT_PRINT, OPT_ALL, OPT_FROM, OPT_FIELDS,
-    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF, OPT_MAXMEM,
+    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF, OPT_MAXMEM, OPT_EXPLAIN,
 };
 
 static const struct option longopts[] = {
     {"check", no_argument, NULL, 'n'},
     {"dump-rules", no_argument, NULL, OPT_DUMP},
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"define", required_argument, NULL, 'D'},
     {"groups", no_argument, NULL, 'g'},
     {"max-tuples", required_argument, NULL, OPT_MAXT},
@@ -203,6 +206,7 @@ static void parse_args(struct cli *c, int argc, char **argv)
         switch (ch) {
         case 'n': c->check = true; break;
         case OPT_DUMP: c->dump = true; break;
+        case OPT_EXPLAIN: c->explain = true; break;
         case 'D': {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg)
@@ -267,8 +271,9 @@ static void parse_args(struct cli *c, int argc, char **argv)
             usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (c->print && (c->check || c->dump || c->groups || c->ndefs))
-        usage_error("%s", "--print takes no query: -n, --dump-rules, -g and -D do not apply");
+    if (c->print && (c->check || c->dump || c->explain || c->groups || c->ndefs))
+        usage_error("%s",
+                    "--print takes no query: -n, --dump-rules, --explain, -g and -D do not apply");
     if (c->out.fmt == FMT_FT && (c->fields_given || c->tfmt_given || c->out.no_header))
         usage_error("%s", "-o ft writes whole records: --fields, -q, --epoch and --localtime do not apply");
     if (c->out.fmt == FMT_FT && c->groups)
@@ -696,9 +701,14 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     free(src);
     if (!q)
         return FQ_E_QUERY;
-    if (c->check || c->dump) {
+    if (c->check || c->dump || c->explain) {
         if (c->dump)
             query_dump(stdout, q);
+        if (c->explain) {
+            struct fq_plan *p = plan_make(q, c->groups);
+            plan_explain(stdout, q, p);
+            plan_free(p);
+        }
         query_free(q);
         if (fflush(stdout) == 0 && !ferror(stdout))
             return FQ_OK;
@@ -780,7 +790,7 @@ int main(int argc, char **argv)
             reads_stdin = true;
     if (qpath && strcmp(qpath, "-") == 0 && reads_stdin)
         usage_error("%s", "the query and the trace cannot both come from standard input");
-    if (reads_stdin && !c.check && !c.dump && isatty(STDIN_FILENO))
+    if (reads_stdin && !c.check && !c.dump && !c.explain && isatty(STDIN_FILENO))
         usage_error("%s", "no trace given and standard input is a terminal");
 
     struct fq_error err = {.code = FQ_OK, .offset = -1};

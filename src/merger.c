@@ -306,24 +306,6 @@ static void rows_sort(uint64_t *a, size_t n, size_t rw, size_t w)
     free(cnt);
 }
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
-static uint64_t hash_key(const uint64_t *k, size_t n)
-{
-    uint64_t h = 0x2545f4914f6cdd1dULL;
-
-    for (size_t i = 0; i < n; i++)
-        h = mix(h ^ k[i]) + i;
-    return h;
-}
-
 /* Index cand (n groups of b; NULL = all) on lv's equality keys and then
  * group field range_gf. */
 static void idx_build(struct idx *ix, const struct level *lv, int range_gf,
@@ -376,7 +358,7 @@ static void idx_build(struct idx *ix, const struct level *lv, int range_gf,
     for (size_t i = 0, e; i < m; i = e) {
         for (e = i + 1; e < m && row_cmp(ix->key + i * w, ix->key + e * w, &neq) == 0; e++)
             ;
-        uint64_t h = hash_key(ix->key + i * w, lv->neq);
+        uint64_t h = fq_hash_u64s(ix->key + i * w, lv->neq);
         size_t j = h & ix->mask;
         while (ix->slot[j].end)
             j = (j + 1) & ix->mask;
@@ -395,7 +377,7 @@ static void idx_free(struct idx *ix)
 /* The rows [*s, *e) whose equality components are k; false if none. */
 static bool idx_run(const struct idx *ix, const uint64_t *k, size_t neq, size_t *s, size_t *e)
 {
-    uint64_t h = hash_key(k, neq), want = neq == 1 ? k[0] : h;
+    uint64_t h = fq_hash_u64s(k, neq), want = neq == 1 ? k[0] : h;
 
     for (size_t j = h & ix->mask; ix->slot[j].end; j = (j + 1) & ix->mask) {
         const struct hslot *sl = &ix->slot[j];
@@ -421,38 +403,28 @@ static size_t idx_lower(const struct idx *ix, size_t c, size_t s, size_t e, uint
     return s;
 }
 
-static uint64_t sub_sat(uint64_t a, uint64_t b)
-{
-    return a >= b ? a - b : 0;
-}
-
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /* Values v with "a op v [delta d]"; false when there are none. */
 static bool cmp_window(enum fq_op op, uint64_t a, bool hd, uint64_t d, uint64_t *lo, uint64_t *hi)
 {
     switch (op) {
     case OP_EQ:
-        *lo = sub_sat(a, hd ? d : 0), *hi = add_sat(a, hd ? d : 0);
+        *lo = u64_sub_sat(a, hd ? d : 0), *hi = u64_add_sat(a, hd ? d : 0);
         return true;
     case OP_LT:
         if (a == UINT64_MAX)
             return false;
-        *lo = a + 1, *hi = hd ? add_sat(a, d) : UINT64_MAX;
+        *lo = a + 1, *hi = hd ? u64_add_sat(a, d) : UINT64_MAX;
         return *lo <= *hi;
     case OP_LE:
-        *lo = a, *hi = hd ? add_sat(a, d) : UINT64_MAX;
+        *lo = a, *hi = hd ? u64_add_sat(a, d) : UINT64_MAX;
         return true;
     case OP_GT:
         if (a == 0)
             return false;
-        *lo = hd ? sub_sat(a, d) : 0, *hi = a - 1;
+        *lo = hd ? u64_sub_sat(a, d) : 0, *hi = a - 1;
         return *lo <= *hi;
     case OP_GE:
-        *lo = hd ? sub_sat(a, d) : 0, *hi = a;
+        *lo = hd ? u64_sub_sat(a, d) : 0, *hi = a;
         return true;
     default:
         return false;
@@ -664,9 +636,7 @@ static bool emit(struct run *r, const struct plan *p)
     if (excluded(r))
         return false;
     if (r->max && r->count >= r->max) {
-        fq_fail(r->err, FQ_E_OUTPUT, NULL, -1,
-                "merger produced more than %llu tuples; narrow the query or raise --max-tuples",
-                (unsigned long long)r->max);
+        merger_too_many(r->max, r->err);
         r->failed = true;
         return true;
     }
@@ -954,4 +924,12 @@ void tuples_free(struct tuples *t)
     free(t->g);
     t->g = NULL;
     t->n = 0;
+}
+
+int merger_too_many(uint64_t max_tuples, struct fq_error *err)
+{
+    return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                   "merger produced more than %llu tuples; narrow the query or raise "
+                   "--max-tuples",
+                   (unsigned long long)max_tuples);
 }

@@ -62,4 +62,8 @@ int merger_run_tuned(const struct fq_query *q, const struct bgroups *bg, uint64_
 
 void tuples_free(struct tuples *t);
 
+/* The --max-tuples error, for every path that counts tuples: fills *err,
+ * returns FQ_E_OUTPUT. */
+int merger_too_many(uint64_t max_tuples, struct fq_error *err);
+
 #endif

@@ -22,7 +22,11 @@
 
 #include "record.h"
 
-enum fq_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOTIN };
+enum fq_op {
+#define FQ_OP(id, text) OP_##id,
+#include "names.def"
+#undef FQ_OP
+};
 
 enum fq_xkind {
     X_CONST,   /* u: a uint, time or addr constant */
@@ -47,9 +51,9 @@ struct fq_expr {
 };
 
 enum fq_allen {
-    AL_BEFORE, AL_AFTER, AL_MEETS, AL_METBY, AL_OVERLAPS, AL_OVERLAPPEDBY,
-    AL_STARTS, AL_STARTEDBY, AL_DURING, AL_CONTAINS, AL_FINISHES, AL_FINISHEDBY,
-    AL_EQUALS,
+#define FQ_ALLEN(id, word, delta) AL_##id,
+#include "names.def"
+#undef FQ_ALLEN
 };
 
 enum fq_tkind { T_CMP, T_ALLEN, T_REF };
@@ -105,10 +109,11 @@ struct fq_grouper {
     size_t nmodules;
 };
 
+/* AGG_PLAIN: the value of the first member; the others as named. */
 enum fq_aggfn {
-    AGG_PLAIN,                  /* value of the first member */
-    AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_MEDIAN, AGG_STDDEV,
-    AGG_PROD, AGG_BITAND, AGG_BITOR, AGG_BITXOR, AGG_UNION,
+#define FQ_AGG(id, name) AGG_##id,
+#include "names.def"
+#undef FQ_AGG
 };
 
 /* One field of a branch's group records.  Indices 0, 1, 2 are always the

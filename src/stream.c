@@ -12,6 +12,8 @@
 
 #include "aggr.h"
 #include "gcond.h"
+#include "merger.h"
+#include "plan.h"
 #include "rows.h"
 #include "spool.h"
 #include "util.h"
@@ -30,12 +32,9 @@ struct stream {
 
 struct stream *stream_new(const struct fq_query *q, bool groups, const struct ft_reader_opts *rd)
 {
-    if (groups || q->nbranches != 1 || q->nmodules != 1)
+    if (plan_path(q, groups) != PATH_STREAM)
         return NULL;
-    const struct fq_mmodule *ex = &q->modules[q->export_module];
     const struct fq_branch *br = &q->branches[0];
-    if (ex->nbranches != 1 || ex->branches[0] != 0 || ex->rules.n != 0 || br->grouper)
-        return NULL;
     struct stream *s = xcalloc(1, sizeof *s);
     s->rd = *rd;
     s->keep = engine_keep_new(q);
@@ -111,10 +110,7 @@ int stream_run(struct stream *s, const struct engine_opts *eo, struct out *out,
     *st = (struct engine_stats){xcalloc(1, sizeof *st->branch), 1, kept, 0};
     st->branch[0] = (struct engine_branch_stats){s->nread, s->npass, s->npass, kept};
     if (eo->max_tuples && kept > eo->max_tuples)
-        return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
-                       "merger produced more than %llu tuples; narrow the query or raise "
-                       "--max-tuples",
-                       (unsigned long long)eo->max_tuples);
+        return merger_too_many(eo->max_tuples, err);
     enum { CHUNK = 4096 };
     struct fq_rec *buf = xmalloc(CHUNK * sizeof *buf);
     ssize_t got;

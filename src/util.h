@@ -20,4 +20,35 @@ char *xstrdup(const char *s);
  * the same size; the other one is freed. */
 uint64_t *radix_sort_keyed(uint64_t *a, size_t n, unsigned bits);
 
+/* Saturating arithmetic on unsigned 64-bit values (time windows). */
+static inline uint64_t u64_add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static inline uint64_t u64_sub_sat(uint64_t a, uint64_t b)
+{
+    return a >= b ? a - b : 0;
+}
+
+/* A bijective 64-bit mixer (the MurmurHash3 finaliser): every hash table
+ * and the partition hash of flowq use it. */
+static inline uint64_t fq_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+/* Hash of the values v[0..n), in order. */
+static inline uint64_t fq_hash_u64s(const uint64_t *v, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < n; i++)
+        h = fq_mix64(h ^ v[i]);
+    return h;
+}
+
 #endif

@@ -31,6 +31,16 @@ for q in "$TOP"/queries/*.fq; do
     [ "$n" = http-octets ] && want="$TOP/tests/golden/dump/http-octets.check"
     (cd "$TOP/queries" && expect "check/queries/$n" 0 - "$want" "$FLOWQ" --check "$n.fq")
 done
+# --explain: the plan of every example query (and two with -g), in words
+for q in "$TOP"/queries/*.fq; do
+    n=$(basename "$q" .fq)
+    (cd "$TOP/queries" && expect "explain/$n" 0 "$TOP/tests/golden/explain/$n.txt" '*' \
+        "$FLOWQ" --explain "$n.fq")
+done
+for n in tcp-session heavy-hitters; do
+    (cd "$TOP/queries" && expect "explain/$n -g" 0 "$TOP/tests/golden/explain/$n-g.txt" '*' \
+        "$FLOWQ" --explain -g "$n.fq")
+done
 for n in stages nomerger; do
     (cd "$TOP/tests/golden/dump" && expect "dump/$n" 0 "$n.dump" - "$FLOWQ" --dump-rules "$n.fq")
 done
