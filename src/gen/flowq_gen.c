@@ -58,7 +58,8 @@ static void help(void)
     fputs(usage_line, stdout);
     fputs("\n"
           "Write a synthetic but realistic NetFlow v5 trace (a flow-tools file) as a\n"
-          "campus border router would export it, with the patterns that the example\n"
+          "campus border router would export it, or export it as NetFlow v5, v9 or\n"
+          "IPFIX to a collector, with the patterns that the example\n"
           "queries look for planted at known times.  The same options and seed give\n"
           "the same bytes on every machine.\n"
           "\n"
@@ -304,6 +305,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
     if (o->ipv6 > 0 && (o->wfile || !o->export))
         usage_error("--ipv6: flow-tools files cannot hold IPv6 flows; use --export "
                     "without -w%s", "");
+    if (o->xfmt != GX_V5 && !o->export)
+        usage_error("--export-format needs --export HOST:PORT%s", "");
     if (o->ipv6 > 0 && o->xfmt == GX_V5)
         usage_error("--ipv6: NetFlow v5 cannot hold IPv6 flows; use --export-format v9 "
                     "or ipfix%s", "");

@@ -124,12 +124,14 @@ static int datagram(struct udpx *u, const unsigned char *pdu, size_t len, size_t
 {
     pace(u, nflows);
     ssize_t w;
+    int refused = 0;
+    /* a collector that is not (yet) listening makes a connected UDP socket
+     * report ECONNREFUSED on a later send, which then sends nothing: send
+     * again, once, as that is the collector's business and a router keeps
+     * sending */
     do
         w = send(u->fd, pdu, len, 0);
-    while (w < 0 && errno == EINTR);
-    /* a collector that is not (yet) listening makes a connected UDP socket
-     * report ECONNREFUSED on a later send: that is the collector's business,
-     * a router keeps sending */
+    while (w < 0 && (errno == EINTR || (errno == ECONNREFUSED && refused++ == 0)));
     if (w < 0 && errno != ECONNREFUSED)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "--export: %s", strerror(errno));
     return FQ_OK;
