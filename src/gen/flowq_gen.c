@@ -636,9 +636,10 @@ static bool pair_is_v6(const struct out *o, uint32_t a, uint32_t b)
     return (h >> 11) < o->v6_below;
 }
 
-/* The IPv6 twin of a generator address, in documentation prefixes: the
- * campus 10.a.b.c is 2001:db8:0:ab::c (a /64 per /24), the outside
- * a.b.c.d is 3fff:a:bc00::d (a /48 per /24, RFC 9637). */
+/* The IPv6 twin of a generator address, in documentation prefixes (hex
+ * digits of the octets): the campus 10.A.B.C is 2001:db8:0:AABB::CC (a /64
+ * per /24), the outside A.B.C.D is 3fff:AA:BBCC::DD (a /48 per /24, in
+ * 3fff::/20 of RFC 9637). */
 static void v6_of(uint32_t a, uint8_t out[16])
 {
     memset(out, 0, 16);
