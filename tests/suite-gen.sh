@@ -311,3 +311,19 @@ for bad in "--ipv6 1.5" "--ipv6 -0.1" "--ipv6 x" "--ipv6 ." "--export-format v8"
     if [ $rc = 2 ] && head -1 "$TMP/err" | grep -q '^flowq-gen: '; then pass
     else fail "gen: '$bad' exit $rc: $(head -c 200 "$TMP/err")"; fi
 done
+
+# tests/tools/mk-nfdump-fixtures.sh: every file it makes holds the records
+# flowq-gen sent (it fails otherwise), compressed or not
+if command -v nfcapd >/dev/null 2>&1 && command -v nfdump >/dev/null 2>&1; then
+    FLOWQ_GEN="$G" sh "$TOP/tests/tools/mk-nfdump-fixtures.sh" -n 800 -s 4 -6 0.5 -f v9 "$TMP/fx" \
+        >"$TMP/fx.out" 2>&1
+    frc=$?
+    [ $frc = 0 ] && pass || fail "gen: mk-nfdump-fixtures: exit $frc: $(tail -2 "$TMP/fx.out")"
+    gen_rows "$TMP/fx/sent.csv" | sort >"$TMP/fx.gen"
+    for z in none lzo lz4 bz2; do
+        nf_rows "$TMP/fx/nfcapd.$z" 2>/dev/null | sort >"$TMP/fx.nf"
+        if [ "$(wc -l <"$TMP/fx.gen")" -eq 800 ] && cmp -s "$TMP/fx.gen" "$TMP/fx.nf"; then pass
+        else fail "gen: mk-nfdump-fixtures: nfcapd.$z differs from sent.csv"; fi
+    done
+    grep -q ',2001:db8:' "$TMP/fx/sent.csv" && pass || fail "gen: mk-nfdump-fixtures: no IPv6 flows"
+fi

@@ -102,8 +102,15 @@ for z in none lzo:-z lz4:-y bz2:-j zstd:-z=zstd; do
         echo "nfdump -r nfcapd.none $flag -w nfcapd.$name" >>"$out/MANIFEST"
     fi
     got=$(count "$out/nfcapd.$name")
-    echo "nfcapd.$name: $got records" >>"$out/MANIFEST"
+    layout=$(nfdump -v "$out/nfcapd.$name" 2>&1 | sed -n 's/^Version *: //p')
+    echo "nfcapd.$name: $got records, layout $layout" >>"$out/MANIFEST"
     [ "$got" = "$n" ] || { echo "mk-nfdump-fixtures: nfcapd.$name holds $got of $n records" >&2; ok=0; }
+    want="$name compressed"
+    [ $name = none ] && want="not compressed"
+    case $layout in
+    *"$want") ;;
+    *) echo "mk-nfdump-fixtures: nfcapd.$name is '$layout', not $want" >&2; ok=0 ;;
+    esac
 done
 [ $ok = 1 ] || exit 1
 echo "mk-nfdump-fixtures: $n records in $out/nfcapd.{none,lzo,lz4,bz2}" >&2
