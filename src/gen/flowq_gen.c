@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * flowq-gen: writes a realistic, reproducible NetFlow v5 trace as seen by
- * the border router of a campus network.  Sessions arrive in start order
+ * flowq-gen: writes a realistic, reproducible NetFlow trace as seen by
+ * the border router of a campus network: a flow-tools file of v5 records,
+ * and/or NetFlow v5, v9 or IPFIX export datagrams, the last two with a
+ * share of IPv6 flows (the IPv4 flows' twins in documentation prefixes).  Sessions arrive in start order
  * (non-uniform rate); their flows wait in a heap keyed by export time and
  * leave in export order, 30 per export packet, so memory stays bounded
  * whatever -n is.  The same options and --seed give the same bytes.
@@ -57,11 +59,11 @@ static void help(void)
 {
     fputs(usage_line, stdout);
     fputs("\n"
-          "Write a synthetic but realistic NetFlow v5 trace (a flow-tools file) as a\n"
-          "campus border router would export it, or export it as NetFlow v5, v9 or\n"
-          "IPFIX to a collector, with the patterns that the example\n"
-          "queries look for planted at known times.  The same options and seed give\n"
-          "the same bytes on every machine.\n"
+          "Write a synthetic but realistic NetFlow trace as a campus border router\n"
+          "would export it, as a flow-tools file (NetFlow v5 records) or as NetFlow\n"
+          "v5, v9 or IPFIX datagrams to a collector, with the patterns that the\n"
+          "example queries look for planted at known times.  The same options and\n"
+          "seed give the same bytes on every machine.\n"
           "\n"
           "Trace:\n"
           "  -n, --records N        records to write (default 100000)\n"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * flowq-gen internals: the seeded random source and its distributions, the
- * flow under construction, the planted patterns and the NetFlow v5 UDP
- * exporter.  Everything random flows from one --seed through rng_*, and the
- * maths avoids libm so that a seed gives the same bytes on every machine.
+ * flow under construction, the planted patterns and the NetFlow v5, v9 and
+ * IPFIX UDP exporter.  Everything random flows from one --seed through
+ * rng_*, and the maths avoids libm so that a seed gives the same bytes on
+ * every machine.
  */
 #ifndef FQ_GEN_H
 #define FQ_GEN_H
