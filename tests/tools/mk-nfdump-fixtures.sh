@@ -23,6 +23,8 @@
 #                 1.7.1 has not: the script says so and goes on)
 #   sent.csv      flowq-gen --list: every record sent, in the columns of
 #                 flowq --print -o csv
+#   twin.ft       with -6 0 only: the same records as a flow-tools file
+#                 (flowq-gen -w), for comparing the two formats
 #   MANIFEST      the commands, versions and record counts
 # Every file holds exactly the N records of sent.csv (checked with
 # nfdump's record count); otherwise the script fails (exit 1) and says why.
@@ -65,8 +67,10 @@ while :; do
     try=$((try + 1))
 done
 
+twin=
+awk -v f="$v6" 'BEGIN { exit !(f + 0 == 0) }' && twin=$out/twin.ft
 "$G" -n "$n" -s "$seed" --ipv6 "$v6" --export "127.0.0.1:$port" --export-format "$fmt" \
-    --rate "$rate" --list "$out/sent.csv" || die "flowq-gen failed"
+    --rate "$rate" --list "$out/sent.csv" ${twin:+-w "$twin"} || die "flowq-gen failed"
 sleep 0.5
 kill $pid
 i=0
@@ -85,7 +89,7 @@ count() {
 {
     echo "# made by tests/tools/mk-nfdump-fixtures.sh -n $n -s $seed -6 $v6 -f $fmt"
     echo "# $("$G" --version), $(nfdump -V 2>&1 | head -1)"
-    echo "flowq-gen -n $n -s $seed --ipv6 $v6 --export 127.0.0.1:PORT --export-format $fmt --rate $rate --list sent.csv"
+    echo "flowq-gen -n $n -s $seed --ipv6 $v6 --export 127.0.0.1:PORT --export-format $fmt --rate $rate --list sent.csv${twin:+ -w twin.ft}"
     echo "nfcapd -b 127.0.0.1 -p PORT -w DIR -t 86400 -B 4000000  -> nfcapd.none"
 } >"$out/MANIFEST"
 ok=1
