@@ -79,7 +79,8 @@ kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 pid=
 set -- "$cap"/nfcapd.2*
-[ $# = 1 ] && [ -f "$1" ] || die "nfcapd wrote no file: $(tail -2 "$cap/log")"
+[ -f "$1" ] || die "nfcapd wrote no file: $(tail -2 "$cap/log")"
+[ $# = 1 ] || die "nfcapd started a new file during the export (midnight UTC): run again"
 cp "$1" "$out/nfcapd.none" || die "cannot write $out/nfcapd.none"
 
 # count FILE: the records nfdump reads from FILE
