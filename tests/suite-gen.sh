@@ -2,8 +2,10 @@
 # flowq-gen: the same seed gives the same bytes, -n is exact, every record
 # version and byte order holds the same records, the records are in export
 # order with consistent times, the bundled traces are reproduced by the
-# commands of traces/README.md, and --export sends the file's records as
-# NetFlow v5 datagrams.  Sourced by tests/run-all.sh with tests/lib.sh;
+# commands of traces/README.md, --export sends the file's records as
+# NetFlow v5 datagrams, and as NetFlow v9 and IPFIX with IPv6 flows that
+# nfcapd stores and nfdump prints as flowq-gen --list says (and that
+# Wireshark decodes cleanly, when tshark can capture).  Sourced by tests/run-all.sh with tests/lib.sh;
 # uses $FLOWQ $FLOWQ_GEN $TOP $BUILD $TMP.
 
 G=$FLOWQ_GEN
@@ -298,6 +300,15 @@ fi
 cmp -s "$TMP/l.csv" "$TMP/l2.csv" && pass || fail "gen: --list differs from flowq --print -o csv"
 cmp -s "$TMP/l.csv" "$TMP/nf-v9-0/list.csv" 2>/dev/null || [ ! -f "$TMP/nf-v9-0/list.csv" ] && pass ||
     fail "gen: --export-format v9 --ipv6 0 lists other records than the file"
+
+# --list - writes to stdout, unless the trace goes there
+"$G" -n 300 -s 2 --export 127.0.0.1:9 --list - >"$TMP/l3.csv"
+"$G" -n 300 -s 2 --export 127.0.0.1:9 --list "$TMP/l4.csv"
+cmp -s "$TMP/l3.csv" "$TMP/l4.csv" && [ "$(wc -l <"$TMP/l3.csv")" -eq 301 ] && pass ||
+    fail "gen: --list - differs from --list FILE"
+run "$G" -n 3 --list -
+[ $rc = 2 ] && grep -q '^flowq-gen: --list - and the trace cannot both go to stdout' "$TMP/err" &&
+    [ ! -s "$TMP/out" ] && pass || fail "gen: --list - with the trace on stdout: exit $rc"
 
 # IPv6 needs a format that holds it
 for args in "-w $TMP/u.ft --export 127.0.0.1:9 --export-format v9" "" "--export 127.0.0.1:9"; do

@@ -77,7 +77,7 @@ static void help(void)
           "      --ipv6 FRACTION    share of the flows (0 to 1) that are IPv6\n"
           "                         (default 0); needs --export v9 or ipfix, no -w\n"
           "      --list FILE        write every record as CSV, in the columns of\n"
-          "                         flowq --print -o csv, to FILE\n"
+          "                         flowq --print -o csv, to FILE ('-' = stdout)\n"
           "\n"
           "Output:\n"
           "  -w, --output FILE      write to FILE ('-' = stdout; default stdout,\n"
@@ -1067,7 +1067,9 @@ int main(int argc, char **argv)
                 (unsigned long long)o.start, (unsigned long long)o.span);
     }
     if (o.list) {
-        out.list = fopen(o.list, "w");
+        if (strcmp(o.list, "-") == 0 && to_stdout)
+            usage_error("--list - and the trace cannot both go to stdout%s", "");
+        out.list = strcmp(o.list, "-") == 0 ? stdout : fopen(o.list, "w");
         if (!out.list)
             die(FQ_E_OUTPUT, o.list, NULL);
         fputs(list_header, out.list);
@@ -1126,8 +1128,10 @@ int main(int argc, char **argv)
     }
     if (out.truth && (ferror(out.truth) | fclose(out.truth)))
         die(FQ_E_OUTPUT, o.truth, NULL);
+    if (out.list == stdout && fflush(stdout) != 0 && errno == EPIPE)
+        return 0;
     if (out.list && (ferror(out.list) | fclose(out.list)))
-        die(FQ_E_OUTPUT, o.list, NULL);
+        die(FQ_E_OUTPUT, strcmp(o.list, "-") ? o.list : "stdout", NULL);
     udpx_close(out.udp);
     heap_free(&heap);
     free(g.nw.cs);

@@ -27,7 +27,13 @@
 #                 (flowq-gen -w), for comparing the two formats
 #   MANIFEST      the commands, versions and record counts
 # Every file holds exactly the N records of sent.csv (checked with
-# nfdump's record count); otherwise the script fails (exit 1) and says why.
+# nfdump's record count) in the block compression its name says (checked
+# with nfdump -v); otherwise the script fails (exit 1) and says why.
+# The flows are those of sent.csv to the millisecond (tests/suite-gen.sh
+# compares them); the exporter columns differ: nfcapd keeps the sender
+# 127.0.0.1 as exaddr (sent.csv: the router 10.0.0.1), and engine
+# type/id are 0/1 from the v9 source id, 0/0 for IPFIX.
+# ZSTD needs nfdump 1.7.2 or later (not in Debian 12).
 # Example: tests/tools/mk-nfdump-fixtures.sh -n 2000 -s 5 -6 0.5 /tmp/fx
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
