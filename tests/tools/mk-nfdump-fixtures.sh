@@ -33,7 +33,7 @@
 # compares them); the exporter columns differ: nfcapd keeps the sender
 # 127.0.0.1 as exaddr (sent.csv: the router 10.0.0.1), and engine
 # type/id are 0/1 from the v9 source id, 0/0 for IPFIX.
-# ZSTD needs nfdump 1.7.2 or later (not in Debian 12).
+# ZSTD needs an nfdump built with it (Debian 12's 1.7.1 is not).
 # Example: tests/tools/mk-nfdump-fixtures.sh -n 2000 -s 5 -6 0.5 /tmp/fx
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
