@@ -9,8 +9,8 @@
 # Option items of a --help text: one line per option, its names joined by
 # blanks ("-n --check", "--dump-rules").
 docs_help_opts() {
-    sed -n 's/^  *\(-[A-Za-z0-9]\), \(--[a-z][a-z-]*\).*/\1 \2/p
-            s/^  *\(--[a-z][a-z-]*\).*/\1/p' | sort
+    sed -n 's/^  *\(-[A-Za-z0-9]\), \(--[a-z][a-z0-9-]*\).*/\1 \2/p
+            s/^  *\(--[a-z][a-z0-9-]*\).*/\1/p' | sort
 }
 
 # Option items of the OPTIONS section of a man page, in the same form:

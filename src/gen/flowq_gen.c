@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * flowq-gen: writes a realistic, reproducible NetFlow v5 trace as seen by
- * the border router of a campus network.  Sessions arrive in start order
+ * flowq-gen: writes a realistic, reproducible NetFlow trace as seen by
+ * the border router of a campus network: a flow-tools file of v5 records,
+ * and/or NetFlow v5, v9 or IPFIX export datagrams, the last two with a
+ * share of IPv6 flows (the IPv4 flows' twins in documentation prefixes).  Sessions arrive in start order
  * (non-uniform rate); their flows wait in a heap keyed by export time and
  * leave in export order, 30 per export packet, so memory stays bounded
  * whatever -n is.  The same options and --seed give the same bytes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -36,8 +39,10 @@ struct opts {
     uint64_t n, seed, start, span;
     int version, byte_order, zlevel;
     bool plant;
-    const char *wfile, *truth, *export;
+    const char *wfile, *truth, *export, *list;
     unsigned rate;
+    enum gen_xfmt xfmt;
+    double ipv6;               /* share of the flows that are IPv6 */
 };
 
 static const char usage_line[] = "usage: flowq-gen [options] [-w FILE]\n";
@@ -54,10 +59,11 @@ static void help(void)
 {
     fputs(usage_line, stdout);
     fputs("\n"
-          "Write a synthetic but realistic NetFlow v5 trace (a flow-tools file) as a\n"
-          "campus border router would export it, with the patterns that the example\n"
-          "queries look for planted at known times.  The same options and seed give\n"
-          "the same bytes on every machine.\n"
+          "Write a synthetic but realistic NetFlow trace as a campus border router\n"
+          "would export it, as a flow-tools file (NetFlow v5 records) or as NetFlow\n"
+          "v5, v9 or IPFIX datagrams to a collector, with the patterns that the\n"
+          "example queries look for planted at known times.  The same options and\n"
+          "seed give the same bytes on every machine.\n"
           "\n"
           "Trace:\n"
           "  -n, --records N        records to write (default 100000)\n"
@@ -68,6 +74,10 @@ static void help(void)
           "      --no-plant         background traffic only\n"
           "      --truth FILE       write the planted records (rec_id, pattern,\n"
           "                         queries that must find them, ...) to FILE\n"
+          "      --ipv6 FRACTION    share of the flows (0 to 1) that are IPv6\n"
+          "                         (default 0); needs --export v9 or ipfix, no -w\n"
+          "      --list FILE        write every record as CSV, in the columns of\n"
+          "                         flowq --print -o csv, to FILE ('-' = stdout)\n"
           "\n"
           "Output:\n"
           "  -w, --output FILE      write to FILE ('-' = stdout; default stdout,\n"
@@ -75,8 +85,9 @@ static void help(void)
           "  -z, --compress LEVEL   zlib level 0-9 (default 0)\n"
           "  -V, --record-version V record version 1, 5, 6, 7 or 1005 (default 5)\n"
           "  -b, --byte-order ORDER big or little (default: this machine's)\n"
-          "      --export HOST:PORT also send the records as NetFlow v5 datagrams to\n"
-          "                         a UDP collector (then no file unless -w)\n"
+          "      --export HOST:PORT also send the records as export datagrams to a\n"
+          "                         UDP collector (then no file unless -w)\n"
+          "      --export-format F  v5, v9 (NetFlow v9) or ipfix (default v5)\n"
           "      --rate N           at most N flows per second on --export\n"
           "                         (default 20000; 0 = no limit)\n"
           "\n"
@@ -100,6 +111,18 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *v)
         return false;
     *v = x;
     return true;
+}
+
+/* A decimal number from 0 to 1: digits with at most one point. */
+static bool parse_fraction(const char *s, double *v)
+{
+    size_t digits = strspn(s, "0123456789");
+    if (s[digits] == '.')
+        digits += 1 + strspn(s + digits + 1, "0123456789");
+    if (!*s || s[digits] || strcmp(s, ".") == 0)
+        return false;
+    *v = strtod(s, NULL);
+    return *v <= 1;
 }
 
 /* One to max decimal digits at *p into *v, *p moved past them.  Digits only:
@@ -157,7 +180,10 @@ static bool parse_time(const char *s, uint64_t *v)
     return true;
 }
 
-enum { OPT_START = 256, OPT_SPAN, OPT_NOPLANT, OPT_TRUTH, OPT_EXPORT, OPT_RATE, OPT_VERSION };
+enum {
+    OPT_START = 256, OPT_SPAN, OPT_NOPLANT, OPT_TRUTH, OPT_EXPORT, OPT_RATE, OPT_VERSION,
+    OPT_XFMT, OPT_IPV6, OPT_LIST,
+};
 
 static const struct option longopts[] = {
     {"records", required_argument, NULL, 'n'},
@@ -172,6 +198,9 @@ static const struct option longopts[] = {
     {"truth", required_argument, NULL, OPT_TRUTH},
     {"export", required_argument, NULL, OPT_EXPORT},
     {"rate", required_argument, NULL, OPT_RATE},
+    {"export-format", required_argument, NULL, OPT_XFMT},
+    {"ipv6", required_argument, NULL, OPT_IPV6},
+    {"list", required_argument, NULL, OPT_LIST},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -238,6 +267,23 @@ static void parse_args(int argc, char **argv, struct opts *o)
                 usage_error("--rate needs flows per second, not '%s'", optarg);
             o->rate = (unsigned)v;
             break;
+        case OPT_XFMT:
+            if (strcmp(optarg, "v5") == 0)
+                o->xfmt = GX_V5;
+            else if (strcmp(optarg, "v9") == 0)
+                o->xfmt = GX_V9;
+            else if (strcmp(optarg, "ipfix") == 0)
+                o->xfmt = GX_IPFIX;
+            else
+                usage_error("--export-format needs v5, v9 or ipfix, not '%s'", optarg);
+            break;
+        case OPT_IPV6:
+            if (!parse_fraction(optarg, &o->ipv6))
+                usage_error("--ipv6 needs a fraction from 0 to 1, not '%s'", optarg);
+            break;
+        case OPT_LIST:
+            o->list = optarg;
+            break;
         case 'h':
             help();
             exit(0);
@@ -256,6 +302,16 @@ static void parse_args(int argc, char **argv, struct opts *o)
     /* export times are 32-bit seconds; planted flows reach a day past the span */
     if (o->start + o->span + 86400 > UINT32_MAX)
         usage_error("--start and --span reach beyond 2106%s", "");
+    /* flow-tools files and NetFlow v5 hold IPv4 only: rather than write a
+     * file short of the -n records asked for, refuse */
+    if (o->ipv6 > 0 && (o->wfile || !o->export))
+        usage_error("--ipv6: flow-tools files cannot hold IPv6 flows; use --export "
+                    "without -w%s", "");
+    if (o->xfmt != GX_V5 && !o->export)
+        usage_error("--export-format needs --export HOST:PORT%s", "");
+    if (o->ipv6 > 0 && o->xfmt == GX_V5)
+        usage_error("--ipv6: NetFlow v5 cannot hold IPv6 flows; use --export-format v9 "
+                    "or ipfix%s", "");
 }
 
 /* ---- the network ---- */
@@ -510,8 +566,11 @@ static void heap_free(struct heap *h)
 
 struct out {
     struct ft_writer *w;
-    FILE *truth;
+    FILE *truth, *list;
     struct udpx *udp;
+    uint64_t seed;
+    uint64_t v6_below;         /* a host pair is IPv6 when its hash's top
+                                  53 bits are below this */
     const struct plant_set *ps;
     struct rng r;
     uint64_t boot;             /* router boot time, ms since the epoch */
@@ -567,9 +626,102 @@ static void route(struct fq_rec *r)
     r->dst_mask = (uint8_t)mask_of(r->dstip);
 }
 
-static void ip_str(uint32_t a, char *buf)
+/* ---- IPv6 ---- */
+
+/* Whether the flows between a and b are IPv6: a fixed hash of the seed
+ * and the unordered host pair, so that a request and its answer, and the
+ * sessions of one pair, share their family. */
+static bool pair_is_v6(const struct out *o, uint32_t a, uint32_t b)
 {
-    sprintf(buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
+    uint64_t h = rng_mix(o->seed ^ rng_mix(lo << 32 | hi) ^ 0x697076366e6574u);
+    return (h >> 11) < o->v6_below;
+}
+
+/* The IPv6 twin of a generator address, in documentation prefixes (hex
+ * digits of the octets): the campus 10.A.B.C is 2001:db8:0:AABB::CC (a /64
+ * per /24), the outside A.B.C.D is 3fff:AA:BBCC::DD (a /48 per /24, in
+ * 3fff::/20 of RFC 9637). */
+static void v6_of(uint32_t a, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if ((a >> 24) == 10) {
+        static const uint8_t campus[4] = {0x20, 0x01, 0x0d, 0xb8};
+        memcpy(out, campus, 4);
+        out[6] = (uint8_t)(a >> 16);
+        out[7] = (uint8_t)(a >> 8);
+    } else {
+        out[0] = 0x3f;
+        out[1] = 0xff;
+        out[3] = (uint8_t)(a >> 24);
+        out[4] = (uint8_t)(a >> 16);
+        out[5] = (uint8_t)(a >> 8);
+    }
+    out[15] = (uint8_t)a;
+}
+
+/* Turn the routed IPv4 record r into its IPv6 twin: addresses, prefix
+ * lengths (a v4 /m is a v6 /m+24 outside, /64 inside), ICMP as ICMPv6
+ * and 20 more header bytes per packet. */
+static void make_v6(struct fq_rec *r)
+{
+    v6_of(r->srcip, r->ip6[F_SRCIP - F_SRCIP]);
+    v6_of(r->dstip, r->ip6[F_DSTIP - F_SRCIP]);
+    if (r->nexthop)
+        v6_of(r->nexthop, r->ip6[F_NEXTHOP - F_SRCIP]);
+    r->src_mask = (uint8_t)((r->srcip >> 24) == 10 ? 64 : r->src_mask + 24);
+    r->dst_mask = (uint8_t)((r->dstip >> 24) == 10 ? 64 : r->dst_mask + 24);
+    r->v6 = 1u << F_SRCIP | 1u << F_DSTIP | 1u << F_NEXTHOP;
+    r->srcip = r->dstip = r->nexthop = 0;
+    if (r->proto == 1) {
+        r->proto = 58;
+        /* echo request, echo reply, port unreachable */
+        r->dstport = r->dstport == 0x0800 ? 0x8000 : r->dstport == 0 ? 0x8100 : 0x0104;
+    }
+    uint64_t by = r->bytes + 20ull * r->packets;
+    r->bytes = by > UINT32_MAX ? UINT32_MAX : (uint32_t)by;
+}
+
+/* Address field f of r as text: RFC 5952 for IPv6. */
+static void addr_str(const struct fq_rec *r, enum fq_field f, char buf[INET6_ADDRSTRLEN])
+{
+    if (r->v6 & (1u << f)) {
+        inet_ntop(AF_INET6, r->ip6[f - F_SRCIP], buf, INET6_ADDRSTRLEN);
+    } else {
+        uint32_t a = (uint32_t)rec_get(r, f);
+        sprintf(buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    }
+}
+
+static const char list_header[] =
+    "stime,etime,srcip,srcport,dstip,dstport,proto,packets,bytes,tcp_flags,tos,input,"
+    "output,src_as,dst_as,src_mask,dst_mask,nexthop,exaddr,engine_type,engine_id,duration\n";
+
+/* Milliseconds since the epoch as 2026-11-28T00:00:18.812Z. */
+static void time_str(uint64_t ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%03uZ", (unsigned)(ms % 1000));
+}
+
+/* One --list line: the columns of flowq --print -o csv. */
+static void list_rec(FILE *fp, const struct fq_rec *r)
+{
+    char st[40], et[40], s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], nh[INET6_ADDRSTRLEN],
+        ex[INET6_ADDRSTRLEN];
+    time_str(r->stime, st, sizeof st);
+    time_str(r->etime, et, sizeof et);
+    addr_str(r, F_SRCIP, s);
+    addr_str(r, F_DSTIP, d);
+    addr_str(r, F_NEXTHOP, nh);
+    addr_str(r, F_EXADDR, ex);
+    fprintf(fp, "%s,%s,%s,%u,%s,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%s,%s,%u,%u,%u\n", st, et, s,
+            r->srcport, d, r->dstport, r->proto, r->packets, r->bytes, r->tcp_flags, r->tos,
+            r->input, r->output, r->src_as, r->dst_as, r->src_mask, r->dst_mask, nh, ex,
+            r->engine_type, r->engine_id, r->duration);
 }
 
 static int out_flush(struct out *o)
@@ -602,15 +754,19 @@ static int out_flush(struct out *o)
         r->engine_type = 0;
         r->engine_id = 1;
         route(r);
+        if (o->v6_below && f->plant < 0 && pair_is_v6(o, r->srcip, r->dstip))
+            make_v6(r);
         rec_derive(r);
         r->rec_id = o->rec_id++;
+        if (o->list)
+            list_rec(o->list, r);
         if (o->w && ft_writer_put(o->w, r, &o->err))
             return o->err.code;
         if (o->truth && f->plant >= 0) {
             const struct plant_info *pi = &o->ps->info[f->plant];
-            char s[16], d[16];
-            ip_str(r->srcip, s);
-            ip_str(r->dstip, d);
+            char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+            addr_str(r, F_SRCIP, s);
+            addr_str(r, F_DSTIP, d);
             fprintf(o->truth, "%llu\t%s\t%d\t%s\t%llu\t%llu\t%s\t%u\t%s\t%u\t%u\t%u\t%u\n",
                     (unsigned long long)r->rec_id, pi->pattern, pi->instance, pi->queries,
                     (unsigned long long)r->stime, (unsigned long long)r->etime, s, r->srcport,
@@ -869,7 +1025,7 @@ int main(int argc, char **argv)
 
     struct out out = {0};
     if (o.export) {
-        out.udp = udpx_open(o.export, o.rate, &out.err);
+        out.udp = udpx_open(o.export, o.rate, o.xfmt, &out.err);
         if (!out.udp)
             die(out.err.code, NULL, &out.err);
     }
@@ -892,6 +1048,8 @@ int main(int argc, char **argv)
     if (o.plant && o.n >= PLANT_MIN)
         plant_build(&ps, o.seed, t0, span_ms);
     out.ps = &ps;
+    out.seed = o.seed;
+    out.v6_below = (uint64_t)(o.ipv6 * 9007199254740992.0); /* 2^53 */
     rng_seed(&out.r, o.seed, 4);
     /* a router up for three to four days (or since the epoch) */
     uint64_t up = 3 * 86400000u + rng_below(&out.r, 86400000u);
@@ -907,6 +1065,14 @@ int main(int argc, char **argv)
                 "dstport\tproto\tpackets\tbytes\n",
                 FLOWQ_VERSION, (unsigned long long)o.n, (unsigned long long)o.seed,
                 (unsigned long long)o.start, (unsigned long long)o.span);
+    }
+    if (o.list) {
+        if (strcmp(o.list, "-") == 0 && to_stdout)
+            usage_error("--list - and the trace cannot both go to stdout%s", "");
+        out.list = strcmp(o.list, "-") == 0 ? stdout : fopen(o.list, "w");
+        if (!out.list)
+            die(FQ_E_OUTPUT, o.list, NULL);
+        fputs(list_header, out.list);
     }
     if (fp) {
         static char buf[1 << 16];
@@ -962,6 +1128,10 @@ int main(int argc, char **argv)
     }
     if (out.truth && (ferror(out.truth) | fclose(out.truth)))
         die(FQ_E_OUTPUT, o.truth, NULL);
+    if (out.list == stdout && fflush(stdout) != 0 && errno == EPIPE)
+        return 0;
+    if (out.list && (ferror(out.list) | fclose(out.list)))
+        die(FQ_E_OUTPUT, strcmp(o.list, "-") ? o.list : "stdout", NULL);
     udpx_close(out.udp);
     heap_free(&heap);
     free(g.nw.cs);

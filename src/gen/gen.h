@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * flowq-gen internals: the seeded random source and its distributions, the
- * flow under construction, the planted patterns and the NetFlow v5 UDP
- * exporter.  Everything random flows from one --seed through rng_*, and the
- * maths avoids libm so that a seed gives the same bytes on every machine.
+ * flow under construction, the planted patterns and the NetFlow v5, v9 and
+ * IPFIX UDP exporter.  Everything random flows from one --seed through
+ * rng_*, and the maths avoids libm so that a seed gives the same bytes on
+ * every machine.
  */
 #ifndef FQ_GEN_H
 #define FQ_GEN_H
@@ -73,13 +74,38 @@ struct plant_set {
 void plant_build(struct plant_set *ps, uint64_t seed, uint64_t t0, uint64_t span_ms);
 void plant_free(struct plant_set *ps);
 
-/* ---- NetFlow v5 over UDP (gen_udp.c) ---- */
+/* ---- NetFlow v5, v9 and IPFIX over UDP (gen_udp.c, gen_tmpl.c) ---- */
+
+enum gen_xfmt { GX_V5, GX_V9, GX_IPFIX };
+
+/* Encoder state of one v9/IPFIX exporter (one source id / observation
+ * domain); zero the counters before the first message. */
+struct tmpl_enc {
+    enum gen_xfmt fmt;         /* GX_V9 or GX_IPFIX */
+    uint32_t domain;           /* v9 source id, IPFIX observation domain */
+    uint32_t messages;         /* messages encoded so far (v9 sequence) */
+    uint32_t records;          /* data records so far (IPFIX sequence) */
+};
+
+#define TMPL_BUF 1500          /* a buffer that holds any one message */
+
+/* Encode one message into buf (TMPL_BUF bytes) from the first of the n > 0
+ * records, all of one export time (r->sysuptime, unix_secs, unix_nsecs,
+ * stime, etime consistent); *used is how many it took (at least 1).
+ * IPv6 flows are those with (v6 & 1 << F_SRCIP); their dstip and nexthop
+ * are IPv6 too.  Returns the message length. */
+size_t tmpl_encode(struct tmpl_enc *e, const struct fq_rec *recs, size_t n, unsigned char *buf,
+                   size_t *used);
 
 struct udpx;
 
-/* "HOST:PORT" or "[V6]:PORT"; rate in flows per second (0 = unlimited). */
-struct udpx *udpx_open(const char *target, unsigned rate, struct fq_error *err);
-/* Records of one export packet, at most 30, all with the same export time. */
+/* "HOST:PORT" or "[V6]:PORT"; rate in flows per second (0 = unlimited);
+ * fmt the export protocol. */
+struct udpx *udpx_open(const char *target, unsigned rate, enum gen_xfmt fmt,
+                       struct fq_error *err);
+/* Records of one export packet, at most 30, all with the same export time;
+ * v5 sends them as one datagram, v9 and IPFIX as one or more messages.
+ * v5 cannot hold IPv6 flows: the caller must not pass any. */
 int udpx_send(struct udpx *u, const struct fq_rec *recs, size_t n, struct fq_error *err);
 void udpx_close(struct udpx *u);
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * NetFlow v5 export over UDP: one datagram per export packet (24-byte
- * header, up to 30 records of 48 bytes, network byte order), paced so that
- * no more than `rate` flows per second leave, as a router would send them
- * to a collector such as nfcapd or flow-capture.
+ * Flow export over UDP, paced so that no more than `rate` flows per second
+ * leave, as a router would send them to a collector such as nfcapd or
+ * flow-capture.  NetFlow v5: one datagram per export packet (24-byte
+ * header, up to 30 records of 48 bytes, network byte order); NetFlow v9
+ * and IPFIX: the messages of gen_tmpl.c.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -21,7 +22,9 @@ enum { V5_HDR = 24, V5_REC = 48, V5_MAX = 30 };
 struct udpx {
     int fd;
     unsigned rate;
-    uint32_t sequence;         /* flows sent before this packet */
+    enum gen_xfmt fmt;
+    uint32_t sequence;         /* v5: flows sent before this packet */
+    struct tmpl_enc enc;       /* v9, IPFIX */
     struct timespec next;      /* earliest time of the next send */
 };
 
@@ -39,7 +42,8 @@ static void be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
-struct udpx *udpx_open(const char *target, unsigned rate, struct fq_error *err)
+struct udpx *udpx_open(const char *target, unsigned rate, enum gen_xfmt fmt,
+                       struct fq_error *err)
 {
     char host[256];
     const char *port;
@@ -84,6 +88,10 @@ struct udpx *udpx_open(const char *target, unsigned rate, struct fq_error *err)
     struct udpx *u = xcalloc(1, sizeof *u);
     u->fd = fd;
     u->rate = rate;
+    u->fmt = fmt;
+    /* the source id / observation domain: engine type 0, engine id 1, as
+     * the v5 headers say */
+    u->enc = (struct tmpl_enc){.fmt = fmt, .domain = 1};
     clock_gettime(CLOCK_MONOTONIC, &u->next);
     return u;
 }
@@ -110,11 +118,45 @@ static void pace(struct udpx *u, size_t n)
     }
 }
 
+/* One datagram of nflows flows, after pacing. */
+static int datagram(struct udpx *u, const unsigned char *pdu, size_t len, size_t nflows,
+                    struct fq_error *err)
+{
+    pace(u, nflows);
+    ssize_t w;
+    int refused = 0;
+    /* a collector that is not (yet) listening makes a connected UDP socket
+     * report ECONNREFUSED on a later send, which then sends nothing: send
+     * again, once, as that is the collector's business and a router keeps
+     * sending */
+    do
+        w = send(u->fd, pdu, len, 0);
+    while (w < 0 && (errno == EINTR || (errno == ECONNREFUSED && refused++ == 0)));
+    if (w < 0 && errno != ECONNREFUSED)
+        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "--export: %s", strerror(errno));
+    return FQ_OK;
+}
+
+static int send_tmpl(struct udpx *u, const struct fq_rec *recs, size_t n, struct fq_error *err)
+{
+    unsigned char msg[TMPL_BUF];
+    while (n > 0) {
+        size_t k, len = tmpl_encode(&u->enc, recs, n, msg, &k);
+        if (datagram(u, msg, len, k, err))
+            return err->code;
+        recs += k;
+        n -= k;
+    }
+    return FQ_OK;
+}
+
 int udpx_send(struct udpx *u, const struct fq_rec *recs, size_t n, struct fq_error *err)
 {
     unsigned char pdu[V5_HDR + V5_MAX * V5_REC];
     if (n == 0)
         return FQ_OK;
+    if (u->fmt != GX_V5)
+        return send_tmpl(u, recs, n, err);
     if (n > V5_MAX)
         n = V5_MAX;
     memset(pdu, 0, sizeof pdu);
@@ -149,17 +191,8 @@ int udpx_send(struct udpx *u, const struct fq_rec *recs, size_t n, struct fq_err
         p[44] = r->src_mask;
         p[45] = r->dst_mask;
     }
-    pace(u, n);
-    size_t len = V5_HDR + n * V5_REC;
-    ssize_t w;
-    do
-        w = send(u->fd, pdu, len, 0);
-    while (w < 0 && errno == EINTR);
-    /* a collector that is not (yet) listening makes a connected UDP socket
-     * report ECONNREFUSED on a later send: that is the collector's business,
-     * a router keeps sending */
-    if (w < 0 && errno != ECONNREFUSED)
-        return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "--export: %s", strerror(errno));
+    if (datagram(u, pdu, V5_HDR + n * V5_REC, n, err))
+        return err->code;
     u->sequence += (uint32_t)n;
     return FQ_OK;
 }
