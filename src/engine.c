@@ -517,6 +517,9 @@ struct engine_in {
     bool kept_all_pass;         /* one filter and no such branch: each row passed it */
     bool need[F_COUNT];         /* the fields read after the filters */
     uint64_t nread;
+    /* A partition's input (run_partitions): one mask bit per branch, and
+     * twins only where their keys split the rows alike. */
+    const struct fq_plan *plan;
 };
 
 static void need_rule_fields(const struct fq_grouper *g, bool *need)
@@ -665,6 +668,28 @@ void engine_in_free(struct engine_in *in)
 
 /* ---- the run */
 
+/* Branches a and b split rows alike: keys of the same fields (plan_hash
+ * ignores their order), or no partitioning at all. */
+static bool same_key(const struct fq_plan *p, size_t a, size_t b)
+{
+    if (!p)
+        return true;
+    const struct plan_branch *x = &p->branch[a], *y = &p->branch[b];
+    if (x->nkey != y->nkey)
+        return false;
+    unsigned cx[F_COUNT] = {0}, cy[F_COUNT] = {0};
+    for (size_t k = 0; k < x->nkey; k++) {
+        cx[x->key[k]]++;
+        cy[y->key[k]]++;
+    }
+    return memcmp(cx, cy, sizeof cx) == 0;
+}
+
+static int run_partitions(const struct fq_query *q, struct engine_in *in,
+                          const struct fq_plan *plan, const struct engine_opts *eo,
+                          struct out *out, uint64_t **out_bits, struct engine_stats *st,
+                          struct fq_error *err);
+
 /* The records of bits, written or (narrow rows) handed to the caller. */
 static int emit(const struct run *r, uint64_t *bits, struct out *out, uint64_t **out_bits,
                 uint64_t *written, struct fq_error *err)
@@ -699,6 +724,17 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "too many records (%zu); the limit is %u", n,
                        (unsigned)UINT32_MAX);
     unsigned threads = eo->threads ? eo->threads : online_cpus();
+    if (eo->partitions > 1 && !in->plan) {
+        struct fq_plan *plan = plan_make(q, eo->groups);
+        bool marks = plan->path == PATH_STREAM || plan->path == PATH_DIRECT ||
+                     plan->path == PATH_JOIN;
+        int rc = plan->partitionable && marks
+                     ? run_partitions(q, in, plan, eo, out, out_bits, st, err)
+                     : -1;
+        plan_free(plan);
+        if (rc >= 0)
+            return rc;
+    }
 
     struct run r = {.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
                     .groups = eo->groups, .only_filter = in->kept_all_pass,
@@ -719,7 +755,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         /* the direct branch keeps no rows, so it stands in for no other */
         for (size_t j = 0; j < i && r.twin[i] == i; j++)
             if (r.twin[j] == j && !(r.direct && (i == r.direct_branch || j == r.direct_branch)) &&
-                engine_same_branch(q, j, i))
+                engine_same_branch(q, j, i) && same_key(in->plan, j, i))
                 r.twin[i] = j;
         r.b[i].br = &q->branches[i];
         r.b[i].index = i;
@@ -892,4 +928,176 @@ void engine_keep_free(struct engine_keep *k)
         filt_free(k->f[j]);
     free(k->f);
     free(k);
+}
+
+/* ---- partitions: the kept rows split by the plan's key, run apart */
+
+struct parts {
+    const struct fq_query *q;
+    const struct fq_plan *plan;
+    struct engine_in **in;      /* one input per partition */
+    size_t np;
+    struct engine_opts eo;
+    uint64_t *bits;             /* by rec_id: the records to write */
+    size_t nwords;
+    pthread_mutex_t lock;       /* bits, sum and the first error */
+    struct engine_stats sum;
+    int rc;
+    size_t failed;              /* the lowest partition that failed */
+    struct fq_error err;
+};
+
+/* Which partition each branch sends row i to (SIZE_MAX: not kept). */
+static void row_parts(const struct engine_in *in, const struct fq_plan *plan, size_t np,
+                      size_t i, size_t *to)
+{
+    const unsigned char *row = row_at(&in->rows, i);
+    for (size_t b = 0; b < plan->nbranches; b++) {
+        int f = in->filter[b];
+        to[b] = SIZE_MAX;
+        if (f >= 0 && !(in->mask[i * in->mw + (size_t)f / 8] >> (f % 8) & 1))
+            continue;
+        const struct plan_branch *pb = &plan->branch[b];
+        uint64_t v[F_COUNT];
+        for (size_t k = 0; k < pb->nkey; k++)
+            v[k] = row_get(&in->rows, row, pb->key[k]);
+        to[b] = (size_t)((plan_hash(v, pb->nkey) >> 32) * np >> 32);
+    }
+}
+
+/* The partitions' inputs: each row once in every partition one of its
+ * branches sends it to, in input order, with those branches' bits. */
+static void split_rows(struct parts *ps, const struct engine_in *in)
+{
+    size_t nb = ps->q->nbranches, mw = (nb + 7) / 8;
+    ps->in = xcalloc(ps->np, sizeof *ps->in);
+    for (size_t p = 0; p < ps->np; p++) {
+        struct engine_in *pi = xcalloc(1, sizeof *pi);
+        rows_init_like(&pi->rows, &in->rows);
+        pi->mw = mw;
+        pi->nf = 0;
+        pi->f = xcalloc(1, sizeof *pi->f);
+        pi->filter = xcalloc(nb ? nb : 1, sizeof *pi->filter);
+        for (size_t b = 0; b < nb; b++)
+            pi->filter[b] = (int)b;
+        memcpy(pi->need, in->need, sizeof pi->need);
+        pi->nread = in->nread;
+        pi->plan = ps->plan;
+        ps->in[p] = pi;
+    }
+    size_t *to = xmalloc((nb ? nb : 1) * sizeof *to);
+    uint8_t m[64];
+    for (size_t i = 0; i < in->rows.n; i++) {
+        row_parts(in, ps->plan, ps->np, i, to);
+        for (size_t b = 0; b < nb; b++) {
+            if (to[b] == SIZE_MAX)
+                continue;
+            size_t p = to[b];
+            memset(m, 0, mw);
+            for (size_t c = b; c < nb; c++)
+                if (to[c] == p) {
+                    m[c / 8] |= (uint8_t)(1u << (c % 8));
+                    to[c] = SIZE_MAX;
+                }
+            struct engine_in *pi = ps->in[p];
+            size_t at = pi->rows.n;
+            rows_append_rows(&pi->rows, row_at(&in->rows, i), 1);
+            if (pi->mcap < pi->rows.n) {
+                pi->mcap = pi->rows.cap;
+                pi->mask = xrealloc(pi->mask, pi->mcap * mw);
+            }
+            memcpy(&pi->mask[at * mw], m, mw);
+        }
+    }
+    free(to);
+}
+
+/* One partition: marks by rec_id (its rows are never written from here). */
+static void part_job(void *ctx, size_t p)
+{
+    struct parts *ps = ctx;
+    struct engine_in *pi = ps->in[p];
+    pi->rows.full = false;
+    struct engine_stats st = {0};
+    struct fq_error err = {.code = FQ_OK, .offset = -1};
+    uint64_t *bits = NULL;
+    int rc = engine_run_in(ps->q, pi, &ps->eo, NULL, &bits, &st, &err);
+    engine_in_free(pi);
+    ps->in[p] = NULL;
+    pthread_mutex_lock(&ps->lock);
+    if (rc != FQ_OK && (ps->rc == FQ_OK || p < ps->failed)) {
+        ps->rc = rc;
+        ps->failed = p;
+        ps->err = err;
+    }
+    for (size_t w = 0; bits && w < ps->nwords; w++)
+        ps->bits[w] |= bits[w];
+    for (size_t b = 0; b < st.nbranches; b++) {
+        ps->sum.branch[b].filtered += st.branch[b].filtered;
+        ps->sum.branch[b].groups += st.branch[b].groups;
+        ps->sum.branch[b].groups_kept += st.branch[b].groups_kept;
+    }
+    ps->sum.tuples += st.tuples;
+    pthread_mutex_unlock(&ps->lock);
+    free(bits);
+    engine_stats_free(&st);
+}
+
+/* Full rows: the marked ones written in (stime, rec_id) order. */
+static int write_marked_rows(const struct engine_in *in, const uint64_t *bits,
+                             struct out *out, uint64_t *written, struct fq_error *err)
+{
+    const struct fq_rows *R = &in->rows;
+    uint64_t *rb = xcalloc(R->n / 64 + 1, sizeof *rb);
+    for (size_t i = 0; i < R->n; i++) {
+        uint64_t id = row_id(row_at(R, i));
+        if (bits[id / 64] >> (id % 64) & 1)
+            rb[i / 64] |= (uint64_t)1 << (i % 64);
+    }
+    uint32_t *ord = order_by_time(R);
+    int rc = ungroup_write(R, ord, rb, out, written, err);
+    free(ord);
+    free(rb);
+    return rc;
+}
+
+static int run_partitions(const struct fq_query *q, struct engine_in *in,
+                          const struct fq_plan *plan, const struct engine_opts *eo,
+                          struct out *out, uint64_t **out_bits, struct engine_stats *st,
+                          struct fq_error *err)
+{
+    struct parts ps = {.q = q, .plan = plan, .np = eo->partitions, .eo = *eo,
+                       .nwords = in->nread / 64 + 1, .rc = FQ_OK};
+    ps.eo.threads = 1;
+    ps.bits = xcalloc(ps.nwords, sizeof *ps.bits);
+    ps.sum.nbranches = q->nbranches;
+    ps.sum.branch = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *ps.sum.branch);
+    pthread_mutex_init(&ps.lock, NULL);
+    split_rows(&ps, in);
+    unsigned threads = eo->threads ? eo->threads : online_cpus();
+    jobs_run(threads, ps.np, part_job, &ps);
+    pthread_mutex_destroy(&ps.lock);
+    free(ps.in);
+    engine_stats_free(st);
+    *st = ps.sum;
+    for (size_t b = 0; b < q->nbranches; b++)
+        st->branch[b].records_in = eo->records_read ? eo->records_read : in->nread;
+    int rc = ps.rc;
+    if (rc != FQ_OK)
+        *err = ps.err;
+    else if (eo->max_tuples && st->tuples > eo->max_tuples)
+        rc = merger_too_many(eo->max_tuples, err);
+    else if (in->rows.full)
+        rc = write_marked_rows(in, ps.bits, out, &st->records_out, err);
+    if (rc == FQ_OK && !in->rows.full) {
+        for (size_t w = 0; w < ps.nwords; w++)
+            st->records_out += (uint64_t)__builtin_popcountll(ps.bits[w]);
+        if (out_bits) {
+            *out_bits = ps.bits;
+            ps.bits = NULL;
+        }
+        rows_free(&in->rows);
+    }
+    free(ps.bits);
+    return rc;
 }

@@ -19,6 +19,11 @@ struct engine_opts {
     uint64_t max_tuples;        /* merger output limit; 0 = unlimited */
     bool groups;                /* -g: print group records, not flows */
     uint64_t records_read;      /* input records before engine_keep_run; 0: all read */
+    /* Partitions (plan.h) to split the kept rows into, each run apart on
+     * the worker threads; 0 or 1: one.  Used when the plan allows it (a
+     * partition key, and a path that marks records: not -g, not a
+     * rule-less product); the result is the same for every count. */
+    unsigned partitions;
 };
 
 struct engine_branch_stats {

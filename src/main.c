@@ -587,6 +587,9 @@ static int read_input(struct cli *c, char **inputs, size_t ninputs, struct input
     bool files = true;
     for (size_t i = 0; i < np && files; i++)
         files = strcmp(paths[i], "-") != 0 && stat(paths[i], &id[i]) == 0 && S_ISREG(id[i].st_mode);
+    const char *parts = getenv("FLOWQ_PARTITIONS");
+    if (parts)
+        c->eng.partitions = (unsigned)strtoul(parts, NULL, 10);
     const char *mode = getenv("FLOWQ_ROWS");
     bool never = mode && strcmp(mode, "full") == 0, now = mode && strcmp(mode, "narrow") == 0;
     /* -g writes group records only: the rows need never be written */

@@ -198,13 +198,15 @@ static void why_merger(struct fq_plan *p, const struct fq_query *q, const bool *
             !((t->l.branch == miss->from && t->r.branch == miss->to) ||
               (t->l.branch == miss->to && t->r.branch == miss->from)))
             continue;
-        const struct fq_expr *bad =
-            carried(q, eq, t->l.branch, t->l.gfield) == F_COUNT ? &t->l : &t->r;
+        bool lok = carried(q, eq, t->l.branch, t->l.gfield) != F_COUNT;
+        if (lok && carried(q, eq, t->r.branch, t->r.gfield) != F_COUNT)
+            continue;           /* a link, of another key class */
+        const struct fq_expr *bad = lok ? &t->r : &t->l;
         const struct fq_branch *bb = &q->branches[bad->branch];
         const struct fq_gfield *gf = &bb->gfields[bad->gfield];
         char because[160];
-        if (gf->fn != AGG_PLAIN && gf->fn != AGG_MIN && gf->fn != AGG_MAX &&
-            gf->fn != AGG_MEDIAN)
+        if (!bb->grouper || (gf->fn != AGG_PLAIN && gf->fn != AGG_MIN && gf->fn != AGG_MAX &&
+                             gf->fn != AGG_MEDIAN))
             snprintf(because, sizeof because, "it is %s(), not a record field's value",
                      fq_agg_name[gf->fn]);
         else
@@ -217,7 +219,16 @@ static void why_merger(struct fq_plan *p, const struct fq_query *q, const bool *
                  mm->name, x, y, bb->name, gf->name, t->line, bb->name, because);
         return;
     }
-    if (mm->rules.n)
+    bool any = false;
+    size_t lx, ly;
+    for (size_t c = 0; c < mm->rules.n && !any; c++)
+        any = link_of(q, eq, &mm->rules.clauses[c], &lx, &ly);
+    if (any)
+        snprintf(p->why, sizeof p->why,
+                 "the equality rules of merger module %s do not link branches %s and %s on "
+                 "the fields that the other modules and branches are linked by",
+                 mm->name, x, y);
+    else if (mm->rules.n)
         snprintf(p->why, sizeof p->why,
                  "merger module %s has no equality rule between branches %s and %s (its rules "
                  "start at line %u)",

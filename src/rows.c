@@ -75,7 +75,7 @@ static void put(const struct fq_rows *R, unsigned char *dst, const struct fq_rec
     }
 }
 
-void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n)
+static void reserve(struct fq_rows *R, size_t n)
 {
     assert(!R->borrowed);
     if (R->cap - R->n < n) {
@@ -85,6 +85,26 @@ void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n)
         R->p = xrealloc(R->p, cap * R->stride);
         R->cap = cap;
     }
+}
+
+void rows_init_like(struct fq_rows *R, const struct fq_rows *like)
+{
+    *R = *like;
+    R->p = NULL;
+    R->n = R->cap = 0;
+    R->borrowed = false;
+}
+
+void rows_append_rows(struct fq_rows *R, const unsigned char *rows, size_t n)
+{
+    reserve(R, n);
+    memcpy(R->p + R->n * R->stride, rows, n * R->stride);
+    R->n += n;
+}
+
+void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n)
+{
+    reserve(R, n);
     unsigned char *dst = R->p + R->n * R->stride;
     if (R->full)
         memcpy(dst, recs, n * sizeof *recs);

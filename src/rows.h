@@ -81,6 +81,12 @@ void rows_wrap(struct fq_rows *R, const struct fq_rec *recs, size_t n);
 
 void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n);
 
+/* An empty set of rows with the layout of like (which is not changed). */
+void rows_init_like(struct fq_rows *R, const struct fq_rows *like);
+
+/* Copies n rows of R's own layout. */
+void rows_append_rows(struct fq_rows *R, const unsigned char *rows, size_t n);
+
 /* Full rows to the narrower layout of need, in place (a row never grows). */
 void rows_narrow(struct fq_rows *R, const bool *need);
 

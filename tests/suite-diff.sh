@@ -67,6 +67,12 @@ else
     fail "difftest: too many rejected queries or too few outputs: $summary"
 fi
 
+# ... and many of them must run split into partitions
+split=$(echo "$summary" | sed -n 's/.*, \([0-9]*\) split into partitions.*/\1/p')
+if [ -n "$split" ] && [ $# -eq 3 ] && [ "$split" -ge $(($1 / 50)) ]; then pass; else
+    fail "difftest: too few cases split into partitions: $summary"
+fi
+
 for d in "$TOP"/tests/regress/*/; do
     [ -f "$d/query.fq" ] || continue
     if "$DIFFTEST" --replay "$d" >"$TMP/replay.out" 2>&1; then

@@ -189,6 +189,21 @@ for q in "$TOP"/queries/*.fq "$TOP"/tests/bench/queries/*.fq; do
         fi
     done
 done
+# --- partitions (FLOWQ_PARTITIONS, engine_opts.partitions): the kept rows
+# split by the plan's key (flowq --explain) and run apart, on full and
+# narrow rows, must give exactly the output and --stats of one partition.
+for q in "$TOP"/queries/*.fq "$TOP"/tests/bench/queries/*.fq; do
+    FLOWQ_ROWS=full "$FLOWQ" -o csv --stats="$TMP/sf" "$q" "$TOP/traces/day.ft" >"$TMP/one.csv" 2>/dev/null
+    sed 's/, "elapsed_ms": [0-9]*}$/}/' "$TMP/sf" >"$TMP/sf.x"
+    for rows in full narrow; do
+        FLOWQ_ROWS=$rows FLOWQ_PARTITIONS=5 "$FLOWQ" -o csv --stats="$TMP/sp" "$q" \
+            "$TOP/traces/day.ft" >"$TMP/parts.csv" 2>/dev/null
+        sed 's/, "elapsed_ms": [0-9]*}$/}/' "$TMP/sp" >"$TMP/sp.x"
+        if cmp -s "$TMP/one.csv" "$TMP/parts.csv" && cmp -s "$TMP/sf.x" "$TMP/sp.x"; then pass; else
+            fail "5 partitions differ from one: $(basename "$q"), $rows rows"
+        fi
+    done
+done
 # standard input cannot be read twice: narrow is not taken, the same output
 FLOWQ_ROWS=narrow "$FLOWQ" -o csv "$TOP/queries/tcp-session.fq" <"$TOP/traces/day.ft" >"$TMP/stdin.csv"
 FLOWQ_ROWS=full "$FLOWQ" -o csv "$TOP/queries/tcp-session.fq" "$TOP/traces/day.ft" >"$TMP/file.csv"

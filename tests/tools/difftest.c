@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "stream.h"
 
 /* ---- random numbers: splitmix64, no global state ---- */
@@ -1048,13 +1049,13 @@ static void side_free(struct side *s) {
     memset(s, 0, sizeof *s);
 }
 
-static void run_side_kept(bool ref, bool kept, const struct fq_query *q,
+static void run_side_kept(bool ref, bool kept, unsigned parts, const struct fq_query *q,
                           const struct fq_rec *recs, size_t n, bool groups, unsigned threads,
                           struct side *s);
 
 static void run_side(bool ref, const struct fq_query *q, const struct fq_rec *recs, size_t n,
                      bool groups, unsigned threads, struct side *s) {
-    run_side_kept(ref, false, q, recs, n, groups, threads, s);
+    run_side_kept(ref, false, 0, q, recs, n, groups, threads, s);
 }
 
 static int cmp_time_id(const void *a, const void *b) {
@@ -1084,7 +1085,7 @@ static int write_marked(const uint64_t *bits, const struct fq_rec *recs, size_t 
 /* kept: the engine runs on the records that pass some branch's filter
  * (engine_keep_run, as flowq reads its input), positions no longer equal
  * to rec_ids; its output and counts must not change. */
-static void run_side_kept(bool ref, bool kept, const struct fq_query *q,
+static void run_side_kept(bool ref, bool kept, unsigned parts, const struct fq_query *q,
                           const struct fq_rec *recs, size_t n, bool groups, unsigned threads,
                           struct side *s) {
     memset(s, 0, sizeof *s);
@@ -1100,7 +1101,7 @@ static void run_side_kept(bool ref, bool kept, const struct fq_query *q,
         if (ref) {
             s->rc = ref_run(q, recs, n, groups, o, &s->st, &s->err);
         } else {
-            struct engine_opts eo = {.threads = threads, .groups = groups};
+            struct engine_opts eo = {.threads = threads, .groups = groups, .partitions = parts};
             if (kept) {
                 /* as flowq reads: filter bits at read time, narrow rows, and
                  * the marked records written from the trace in time order */
@@ -1226,7 +1227,7 @@ static int save_case(const char *dir, uint64_t seed, const char *query, size_t q
 /* ---- one case ---- */
 
 struct tally {
-    unsigned long cases, rejected, mismatches, botherr, tuples, nonempty, streamed;
+    unsigned long cases, rejected, mismatches, botherr, tuples, nonempty, streamed, split;
 };
 
 /* Another way of running the engine, x, against the reference f: a
@@ -1305,8 +1306,21 @@ static bool run_case(uint64_t seed, size_t big, bool focus, const char *save, in
         }
         if (!*why && !botherr && !f.rc) {
             struct side k;
-            run_side_kept(false, true, q, recs, n, mode == 1, threads, &k);
+            run_side_kept(false, true, 0, q, recs, n, mode == 1, threads, &k);
             judge_side(&k, &f, "on the kept input", why, sizeof why, &e);
+        }
+        /* split by the plan's partition key into 2..9 partitions, on the
+         * whole input and on the kept input */
+        unsigned parts = 2 + rnd(&r, 8);
+        struct fq_plan *plan = plan_make(q, mode == 1);
+        t->split += plan->partitionable && plan->path != PATH_GROUPS && plan->path != PATH_PRODUCT;
+        plan_free(plan);
+        for (int kept = 0; kept < 2 && !*why && !botherr && !f.rc; kept++) {
+            struct side k;
+            char how[64];
+            snprintf(how, sizeof how, "in %u partitions%s", parts, kept ? ", kept input" : "");
+            run_side_kept(false, kept, parts, q, recs, n, mode == 1, threads, &k);
+            judge_side(&k, &f, how, why, sizeof why, &e);
         }
         struct side sm;
         if (!*why && !botherr && !f.rc && run_side_stream(q, recs, n, mode == 1, &sm)) {
@@ -1472,7 +1486,8 @@ int main(int argc, char **argv) {
             break;
     }
     printf("difftest: %lu cases, %lu rejected by the compiler, %lu with output, %lu tuples, "
-           "%lu failed alike, %lu mismatches (%lu streamed)\n",
-           t.cases, t.rejected, t.nonempty, t.tuples, t.botherr, t.mismatches, t.streamed);
+           "%lu failed alike, %lu mismatches (%lu streamed, %lu split into partitions)\n",
+           t.cases, t.rejected, t.nonempty, t.tuples, t.botherr, t.mismatches, t.streamed,
+           t.split);
     return t.mismatches || t.botherr ? 1 : 0;
 }
