@@ -567,11 +567,23 @@ static bool same_file(const struct stat *a, const struct stat *b)
 
 enum {
     READ_CHUNK = 1 << 15,       /* records decoded at a time */
-    NARROW_AT = 64 << 20,       /* bytes of full rows before they are narrowed */
     SPOOL_BUDGET = 32 << 20,    /* bytes of records the second pass sorts in memory */
 };
 
-/* When the records to keep outgrow NARROW_AT and the inputs are regular
+/* The memory the kept records may take before they are narrowed: a
+ * quarter of physical memory, as sort(1) sizes its buffer from it, or
+ * --max-memory. */
+static uint64_t memory_budget(const struct cli *c)
+{
+    if (c->rd.max_bytes)
+        return c->rd.max_bytes;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0)
+        return (uint64_t)1 << 30;
+    return (uint64_t)pages * (uint64_t)psize / 4;
+}
+
+/* When the records to keep outgrow the memory budget and the inputs are regular
  * files, only the fields the query reads after its filters are kept, and
  * the records to write are read again from the files (write_again).
  * FLOWQ_ROWS=full or =narrow fixes the choice (tests use both). */
@@ -597,15 +609,16 @@ static int read_input(struct cli *c, char **inputs, size_t ninputs, struct input
     if (narrowed)
         engine_in_narrow(in->e);
     bool may = files && !never && !narrowed;
+    uint64_t budget = memory_budget(c);
     struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
     ssize_t got;
     while ((got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0) {
         engine_in_add(in->e, buf, (size_t)got);
-        if (may && engine_in_bytes(in->e) > NARROW_AT) {
+        if (may && engine_in_bytes(in->e) > budget) {
             engine_in_narrow(in->e);
             may = false;
         }
-        if (c->rd.max_bytes && engine_in_bytes(in->e) > c->rd.max_bytes) {
+        if (c->rd.max_bytes && !may && engine_in_bytes(in->e) > c->rd.max_bytes) {
             fq_fail(err, FQ_E_OUTPUT, NULL, -1,
                     "the records to keep in memory exceed --max-memory (%llu bytes at "
                     "record %llu); filter more or raise --max-memory",
