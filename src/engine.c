@@ -18,46 +18,12 @@
 #include "filter.h"
 #include "gcond.h"
 #include "grouper.h"
+#include "jobs.h"
 #include "merger.h"
 #include "plan.h"
 #include "rows.h"
 #include "ungrouper.h"
 #include "util.h"
-
-/* ---- a tiny job runner: jobs 0..njobs-1 handed out by an atomic counter */
-
-struct jobs {
-    size_t njobs;
-    size_t next;
-    void (*fn)(void *ctx, size_t job);
-    void *ctx;
-};
-
-static void *jobs_worker(void *arg)
-{
-    struct jobs *j = arg;
-    for (;;) {
-        size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-        if (k >= j->njobs)
-            return NULL;
-        j->fn(j->ctx, k);
-    }
-}
-
-static void jobs_run(unsigned threads, size_t njobs, void (*fn)(void *, size_t), void *ctx)
-{
-    struct jobs j = {njobs, 0, fn, ctx};
-    size_t nt = threads < njobs ? threads : njobs;
-    pthread_t *tid = xcalloc(nt ? nt : 1, sizeof *tid);
-    size_t started = 0;
-    for (size_t i = 1; i < nt; i++)
-        if (pthread_create(&tid[started], NULL, jobs_worker, &j) == 0)
-            started++;
-    jobs_worker(&j);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    free(tid);
-}
 
 /* ---- the global (stime, rec_id) order */
 
@@ -497,12 +463,6 @@ bool engine_same_branch(const struct fq_query *q, size_t a, size_t b)
     return true;
 }
 
-static unsigned online_cpus(void)
-{
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    return c > 0 ? (unsigned)c : 1;
-}
-
 /* ---- the input: kept records as rows, with their filter bits */
 
 struct engine_in {
@@ -723,7 +683,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
     if (n > UINT32_MAX)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "too many records (%zu); the limit is %u", n,
                        (unsigned)UINT32_MAX);
-    unsigned threads = eo->threads ? eo->threads : online_cpus();
+    unsigned threads = eo->threads ? eo->threads : jobs_cpus();
     if (eo->partitions > 1 && !in->plan) {
         struct fq_plan *plan = plan_make(q, eo->groups);
         bool marks = plan->path == PATH_STREAM || plan->path == PATH_DIRECT ||
@@ -932,7 +892,7 @@ void engine_keep_free(struct engine_keep *k)
 
 /* ---- partitions: the kept rows split by the plan's key, run apart */
 
-struct parts {
+struct part_runs {
     const struct fq_query *q;
     const struct fq_plan *plan;
     struct engine_in **in;      /* one input per partition */
@@ -967,7 +927,7 @@ static void row_parts(const struct engine_in *in, const struct fq_plan *plan, si
 
 /* The partitions' inputs: each row once in every partition one of its
  * branches sends it to, in input order, with those branches' bits. */
-static void split_rows(struct parts *ps, const struct engine_in *in)
+static void split_rows(struct part_runs *ps, const struct engine_in *in)
 {
     size_t nb = ps->q->nbranches, mw = (nb + 7) / 8;
     ps->in = xcalloc(ps->np, sizeof *ps->in);
@@ -1015,7 +975,7 @@ static void split_rows(struct parts *ps, const struct engine_in *in)
 /* One partition: marks by rec_id (its rows are never written from here). */
 static void part_job(void *ctx, size_t p)
 {
-    struct parts *ps = ctx;
+    struct part_runs *ps = ctx;
     struct engine_in *pi = ps->in[p];
     pi->rows.full = false;
     struct engine_stats st = {0};
@@ -1066,7 +1026,7 @@ static int run_partitions(const struct fq_query *q, struct engine_in *in,
                           struct out *out, uint64_t **out_bits, struct engine_stats *st,
                           struct fq_error *err)
 {
-    struct parts ps = {.q = q, .plan = plan, .np = eo->partitions, .eo = *eo,
+    struct part_runs ps = {.q = q, .plan = plan, .np = eo->partitions, .eo = *eo,
                        .nwords = in->nread / 64 + 1, .rc = FQ_OK};
     ps.eo.threads = 1;
     ps.bits = xcalloc(ps.nwords, sizeof *ps.bits);
@@ -1074,7 +1034,7 @@ static int run_partitions(const struct fq_query *q, struct engine_in *in,
     ps.sum.branch = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *ps.sum.branch);
     pthread_mutex_init(&ps.lock, NULL);
     split_rows(&ps, in);
-    unsigned threads = eo->threads ? eo->threads : online_cpus();
+    unsigned threads = eo->threads ? eo->threads : jobs_cpus();
     jobs_run(threads, ps.np, part_job, &ps);
     pthread_mutex_destroy(&ps.lock);
     free(ps.in);

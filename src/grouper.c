@@ -12,11 +12,11 @@
  */
 #include "grouper.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "filter.h"
+#include "jobs.h"
 #include "rows.h"
 #include "util.h"
 
@@ -487,20 +487,13 @@ struct parts {
     const struct fq_rows *R;
     bool want_masks;
     struct part *p;
-    size_t np;
-    size_t next;
 };
 
-static void *parts_worker(void *arg)
+static void parts_job(void *ctx, size_t k)
 {
-    struct parts *ps = arg;
-    for (;;) {
-        size_t k = __atomic_fetch_add(&ps->next, 1, __ATOMIC_RELAXED);
-        if (k >= ps->np)
-            return NULL;
-        struct part *p = &ps->p[k];
-        group_seq(ps->g, ps->R, p->kept, p->n, ps->want_masks, &p->gr);
-    }
+    struct parts *ps = ctx;
+    struct part *p = &ps->p[k];
+    group_seq(ps->g, ps->R, p->kept, p->n, ps->want_masks, &p->gr);
 }
 
 enum { NPARTS = 64, MAXTHREADS = 16, PART_MIN = 200000 };
@@ -534,16 +527,8 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
         p->kept[p->n] = kept[i];
         p->pos[p->n++] = (uint32_t)i;
     }
-    struct parts ps = {g, R, want_masks, parts, NPARTS, 0};
-    unsigned nt = threads < MAXTHREADS ? threads : MAXTHREADS;
-    pthread_t tid[MAXTHREADS];
-    unsigned started = 0;
-    for (unsigned t = 1; t < nt; t++)
-        if (pthread_create(&tid[started], NULL, parts_worker, &ps) == 0)
-            started++;
-    parts_worker(&ps);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
+    struct parts ps = {g, R, want_masks, parts};
+    jobs_run(threads < MAXTHREADS ? threads : MAXTHREADS, NPARTS, parts_job, &ps);
 
     size_t ng = 0, mw = 0;
     for (unsigned p = 0; p < NPARTS; p++) {
