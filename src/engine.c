@@ -93,7 +93,7 @@ struct branch {
     struct engine_branch_stats st;
 };
 
-struct run {
+struct exec {
     const struct fq_query *q;
     const struct fq_rows *R;
     const uint8_t *mask;        /* engine_in.mask */
@@ -133,7 +133,7 @@ static bool wants_masks(const struct fq_branch *br)
  * which engine_in_add computed as the records were read. */
 static void phase_filter(void *ctx, size_t job)
 {
-    struct run *r = ctx;
+    struct exec *r = ctx;
     if (job == 0) {
         r->ord = order_by_time(r->R);
         return;
@@ -210,7 +210,7 @@ static void keep_group(struct agg_out *o, size_t stride, uint32_t gid, const uni
 
 /* What the aggregation of one branch's groups shares between its ranges. */
 struct agg_ctx {
-    const struct run *r;
+    const struct exec *r;
     struct branch *b;
     const bool *need;
     bool single, direct, all_kept, parallel;
@@ -223,7 +223,7 @@ struct agg_ctx {
 static void aggregate_range(void *ctx, size_t job)
 {
     struct agg_ctx *a = ctx;
-    const struct run *r = a->r;
+    const struct exec *r = a->r;
     struct branch *b = a->b;
     const struct fq_branch *br = b->br;
     struct agg_out *o = &a->out[job];
@@ -272,7 +272,7 @@ static void aggregate_range(void *ctx, size_t job)
 
 static void phase_branch(void *ctx, size_t job)
 {
-    struct run *r = ctx;
+    struct exec *r = ctx;
     struct branch *b = &r->b[r->unit[job]];
     const struct fq_branch *br = b->br;
     size_t n = r->n;
@@ -651,8 +651,8 @@ static int run_partitions(const struct fq_query *q, struct engine_in *in,
                           struct fq_error *err);
 
 /* The records of bits, written or (narrow rows) handed to the caller. */
-static int emit(const struct run *r, uint64_t *bits, struct out *out, uint64_t **out_bits,
-                uint64_t *written, struct fq_error *err)
+static int deliver(const struct exec *r, uint64_t *bits, struct out *out, uint64_t **out_bits,
+                   uint64_t *written, struct fq_error *err)
 {
     if (!r->by_id) {
         int rc = ungroup_write(r->R, r->ord, bits, out, written, err);
@@ -696,7 +696,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
             return rc;
     }
 
-    struct run r = {.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
+    struct exec r = {.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
                     .groups = eo->groups, .only_filter = in->kept_all_pass,
                     .by_id = !in->rows.full};
     r.nbits = r.by_id ? in->nread : n;
@@ -763,7 +763,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
             rc = merger_too_many(eo->max_tuples, err);
             free(r.bits);
         } else {
-            rc = emit(&r, r.bits, out, out_bits, &st->records_out, err);
+            rc = deliver(&r, r.bits, out, out_bits, &st->records_out, err);
         }
     } else if (path == PATH_PRODUCT) {
         /* Nothing to join on: the tuples are every combination of the
@@ -785,7 +785,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
                 for (size_t k = 0; k < g->n; k++)
                     ungroup_mark_set(r.R, g->val[k * g->nfields + GF_RECORDS].set, bits);
             }
-            rc = emit(&r, bits, out, out_bits, &st->records_out, err);
+            rc = deliver(&r, bits, out, out_bits, &st->records_out, err);
         }
     } else if (path == PATH_GROUPS) {
         rc = ungroup_stream_groups(q, bg, eo->max_tuples, out, &st->tuples, &st->records_out,
@@ -794,7 +794,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
         rc = ungroup_mark_tuples(q, r.R, bg, eo->max_tuples, bits, &st->tuples, err);
         if (rc == FQ_OK)
-            rc = emit(&r, bits, out, out_bits, &st->records_out, err);
+            rc = deliver(&r, bits, out, out_bits, &st->records_out, err);
         else
             free(bits);
     }

@@ -25,7 +25,7 @@ enum {
     FIRST_ALLOC = 1024, /* records; the buffer doubles up to cap */
 };
 
-struct run {
+struct sorted_run {
     uint64_t off, n;    /* in records from the start of the file */
 };
 
@@ -53,7 +53,7 @@ struct spool {
     char *dir;
     int fd;             /* -1 until the first run is written */
     uint64_t fend;      /* records in the file */
-    struct run *runs;
+    struct sorted_run *runs;
     size_t nruns, runcap;
     bool reading, failed;
     size_t pos;         /* reading from memory: the next record */
@@ -226,7 +226,7 @@ static int spill(struct spool *s, struct fq_error *err)
         return err->code;
     if (s->nruns == s->runcap)
         s->runs = xrealloc(s->runs, (s->runcap = s->runcap ? 2 * s->runcap : 16) * sizeof *s->runs);
-    s->runs[s->nruns++] = (struct run){s->fend, s->n};
+    s->runs[s->nruns++] = (struct sorted_run){s->fend, s->n};
     s->fend += s->n;
     s->n = 0;
     return FQ_OK;
@@ -336,7 +336,7 @@ static void merge_close(struct merge *m)
 
 /* Merge runs[0..k) of fd, with a buffer of per records for each, and
  * mem[0..nmem), a sorted run still in memory (the merge takes it over). */
-static int merge_open(const struct spool *s, struct merge *m, int fd, const struct run *runs,
+static int merge_open(const struct spool *s, struct merge *m, int fd, const struct sorted_run *runs,
                       size_t k, size_t per, struct fq_rec *mem, size_t nmem, struct fq_error *err)
 {
     m->fd = fd;
@@ -392,7 +392,7 @@ static int merge_pass(struct spool *s, struct fq_error *err)
     if (fd < 0)
         return err->code;
     size_t nnew = (s->nruns + FANIN - 1) / FANIN;
-    struct run *runs = xmalloc(nnew * sizeof *runs);
+    struct sorted_run *runs = xmalloc(nnew * sizeof *runs);
     size_t per = s->bufrecs / (FANIN + 1);
     struct fq_rec *obuf = xmalloc(per * sizeof *obuf);
     uint64_t at = 0;
