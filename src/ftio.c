@@ -295,8 +295,17 @@ static char *join(const char *dir, const char *name)
     return s;
 }
 
-/* Regular files under dir, names sorted at each level; tmp* skipped (files
- * being written by flow-capture) unless all. */
+/* Files a collector is still writing, or keeps for itself: flow-capture's
+ * tmp*, nfcapd's nfcapd.current.* and its .nfstat (what nfdump -R skips
+ * of them). */
+static bool collector_own(const char *name)
+{
+    return strncmp(name, "tmp", 3) == 0 || strncmp(name, "nfcapd.current", 14) == 0 ||
+           strcmp(name, ".nfstat") == 0;
+}
+
+/* Regular files under dir, names sorted at each level; collector_own
+ * files skipped unless all. */
 static int walk(const char *dir, bool all, int depth, struct list *out, struct fq_error *err)
 {
     if (depth > MAX_DEPTH)
@@ -311,7 +320,7 @@ static int walk(const char *dir, bool all, int depth, struct list *out, struct f
         const char *n = e->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
             continue;
-        if (!all && strncmp(n, "tmp", 3) == 0)
+        if (!all && collector_own(n))
             continue;
         list_add(&names, xstrdup(n));
     }
