@@ -151,7 +151,7 @@ FUZZ_DIR      = build-fuzz
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 600
 FUZZ_CI_TIME ?= 60
-FUZZ_TARGETS  = fuzz_query fuzz_trace fuzz_run
+FUZZ_TARGETS  = fuzz_query fuzz_trace fuzz_run fuzz_nfdump
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The library is rebuilt by the ordinary rules into $(FUZZ_DIR) (its own

@@ -162,7 +162,7 @@ twin() { # NAME FT NFDUMP
 twin "v5 fixture" "$D/v5.ft" "$D/v5.nfcapd"
 # A larger twin made now, when nfcapd is installed.
 if command -v nfcapd >/dev/null 2>&1 && command -v nfdump >/dev/null 2>&1; then
-    if FLOWQ_GEN="$FLOWQ_GEN" sh "$D/make.sh" "$TMP/big" 20000 >"$TMP/big.log" 2>&1; then
+    if FLOWQ_GEN="$FLOWQ_GEN" sh "$D/make.sh" "$TMP/big" 20000 v5 >"$TMP/big.log" 2>&1; then
         twin "20000 records" "$TMP/big/v5.ft" "$TMP/big/v5.nfcapd"
         nfdump -q -r "$TMP/big/v5-lz4.nfcapd" -o csv | nfnorm >"$TMP/big.nf"
         "$FLOWQ" --print -o csv --fields "$FIELDS" "$TMP/big/v5-lz4.nfcapd" | fqnorm >"$TMP/big.fq"

@@ -4,8 +4,8 @@
 # nfdump rewriting that file with each of its compressions, and softflowd
 # exporting NetFlow v9 and IPFIX (IPv4 and IPv6 flows) from a pcap that
 # text2pcap (Debian tshark/wireshark-common) builds from the hex dumps in
-# flows.txt.  Usage: make.sh OUTDIR [RECORDS]   (FLOWQ_GEN names the
-# generator; default build/flowq-gen).  Deterministic except for the time
+# flows.txt.  Usage: make.sh OUTDIR [RECORDS [v5]]   (FLOWQ_GEN names
+# the generator, default build/flowq-gen; "v5": only the v5 files).  Deterministic except for the time
 # nfcapd received the packets (msecReceived) and the file's creation time.
 set -eu
 OUT=$1
@@ -41,6 +41,8 @@ cp "$W/got" "$OUT/v5.nfcapd"
 nfdump -r "$OUT/v5.nfcapd" -z -w "$OUT/v5-lzo.nfcapd"
 nfdump -r "$OUT/v5.nfcapd" -j -w "$OUT/v5-bz2.nfcapd"
 nfdump -r "$OUT/v5.nfcapd" -y -w "$OUT/v5-lz4.nfcapd"
+
+[ "${3-}" = v5 ] && exit 0
 
 # IPv4 and IPv6 flows from a pcap: text2pcap builds the packets from the
 # hex dumps in flows.txt, nfpcapd (nfdump's own pcap collector) makes the
