@@ -29,6 +29,7 @@ enum {
     BUF_MAX = 5 << 20,         /* nfdump's BUFFSIZE: no payload is larger */
     C_NONE = 0, C_LZO = 1, C_BZ2 = 2, C_LZ4 = 3, C_ZSTD = 4,
     T_V3 = 11,                 /* recordHeaderV3_t */
+    T_MAP = 2, T_COMMON = 10,  /* nfdump 1.6: extension map, common record */
     T_IDENT = 0x8001, T_STAT = 0x8002,
     IDENT_MAX = 128,           /* nfdump's IDENTLEN */
     STAT_SIZE = 4 + 144,
@@ -51,6 +52,15 @@ struct nfd {
     uint32_t left;
     bool in_place;
     uint64_t blk_off;          /* input offset of the block's header */
+    /* nfdump 1.6 extension maps (type 2 records) by map id, for type 10
+     * records; a later map with the same id replaces the earlier one. */
+    struct v1map *maps;
+    size_t nmaps, last;        /* last: the map used last, tried first */
+};
+
+struct v1map {
+    uint16_t id, n;
+    uint16_t ex[64];           /* extension ids in record order */
 };
 
 static inline uint16_t ld16(const unsigned char *p)
@@ -238,6 +248,143 @@ static long dec_v3(const unsigned char *p, size_t size, struct fq_rec *r, uint64
         return 2;
     }
     set_times(r, first, last);
+    r->rec_id = id;
+    return -1;
+}
+
+/* ---- nfdump 1.6 records -------------------------------------------------- */
+
+/* Data bytes of the 1.6 extensions by id (nfx.h); 0 for the required
+ * ones (ids 0-3, which nfdump ignores in a map) and the compat NEL id 47,
+ * -1 for ids that have no layout. */
+static int v1_ext_size(unsigned id)
+{
+    static const signed char size[] = {
+        0, 0, 0, 0, 4, 8, 4, 8, 4, 4,          /* 0-9: snmp 2/4, as 2/4, multiple, nh v4 */
+        16, 4, 16, 4, 4, 8, 4, 8, 4, 8,        /* 10-19: nh v6, bgp nh, vlan, out pkts/bytes, aggr */
+        16, 16, 40, 4, 16, 4, 8, 8, -1, -1,    /* 20-29: mac, mpls, router ip v4/v6, router id, adj, recv */
+        -1, -1, -1, -1, -1, -1, -1, 20, 4, 8,  /* 30-39: reserved, nsel common, xlate ports, ip v4 */
+        32, 24, 24, 72, -1, 24, 12, 0, 8,      /* 40-48: xlate v6, acl, user, latency, nel, block alloc */
+    };
+    return id < sizeof size ? size[id] : -1;
+}
+
+/* A type 2 record: an extension map. */
+static int add_map(struct nfd *st, const unsigned char *p, size_t size, char *why, size_t wl)
+{
+    if (size < 8) {
+        snprintf(why, wl, "extension map of %zu bytes, less than its 8-byte header", size);
+        return -1;
+    }
+    struct v1map m = {.id = ld16(p + 4)};
+    for (size_t off = 8; off + 2 <= size && ld16(p + off); off += 2) {
+        if (m.n == sizeof m.ex / sizeof m.ex[0]) {
+            snprintf(why, wl, "extension map %u lists more than %zu extensions", m.id,
+                     sizeof m.ex / sizeof m.ex[0]);
+            return -1;
+        }
+        m.ex[m.n++] = ld16(p + off);
+    }
+    size_t i = 0;
+    while (i < st->nmaps && st->maps[i].id != m.id)
+        i++;
+    if (i == st->nmaps) {
+        if ((st->nmaps & (st->nmaps - 1)) == 0)
+            st->maps = xrealloc(st->maps, (st->nmaps ? st->nmaps * 2 : 4) * sizeof *st->maps);
+        st->nmaps++;
+    }
+    st->maps[i] = m;
+    return 0;
+}
+
+static const struct v1map *find_map(struct nfd *st, unsigned id)
+{
+    if (st->last < st->nmaps && st->maps[st->last].id == id)
+        return &st->maps[st->last];
+    for (size_t i = 0; i < st->nmaps; i++)
+        if (st->maps[i].id == id) {
+            st->last = i;
+            return &st->maps[i];
+        }
+    return NULL;
+}
+
+/* The optional extension ex of a 1.6 record, at e. */
+static void dec_v1_ext(struct fq_rec *r, unsigned ex, const unsigned char *e)
+{
+    switch (ex) {
+    case 4: r->input = ld16(e); r->output = ld16(e + 2); break;
+    case 5: r->input = in_sat16(ld32(e)); r->output = in_sat16(ld32(e + 4)); break;
+    case 6: r->src_as = ld16(e); r->dst_as = ld16(e + 2); break;
+    case 7: r->src_as = in_sat16(ld32(e)); r->dst_as = in_sat16(ld32(e + 4)); break;
+    case 8: r->src_mask = e[2]; r->dst_mask = e[3]; break;
+    case 9: set_addr4(r, F_NEXTHOP, &r->nexthop, ld32(e)); break;
+    case 10: set_addr6(r, F_NEXTHOP, &r->nexthop, e); break;
+    case 23: set_addr4(r, F_EXADDR, &r->exaddr, ld32(e)); break;
+    case 24: set_addr6(r, F_EXADDR, &r->exaddr, e); break;
+    case 25: r->engine_type = e[2]; r->engine_id = e[3]; break;
+    default: break;
+    }
+}
+
+/* Decode the type 10 record p[0..size) (size >= 4) as dec_v3 does: -1, or
+ * the offset of a fault that *why describes. */
+static long dec_v1(struct nfd *st, const unsigned char *p, size_t size, struct fq_rec *r,
+                   uint64_t id, char *why, size_t wl)
+{
+    if (size < 32) {
+        snprintf(why, wl, "1.6 flow record of %zu bytes, less than its 32-byte header", size);
+        return 2;
+    }
+    const struct v1map *m = find_map(st, ld16(p + 6));
+    if (!m) {
+        snprintf(why, wl, "1.6 flow record with extension map %u, which no map before it defines",
+                 ld16(p + 6));
+        return 6;
+    }
+    memset(r, 0, sizeof *r);
+    unsigned fl = ld16(p + 4);
+    size_t off = 32, need = 32 + (fl & 1 ? 32 : 8) + (fl & 2 ? 8 : 4) + (fl & 4 ? 8 : 4);
+    if (need > size) {
+        snprintf(why, wl, "1.6 flow record of %zu bytes, its addresses and counters need %zu", size,
+                 need);
+        return 2;
+    }
+    if (fl & 1) {
+        set_addr6(r, F_SRCIP, &r->srcip, p + off);
+        set_addr6(r, F_DSTIP, &r->dstip, p + off + 16);
+        off += 32;
+    } else {
+        r->srcip = ld32(p + off);
+        r->dstip = ld32(p + off + 4);
+        off += 8;
+    }
+    r->packets = fl & 2 ? in_sat32(ld64(p + off)) : ld32(p + off);
+    off += fl & 2 ? 8 : 4;
+    r->bytes = fl & 4 ? in_sat32(ld64(p + off)) : ld32(p + off);
+    off += fl & 4 ? 8 : 4;
+    for (unsigned i = 0; i < m->n; i++) {
+        int sz = v1_ext_size(m->ex[i]);
+        if (sz < 0) {
+            snprintf(why, wl, "extension map %u lists extension %u, which nfdump 1.6 does not define",
+                     m->id, m->ex[i]);
+            return 6;
+        }
+        if (off + (size_t)sz > size) {
+            snprintf(why, wl, "1.6 flow record of %zu bytes, its extension %u ends at %zu", size,
+                     m->ex[i], off + (size_t)sz);
+            return 2;
+        }
+        dec_v1_ext(r, m->ex[i], p + off);
+        off += (size_t)sz;
+    }
+    r->tcp_flags = p[21];
+    r->proto = p[22];
+    r->tos = p[23];
+    r->srcport = ld16(p + 24);
+    r->dstport = ld16(p + 26);
+    set_times(r, (uint64_t)ld32(p + 12) * 1000u + ld16(p + 8),
+              (uint64_t)ld32(p + 16) * 1000u + ld16(p + 10));
     r->rec_id = id;
     return -1;
 }
@@ -473,7 +620,49 @@ static void nfd_close(void *arg)
     if (!st)
         return;
     free(st->zbuf);
+    free(st->maps);
     free(st);
+}
+
+/* What every stream needs once its compression is known. */
+static int start_stream(struct nfd *st, struct in_ctx *c, struct fq_error *err)
+{
+    if (st->comp == C_LZO) {
+        pthread_once(&lzo_once, lzo_setup);
+        if (!lzo_ok)
+            return fq_fail(err, FQ_E_OUTPUT, in_name(c->src), -1, "LZO library initialisation failed");
+    }
+    if (st->comp != C_NONE)
+        st->zbuf = xmalloc(BUF_MAX);
+    return FQ_OK;
+}
+
+/* nfdump 1.6's layout 1: a 140-byte header (magic, version, flags with the
+ * compression bits, NumBlocks, ident) and a 136-byte stat record, then the
+ * blocks; no appendix.  Of several compression bits nfdump takes LZO, then
+ * BZ2, then LZ4, and so does this. */
+static void *open_v1(struct in_ctx *c, uint64_t at, struct fq_error *err)
+{
+    const unsigned char *p;
+    ssize_t avail = in_fill(c->src, HDR1, &p, err);
+    if (avail < 0)
+        return NULL;
+    if (avail < HDR1)
+        return nfd_fail(c, err, at + (uint64_t)avail,
+                        "truncated nfdump file at byte %llu (input ends %zd bytes into the %d-byte "
+                        "header and statistics of a layout 1 file)",
+                        (unsigned long long)(at + (uint64_t)avail), avail, HDR1), NULL;
+    uint32_t flags = ld32(p + 4);
+    struct nfd *st = xcalloc(1, sizeof *st);
+    st->comp = flags & 0x01 ? C_LZO : flags & 0x08 ? C_BZ2 : flags & 0x10 ? C_LZ4 : C_NONE;
+    st->nblocks = ld32(p + 8);
+    st->start = at;
+    if (start_stream(st, c, err)) {
+        nfd_close(st);
+        return NULL;
+    }
+    in_skip(c->src, HDR1);
+    return st;
 }
 
 static void *nfd_open(struct in_ctx *c, struct fq_error *err)
@@ -489,10 +678,7 @@ static void *nfd_open(struct in_ctx *c, struct fq_error *err)
                         (unsigned long long)(at + (uint64_t)avail), avail), NULL;
     unsigned version = ld16(p + 2);
     if (version == 1)
-        return nfd_fail(c, err, at + 2,
-                        "nfdump 1.6 file (layout version 1) at byte %llu: flowq reads layout 2 "
-                        "(nfdump 1.7); convert it with nfdump -r FILE -w NEW",
-                        (unsigned long long)(at + 2)), NULL;
+        return open_v1(c, at, err);
     if (version != 2)
         return nfd_fail(c, err, at + 2,
                         "unsupported nfdump layout version %u at byte %llu (flowq reads 2)", version,
@@ -527,16 +713,10 @@ static void *nfd_open(struct in_ctx *c, struct fq_error *err)
                         "follows: nfcapd is still writing it, or was stopped before closing it)",
                         (unsigned long long)(at + 36)), NULL;
     }
-    if (comp == C_LZO) {
-        pthread_once(&lzo_once, lzo_setup);
-        if (!lzo_ok) {
-            nfd_close(st);
-            return fq_fail(err, FQ_E_OUTPUT, in_name(c->src), -1, "LZO library initialisation failed"),
-                   NULL;
-        }
+    if (start_stream(st, c, err)) {
+        nfd_close(st);
+        return NULL;
     }
-    if (comp != C_NONE)
-        st->zbuf = xmalloc(BUF_MAX);
     in_skip(c->src, HDR2);
     return st;
 }
@@ -565,22 +745,28 @@ static ssize_t nfd_next(void *arg, struct in_ctx *c, struct fq_rec *buf, size_t 
         if (rec_head(st, c, err, &type, &size))
             return -1;
         const unsigned char *rp = st->p + st->pos;
-        if (type == T_V3) {
+        char why[200];
+        if (type == T_V3 || type == T_COMMON) {
             uint64_t id = c->id++;
             if (in_wanted(c, id)) {
-                char why[200];
-                long bad = size < 12 ? 2 : dec_v3(rp, size, &buf[k], id, why, sizeof why);
-                if (bad >= 0) {
-                    if (size < 12)
-                        snprintf(why, sizeof why, "V3 record of %zu bytes, less than its header",
-                                 size);
+                long bad;
+                if (type == T_COMMON)
+                    bad = dec_v1(st, rp, size, &buf[k], id, why, sizeof why);
+                else if (size < 12)
+                    bad = 2, snprintf(why, sizeof why, "V3 record of %zu bytes, less than its header",
+                                      size);
+                else
+                    bad = dec_v3(rp, size, &buf[k], id, why, sizeof why);
+                if (bad >= 0)
                     return rec_fail(st, c, err, st->pos + (size_t)bad, why), -1;
-                }
                 k++;
             }
-        } else if (type == 10 || type == 1) {
+        } else if (type == T_MAP) {
+            if (add_map(st, rp, size, why, sizeof why))
+                return rec_fail(st, c, err, st->pos, why), -1;
+        } else if (type == 1) {
             return rec_fail(st, c, err, st->pos,
-                            "an nfdump 1.6 flow record (type 10) in a layout 2 file"), -1;
+                            "an nfdump 1.5 flow record (type 1), which flowq does not read"), -1;
         }
         /* Exporter, sampler, statistics, name and later records: skipped. */
         st->pos += size;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Decoder of nfdump files (nfcapd/nfdump 1.7 file layout 2 with V3
- * records; nfdump 1.6 layout 1 is refused with a clear error), blocks
- * uncompressed, LZO, BZ2, LZ4 or ZSTD, behind the reader interface of
- * input.h.
+ * records, and nfdump 1.6's layout 1 with type 10 records and extension
+ * maps), blocks uncompressed, LZO, BZ2, LZ4 or ZSTD, behind the reader
+ * interface of input.h.
  *
  * Field mapping (a V3 record's extensions -> struct fq_rec):
  *   EXgenericFlow  msecFirst -> stime, msecLast -> etime (exact);
@@ -15,6 +15,9 @@
  *   EXipNextHopV4 / V6               -> nexthop (not the BGP next hop)
  *   EXipReceivedV4 / V6              -> exaddr (the exporter's address)
  *   header         engineType, engineID
+ * A 1.6 record maps the same way (first/last + msec_first/msec_last,
+ * extensions 4/5 interfaces, 6/7 AS, 8 masks, 9/10 next hop, 23/24
+ * router address -> exaddr, 25 router id -> engine type and id).
  * nfdump keeps no exporter uptime, so the raw time fields describe a
  * virtual exporter that booted at the flow's start and exported it at its
  * end: unix_secs/unix_nsecs = msecLast, sysUpTime = Last = msecLast -

@@ -161,7 +161,24 @@ bad "nfdump appendix cut" "$TMP/na2.nf" "truncated nfdump file at byte $((nsize 
 cp "$NF" "$TMP/nv.nf"; patch "$TMP/nv.nf" 2 3
 bad "nfdump layout 3" "$TMP/nv.nf" "unsupported nfdump layout version 3 at byte 2 "
 cp "$NF" "$TMP/nv1.nf"; patch "$TMP/nv1.nf" 2 1
-bad "nfdump layout 1" "$TMP/nv1.nf" "nfdump 1.6 file \\(layout version 1\\) at byte 2"
+bad "nfdump layout 2 file marked layout 1" "$TMP/nv1.nf" "bad nfdump block size 167772241 at byte 280"
+# nfdump 1.6 (layout 1): header and statistics 276 bytes, block header at
+# 276, two extension maps (24 and 20 bytes) from 288, the first record at 332.
+"$TOP/$BUILD/tests/nf16fixture" -n 20 >"$TMP/l1.nf"
+for k in 100 275; do
+    head -c $k "$TMP/l1.nf" >"$TMP/l1-$k.nf"
+    bad "nfdump 1.6 header cut at $k" "$TMP/l1-$k.nf" \
+        "truncated nfdump file at byte $k \\(input ends $k bytes into the 276-byte header and statistics"
+done
+cp "$TMP/l1.nf" "$TMP/l1m.nf"; patch "$TMP/l1m.nf" 338 5
+bad "nfdump 1.6 record without its map" "$TMP/l1m.nf" \
+    "corrupt nfdump record at byte 338 \\(1.6 flow record with extension map 5, which no map before it defines\\)"
+cp "$TMP/l1.nf" "$TMP/l1x.nf"; patch "$TMP/l1x.nf" 296 30
+bad "nfdump 1.6 map with an unknown extension" "$TMP/l1x.nf" \
+    "corrupt nfdump record at byte 338 \\(extension map 0 lists extension 30, which nfdump 1.6 does not define\\)"
+cp "$TMP/l1.nf" "$TMP/l1s.nf"; patch "$TMP/l1s.nf" 334 50
+bad "nfdump 1.6 record shorter than its extensions" "$TMP/l1s.nf" \
+    "corrupt nfdump record at byte 334 \\(1.6 flow record of 50 bytes, its extension 4 ends at 52\\)"
 cp "$NF" "$TMP/nc.nf"; patch "$TMP/nc.nf" 16 5
 bad "nfdump compression 5" "$TMP/nc.nf" "unsupported nfdump compression 5 at byte 16"
 cp "$NF" "$TMP/ne.nf"; patch "$TMP/ne.nf" 17 1
