@@ -599,8 +599,8 @@ static int read_appendix(struct nfd *st, struct in_ctx *c, struct fq_error *err)
         if (got < 0)
             return err->code;
         while (got && st->left) {
-            unsigned type;
-            size_t size;
+            unsigned type = 0;
+            size_t size = 0;
             if (rec_head(st, c, err, &type, &size))
                 return err->code;
             st->pos += size;
@@ -740,8 +740,8 @@ static ssize_t nfd_next(void *arg, struct in_ctx *c, struct fq_rec *buf, size_t 
             st->done++;
             continue;
         }
-        unsigned type;
-        size_t size;
+        unsigned type = 0;
+        size_t size = 0;
         if (rec_head(st, c, err, &type, &size))
             return -1;
         const unsigned char *rp = st->p + st->pos;
