@@ -113,6 +113,13 @@ done
 "$FLOWQ" --print -o csv "$D/pcap-v4v6.nfcapd" >"$TMP/pcap.csv"
 expect "pcap lz4 = uncompressed" 0 "$TMP/pcap.csv" - "$FLOWQ" --print -o csv "$D/pcap-v4v6-lz4.nfcapd"
 
+# The raw time fields of nfdump.h's virtual exporter give stime and etime
+# back exactly, so a flow-tools copy (-o ft) keeps them.
+A=stime,etime,duration,unix_secs,unix_nsecs,sysUpTime,First,Last,srcip,bytes
+"$FLOWQ" --print -o csv --fields $A "$D/v5-lz4.nfcapd" >"$TMP/rt.csv"
+expect "-o ft keeps nfdump's times" 0 "$TMP/rt.csv" - sh -c \
+    "\"$FLOWQ\" --print -o ft \"$D/v5-lz4.nfcapd\" | \"$FLOWQ\" --print -o csv --fields $A"
+
 # Standard input, and streams of both formats on one pipe and as operands:
 # rec_id runs on across them.
 expect "stdin lz4" 0 "$TMP/v5.csv" - sh -c "\"$FLOWQ\" --print -o csv <\"$D/v5-lz4.nfcapd\""
