@@ -454,9 +454,8 @@ static int read_block(struct nfd *st, struct in_ctx *c, const char *what, struct
     if (avail < BLK_HDR)
         return nfd_fail(c, err, at + (uint64_t)avail,
                         "truncated nfdump file at byte %llu (input ends %zd bytes into the header of "
-                        "%s %u of %u)",
-                        (unsigned long long)(at + (uint64_t)avail), avail, what, st->done + 1,
-                        st->nblocks), -1;
+                        "%s)",
+                        (unsigned long long)(at + (uint64_t)avail), avail, what), -1;
     uint32_t nrec = ld32(p), size = ld32(p + 4);
     unsigned type = ld16(p + 8);
     if (size == 0 || size > BUF_MAX)
@@ -464,7 +463,7 @@ static int read_block(struct nfd *st, struct in_ctx *c, const char *what, struct
                         "bad nfdump block size %u at byte %llu (%s; nfdump's limit is 1..%u)", size,
                         (unsigned long long)(at + 4), what, (unsigned)BUF_MAX), -1;
     if (nrec == 0)
-        return nfd_fail(c, err, at, "bad nfdump block at byte %llu (%s of no records)",
+        return nfd_fail(c, err, at, "bad nfdump block at byte %llu (%s holds no records)",
                         (unsigned long long)at, what), -1;
     avail = in_fill(c->src, BLK_HDR + (size_t)size, &p, err);
     if (avail < 0)
@@ -734,7 +733,9 @@ static ssize_t nfd_next(void *arg, struct in_ctx *c, struct fq_rec *buf, size_t 
                 break;         /* hand over what is decoded before reading on */
             if (st->done == st->nblocks)
                 return read_appendix(st, c, err) ? -1 : 0;
-            int got = read_block(st, c, "block", err);
+            char what[48];
+            snprintf(what, sizeof what, "block %u of %u", st->done + 1, st->nblocks);
+            int got = read_block(st, c, what, err);
             if (got < 0)
                 return -1;
             st->done++;

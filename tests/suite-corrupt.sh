@@ -151,7 +151,7 @@ done
 for k in 52 84 200 37315; do
     head -c $k "$NF" >"$TMP/nd$k.nf"
     bad "nfdump block cut at $k" "$TMP/nd$k.nf" \
-        "truncated nfdump file at byte $k \\(block at byte 40 has 37264 bytes, the input ends after $((k - 52))\\)"
+        "truncated nfdump file at byte $k \\(block 1 of 1 at byte 40 has 37264 bytes, the input ends after $((k - 52))\\)"
 done
 head -c 37316 "$NF" >"$TMP/na.nf"
 bad "nfdump file cut before its appendix" "$TMP/na.nf" \
@@ -188,7 +188,7 @@ bad "nfdump block size 0" "$TMP/nz.nf" "bad nfdump block size 0 at byte 44"
 cp "$NF" "$TMP/nbig.nf"; patch "$TMP/nbig.nf" 47 0x7f
 bad "nfdump block size 2 GB" "$TMP/nbig.nf" "bad nfdump block size 2130743696 at byte 44"
 cp "$NF" "$TMP/nr0.nf"; patch "$TMP/nr0.nf" 40 0; patch "$TMP/nr0.nf" 41 0
-bad "nfdump block of no records" "$TMP/nr0.nf" "bad nfdump block at byte 40 \\(block of no records\\)"
+bad "nfdump block of no records" "$TMP/nr0.nf" "bad nfdump block at byte 40 \\(block 1 of 1 holds no records\\)"
 cp "$NF" "$TMP/nt.nf"; patch "$TMP/nt.nf" 48 1
 bad "nfdump block type 1" "$TMP/nt.nf" "unsupported nfdump block type 1 at byte 48"
 cp "$NF" "$TMP/nrs.nf"; patch "$TMP/nrs.nf" 86 2; patch "$TMP/nrs.nf" 87 0
@@ -221,5 +221,5 @@ for z in lzo bz2 lz4; do
     lo=$(od -An -tu1 -j 44 -N 1 "$TMP/nz-$z.nf" | tr -d ' ')
     patch "$TMP/nz-$z.nf" 44 $((lo - 1))
     Z=$(echo $z | tr a-z A-Z)
-    bad "nfdump $z data cut short" "$TMP/nz-$z.nf" "corrupt nfdump $Z data at byte 52 \\(block at byte 40 does not expand"
+    bad "nfdump $z data cut short" "$TMP/nz-$z.nf" "corrupt nfdump $Z data at byte 52 \\(block 1 of 1 at byte 40 does not expand"
 done
