@@ -28,6 +28,8 @@
 #endif
 
 #include "ftio.h"
+#include "input.h"
+#include "nfdump.h"
 #include "util.h"
 
 enum {
@@ -38,6 +40,7 @@ enum {
     ZBLOCK = 1 << 18,          /* bytes of one */
     ZCARRY = 128,              /* more than a record: the piece cut off by a block's end */
     MAX_DEPTH = 64,            /* directory nesting (symlink loops) */
+    MAGIC_MAX = 16,            /* bytes the other formats' probes look at */
     TLV_EX_VER = 2,
     TLV_HEADER_FLAGS = 8,
     FLAG_COMPRESS = 0x02,
@@ -70,6 +73,14 @@ struct src {
 
 enum state { S_IDLE, S_HEADER, S_RECORDS };   /* of the current source */
 
+/* The formats other than flow-tools, tried in order on every stream's
+ * first bytes (input.h). */
+static const struct in_format *const formats[] = {&in_nfdump};
+
+struct in_src {
+    struct ft_reader *r;
+};
+
 struct ft_reader {
     char **paths;              /* expanded inputs; "-" is standard input */
     size_t npaths, next;
@@ -81,6 +92,9 @@ struct ft_reader {
     bool first_stream;         /* no stream of this source read yet */
     struct fmt f;
     struct zpipe *zp;          /* the inflate thread; made at the first zlib stream */
+    const struct in_format *fmt; /* the current stream's, or NULL: flow-tools */
+    void *fst;                 /* its decoder state */
+    struct in_src in;          /* the source as the decoders see it */
     uint64_t id;               /* rec_id of the next record */
     const uint64_t *want;      /* ft_reader_want: bits by rec_id, or NULL for all */
     uint64_t nwant;
@@ -281,8 +295,17 @@ static char *join(const char *dir, const char *name)
     return s;
 }
 
-/* Regular files under dir, names sorted at each level; tmp* skipped (files
- * being written by flow-capture) unless all. */
+/* Files a collector is still writing, or keeps for itself: flow-capture's
+ * tmp*, nfcapd's nfcapd.current.* and its .nfstat (what nfdump -R skips
+ * of them). */
+static bool collector_own(const char *name)
+{
+    return strncmp(name, "tmp", 3) == 0 || strncmp(name, "nfcapd.current", 14) == 0 ||
+           strcmp(name, ".nfstat") == 0;
+}
+
+/* Regular files under dir, names sorted at each level; collector_own
+ * files skipped unless all. */
 static int walk(const char *dir, bool all, int depth, struct list *out, struct fq_error *err)
 {
     if (depth > MAX_DEPTH)
@@ -297,7 +320,7 @@ static int walk(const char *dir, bool all, int depth, struct list *out, struct f
         const char *n = e->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
             continue;
-        if (!all && strncmp(n, "tmp", 3) == 0)
+        if (!all && collector_own(n))
             continue;
         list_add(&names, xstrdup(n));
     }
@@ -371,6 +394,7 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
     struct ft_reader *r = xmalloc(sizeof *r);
     *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o && o->verbose,
                               .s.fd = -1, .s.stopfd = -1};
+    r->in.r = r;
     return r;
 }
 
@@ -471,6 +495,29 @@ static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
         s->len += (size_t)got;
     }
     return (ssize_t)(s->len - s->pos);
+}
+
+/* The source as input.h's decoders see it. */
+ssize_t in_fill(struct in_src *in, size_t need, const unsigned char **p, struct fq_error *err)
+{
+    ssize_t got = src_fill(in->r, need, err);
+    *p = in->r->s.p + in->r->s.pos;
+    return got;
+}
+
+void in_skip(struct in_src *in, size_t n)
+{
+    in->r->s.pos += n;
+}
+
+uint64_t in_off(const struct in_src *in)
+{
+    return src_off(&in->r->s);
+}
+
+const char *in_name(const struct in_src *in)
+{
+    return in->r->name;
 }
 
 /* ---- inflating --------------------------------------------------------- */
@@ -1070,6 +1117,55 @@ static ssize_t next_z(struct ft_reader *r, struct fq_rec *buf, size_t cap, struc
     }
 }
 
+/* ---- other formats ------------------------------------------------------ */
+
+/* At a stream's first byte: if one of formats[] claims it, open its
+ * decoder.  Returns 1 if one did, 0 if the stream is not theirs (then it
+ * is flow-tools or nothing), -1 on error. */
+static int format_open(struct ft_reader *r, struct fq_error *err)
+{
+    ssize_t avail = src_fill(r, MAGIC_MAX, err);
+    if (avail < 0)
+        return -1;
+    const unsigned char *p = r->s.p + r->s.pos;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        const struct in_format *f = formats[i];
+        if ((size_t)avail < f->magic_len || !f->probe(p, (size_t)avail))
+            continue;
+        struct in_ctx c = {.src = &r->in, .id = r->id, .want = r->want, .nwant = r->nwant};
+        r->fst = f->open(&c, err);
+        if (!r->fst)
+            return -1;
+        r->fmt = f;
+        r->first_stream = false;
+        r->st = S_RECORDS;
+        return 1;
+    }
+    return 0;
+}
+
+static void format_close(struct ft_reader *r)
+{
+    if (r->fmt)
+        r->fmt->close(r->fst);
+    r->fmt = NULL;
+    r->fst = NULL;
+}
+
+/* Records of a stream in one of formats[]; at its end another stream of
+ * any format may follow. */
+static ssize_t next_format(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
+{
+    struct in_ctx c = {.src = &r->in, .id = r->id, .want = r->want, .nwant = r->nwant};
+    ssize_t got = r->fmt->next(r->fst, &c, buf, cap, err);
+    r->id = c.id;
+    if (got == 0) {
+        format_close(r);
+        r->st = S_HEADER;
+    }
+    return got;
+}
+
 ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
 {
     if (r->failed)
@@ -1083,14 +1179,19 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
                 goto fail;
         }
         if (r->st == S_HEADER) {
-            int h = read_header(r, false, err);
+            int h = format_open(r, err);
+            if (h == 0)
+                h = read_header(r, false, err);
+            else if (h > 0)
+                continue;
             if (h < 0)
                 goto fail;
             if (h == 0)
                 src_close(r);
             continue;
         }
-        got = r->f.z ? next_z(r, buf, cap, err) : next_raw(r, buf, cap, err);
+        got = r->fmt ? next_format(r, buf, cap, err)
+              : r->f.z ? next_z(r, buf, cap, err) : next_raw(r, buf, cap, err);
         if (got < 0)
             goto fail;
         if (got > 0)
@@ -1107,6 +1208,7 @@ void ft_reader_close(struct ft_reader *r)
     if (!r)
         return;
     zp_stop(r);
+    format_close(r);
     if (r->open)
         src_close(r);
     zp_free(r);

@@ -77,7 +77,7 @@ static void help(void)
           "\n"
           "Input:\n"
           "      --print            decode and print records; no query\n"
-          "      --all-files        read tmp* files in directories too\n"
+          "      --all-files        read tmp*, nfcapd.current.* and .nfstat in directories too\n"
           "      --files-from FILE  read input names, one per line, from FILE (- = stdin)\n"
           "\n"
           "Output:\n"

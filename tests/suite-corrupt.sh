@@ -131,3 +131,95 @@ cp "$TMP/mid.ft" "$TMP/d/b.ft"
 bad "corrupt file in a directory is named" "$TMP/d/b.ft" "truncated record at byte 664"
 expect_err "corrupt file in a directory, via the directory" 4 "^flowq: $TMP/d/b.ft: truncated record at byte 664" \
     "$FLOWQ" --print -o csv "$TMP/d"
+
+# -- nfdump files (tests/data/nfdump: one data block at byte 40, then the
+#    appendix block) ------------------------------------------------------------------
+N="$TOP/tests/data/nfdump"
+NF="$N/v5.nfcapd"                     # uncompressed: appendix at 37316
+nsize=$(wc -c <"$NF")
+for k in 2 3 4 16 24 39; do
+    head -c $k "$NF" >"$TMP/nh$k.nf"
+    bad "nfdump header cut at $k" "$TMP/nh$k.nf" "truncated nfdump file at byte $k \\(input ends $k bytes into the"
+done
+head -c 1 "$NF" >"$TMP/nh1.nf"
+bad "nfdump header cut at 1" "$TMP/nh1.nf" "truncated header at byte 1"
+for k in 40 45 51; do
+    head -c $k "$NF" >"$TMP/nb$k.nf"
+    bad "nfdump block header cut at $k" "$TMP/nb$k.nf" \
+        "truncated nfdump file at byte $k \\(input ends $((k - 40)) bytes into the header of block 1 of 1\\)"
+done
+for k in 52 84 200 37315; do
+    head -c $k "$NF" >"$TMP/nd$k.nf"
+    bad "nfdump block cut at $k" "$TMP/nd$k.nf" \
+        "truncated nfdump file at byte $k \\(block 1 of 1 at byte 40 has 37264 bytes, the input ends after $((k - 52))\\)"
+done
+head -c 37316 "$NF" >"$TMP/na.nf"
+bad "nfdump file cut before its appendix" "$TMP/na.nf" \
+    "truncated nfdump file at byte 37316 \\(input ends 0 bytes into the header of the appendix block"
+head -c $((nsize - 1)) "$NF" >"$TMP/na2.nf"
+bad "nfdump appendix cut" "$TMP/na2.nf" "truncated nfdump file at byte $((nsize - 1)) \\(the appendix block at byte 37316"
+cp "$NF" "$TMP/nv.nf"; patch "$TMP/nv.nf" 2 3
+bad "nfdump layout 3" "$TMP/nv.nf" "unsupported nfdump layout version 3 at byte 2 "
+cp "$NF" "$TMP/nv1.nf"; patch "$TMP/nv1.nf" 2 1
+bad "nfdump layout 2 file marked layout 1" "$TMP/nv1.nf" "bad nfdump block size 167772241 at byte 280"
+# nfdump 1.6 (layout 1): header and statistics 276 bytes, block header at
+# 276, two extension maps (24 and 20 bytes) from 288, the first record at 332.
+"$TOP/$BUILD/tests/nf16fixture" -n 20 >"$TMP/l1.nf"
+for k in 100 275; do
+    head -c $k "$TMP/l1.nf" >"$TMP/l1-$k.nf"
+    bad "nfdump 1.6 header cut at $k" "$TMP/l1-$k.nf" \
+        "truncated nfdump file at byte $k \\(input ends $k bytes into the 276-byte header and statistics"
+done
+cp "$TMP/l1.nf" "$TMP/l1m.nf"; patch "$TMP/l1m.nf" 338 5
+bad "nfdump 1.6 record without its map" "$TMP/l1m.nf" \
+    "corrupt nfdump record at byte 338 \\(1.6 flow record with extension map 5, which no map before it defines\\)"
+cp "$TMP/l1.nf" "$TMP/l1x.nf"; patch "$TMP/l1x.nf" 296 30
+bad "nfdump 1.6 map with an unknown extension" "$TMP/l1x.nf" \
+    "corrupt nfdump record at byte 338 \\(extension map 0 lists extension 30, which nfdump 1.6 does not define\\)"
+cp "$TMP/l1.nf" "$TMP/l1s.nf"; patch "$TMP/l1s.nf" 334 50
+bad "nfdump 1.6 record shorter than its extensions" "$TMP/l1s.nf" \
+    "corrupt nfdump record at byte 334 \\(1.6 flow record of 50 bytes, its extension 4 ends at 52\\)"
+cp "$NF" "$TMP/nc.nf"; patch "$TMP/nc.nf" 16 5
+bad "nfdump compression 5" "$TMP/nc.nf" "unsupported nfdump compression 5 at byte 16"
+cp "$NF" "$TMP/ne.nf"; patch "$TMP/ne.nf" 17 1
+bad "nfdump encrypted" "$TMP/ne.nf" "encrypted nfdump file \\(encryption 1\\) at byte 17"
+cp "$NF" "$TMP/nz.nf"; patch "$TMP/nz.nf" 44 0; patch "$TMP/nz.nf" 45 0
+bad "nfdump block size 0" "$TMP/nz.nf" "bad nfdump block size 0 at byte 44"
+cp "$NF" "$TMP/nbig.nf"; patch "$TMP/nbig.nf" 47 0x7f
+bad "nfdump block size 2 GB" "$TMP/nbig.nf" "bad nfdump block size 2130743696 at byte 44"
+cp "$NF" "$TMP/nr0.nf"; patch "$TMP/nr0.nf" 40 0; patch "$TMP/nr0.nf" 41 0
+bad "nfdump block of no records" "$TMP/nr0.nf" "bad nfdump block at byte 40 \\(block 1 of 1 holds no records\\)"
+cp "$NF" "$TMP/nt.nf"; patch "$TMP/nt.nf" 48 1
+bad "nfdump block type 1" "$TMP/nt.nf" "unsupported nfdump block type 1 at byte 48"
+cp "$NF" "$TMP/nrs.nf"; patch "$TMP/nrs.nf" 86 2; patch "$TMP/nrs.nf" 87 0
+bad "nfdump record size 2" "$TMP/nrs.nf" "corrupt nfdump record at byte 86 \\(record size 2, "
+cp "$NF" "$TMP/nrl.nf"; patch "$TMP/nrl.nf" 87 0xff
+bad "nfdump record size past the block" "$TMP/nrl.nf" "corrupt nfdump record at byte 86 \\(record size 65404, 37232 bytes left in the block\\)"
+cp "$NF" "$TMP/nel.nf"; patch "$TMP/nel.nf" 88 7
+bad "nfdump record: more elements than fit" "$TMP/nel.nf" "corrupt nfdump record at byte 88 \\(7 elements announced, 6 fit"
+cp "$NF" "$TMP/nes.nf"; patch "$TMP/nes.nf" 98 60
+bad "nfdump element length lies" "$TMP/nes.nf" \
+    "corrupt nfdump record at byte 158 \\(element 1 \\(type 46624\\) has length 10163, 52 bytes left in the record\\)"
+cp "$NF" "$TMP/nes8.nf"; patch "$TMP/nes8.nf" 98 8
+bad "nfdump element shorter than its fields" "$TMP/nes8.nf" \
+    "corrupt nfdump record at byte 98 \\(element 0 \\(type 1\\) has length 8, less than its 52 bytes\\)"
+cp "$NF" "$TMP/nrc.nf"; patch "$TMP/nrc.nf" 40 0x2f
+bad "nfdump block claims more records" "$TMP/nrc.nf" "corrupt nfdump record at byte 37316 \\(the block's 37264 bytes end with 1 announced records to go\\)"
+cp "$NF" "$TMP/noa.nf"; patch "$TMP/noa.nf" 24 100; patch "$TMP/noa.nf" 25 0
+bad "nfdump appendix offset inside the data" "$TMP/noa.nf" "bad nfdump appendix offset 100 at byte 24"
+{ cat "$NF"; printf 'junk'; } >"$TMP/nj.nf"
+bad "junk after an nfdump file" "$TMP/nj.nf" "bad magic 0x6a75\\) at byte $nsize"
+# nfcapd's open-time header (no block count) with blocks after it.
+{ head -c 18 "$NF"; printf '\000\000'; head -c 24 "$NF" | tail -c 4; printf '\000\000\000\000\000\000\000\000'
+  head -c 36 "$NF" | tail -c 4; printf '\000\000\000\000'; tail -c +41 "$NF"; } >"$TMP/ncur.nf"
+bad "nfdump file still being written" "$TMP/ncur.nf" "unfinished nfdump file at byte 36"
+head -c 18 "$NF" >"$TMP/nempty.nf"; head -c 40 /dev/zero | head -c 22 >>"$TMP/nempty.nf"
+expect "nfdump file just opened: no records" 0 - - "$FLOWQ" --print -q -o csv "$TMP/nempty.nf"
+# Compressed blocks whose data ends early (the block size one byte short).
+for z in lzo bz2 lz4; do
+    cp "$N/v5-$z.nfcapd" "$TMP/nz-$z.nf"
+    lo=$(od -An -tu1 -j 44 -N 1 "$TMP/nz-$z.nf" | tr -d ' ')
+    patch "$TMP/nz-$z.nf" 44 $((lo - 1))
+    Z=$(echo $z | tr a-z A-Z)
+    bad "nfdump $z data cut short" "$TMP/nz-$z.nf" "corrupt nfdump $Z data at byte 52 \\(block 1 of 1 at byte 40 does not expand"
+done

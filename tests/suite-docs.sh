@@ -56,6 +56,7 @@ docs_sandbox() {
     mkdir -p "$TMP/run"
     ln -s "$TOP/queries" "$TMP/run/queries"
     ln -s "$TOP/traces" "$TMP/run/traces"
+    ln -s "$TOP/tests" "$TMP/run/tests"
     ln -s "$(dirname "$FLOWQ")" "$TMP/run/build"
 }
 
