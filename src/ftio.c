@@ -83,6 +83,7 @@ struct ft_reader {
     struct zpipe *zp;          /* the inflate thread; made at the first zlib stream */
     uint64_t id;               /* rec_id of the next record */
     const uint64_t *want;      /* ft_reader_want: bits by rec_id, or NULL for all */
+    struct fq_twin win;        /* -t; records outside it get no rec_id */
     uint64_t nwant;
     bool failed;
 };
@@ -234,20 +235,38 @@ static void ft_decode_range(const unsigned char *p, size_t n, const struct fmt *
 
 /* The records of p[0..n) that the reader wants (all, without a want set)
  * into out; returns how many.  Skipped records are not even decoded. */
-static size_t decode_wanted(const struct ft_reader *r, const unsigned char *p, size_t n,
+static size_t decode_wanted(struct ft_reader *r, const unsigned char *p, size_t n,
                             struct fq_rec *out)
 {
+    if (r->win.on) {
+        /* Records outside the window are not input at all: rec_id
+         * numbers only those inside, the same on every reading. */
+        ft_decode_range(p, n, &r->f, out, 0);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!twin_rec(&r->win, out[i].stime, out[i].etime))
+                continue;
+            uint64_t id = r->id++;
+            if (r->want && !(id < r->nwant && r->want[id / 64] >> (id % 64) & 1))
+                continue;
+            out[k] = out[i];
+            out[k++].rec_id = id;
+        }
+        return k;
+    }
+    size_t got = n;
     if (!r->want) {
         ft_decode_range(p, n, &r->f, out, r->id);
-        return n;
+    } else {
+        got = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t id = r->id + i;
+            if (id < r->nwant && r->want[id / 64] >> (id % 64) & 1)
+                ft_decode_range(p + i * r->f.rsize, 1, &r->f, out + got++, id);
+        }
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t id = r->id + i;
-        if (id < r->nwant && r->want[id / 64] >> (id % 64) & 1)
-            ft_decode_range(p + i * r->f.rsize, 1, &r->f, out + k++, id);
-    }
-    return k;
+    r->id += n;
+    return got;
 }
 
 /* ---- inputs ------------------------------------------------------------ */
@@ -281,9 +300,40 @@ static char *join(const char *dir, const char *name)
     return s;
 }
 
+/* Is a directory or file outside the -t window by its name alone?  A
+ * file's interval ends where the next time-named file of the same
+ * directory begins (next: that name, or NULL), or at most a day later. */
+static bool name_outside(const struct fq_twin *w, const char *path, const char *next, bool dir)
+{
+    if (!w || !w->on)
+        return false;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int64_t lo, hi;
+    if (dir)
+        return twin_dir_span(base, &lo, &hi) && twin_dir_outside(w, lo, hi);
+    if (!twin_file_time(base, &lo))
+        return false;
+    hi = lo + (int64_t)TWIN_MAX_FILE_MS;
+    const char *nbase = next ? strrchr(next, '/') : NULL;
+    nbase = nbase ? nbase + 1 : next;
+    int64_t t2;
+    if (next && nbase - next == base - path && strncmp(next, path, (size_t)(base - path)) == 0 &&
+        twin_file_time(nbase, &t2) && t2 > lo && t2 < hi)
+        hi = t2;
+    return twin_file_outside(w, lo, hi);
+}
+
+static void say_skipped(const struct ft_reader_opts *o, const char *path)
+{
+    if (o->verbose)
+        fprintf(stderr, "flowq: skipping %s (outside the -t window by its name)\n", path);
+}
+
 /* Regular files under dir, names sorted at each level; tmp* skipped (files
  * being written by flow-capture) unless all. */
-static int walk(const char *dir, bool all, int depth, struct list *out, struct fq_error *err)
+static int walk(const char *dir, bool all, int depth, struct list *out, struct fq_error *err,
+                const struct ft_reader_opts *o)
 {
     if (depth > MAX_DEPTH)
         return fq_fail(err, FQ_E_INPUT, dir, -1, "directories nested too deep (a symlink loop?)");
@@ -320,7 +370,10 @@ static int walk(const char *dir, bool all, int depth, struct list *out, struct f
             rc = fq_fail(err, FQ_E_INPUT, path, -1, "cannot open: %s", strerror(errno));
             free(path);
         } else if (S_ISDIR(st.st_mode)) {
-            rc = walk(path, all, depth + 1, out, err);
+            if (o && name_outside(o->win, path, NULL, true))
+                say_skipped(o, path);
+            else
+                rc = walk(path, all, depth + 1, out, err, o);
             free(path);
         } else if (S_ISREG(st.st_mode)) {
             list_add(out, path);
@@ -358,7 +411,7 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
             free_list(l.v, l.n);
             return NULL;
         } else if (S_ISDIR(st.st_mode)) {
-            if (walk(paths[i], all, 0, &l, err)) {
+            if (walk(paths[i], all, 0, &l, err, o)) {
                 free_list(l.v, l.n);
                 return NULL;
             }
@@ -366,11 +419,26 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
             list_add(&l, xstrdup(paths[i]));
         }
     }
+    if (o && o->win && o->win->on) {
+        size_t k = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            if (strcmp(l.v[i], "-") != 0 &&
+                name_outside(o->win, l.v[i], i + 1 < l.n ? l.v[i + 1] : NULL, false)) {
+                say_skipped(o, l.v[i]);
+                free(l.v[i]);
+            } else {
+                l.v[k++] = l.v[i];
+            }
+        }
+        l.n = k;
+    }
     /* All fields set here, so it is plain that an empty list (empty
      * directories: paths NULL, npaths 0) ends the first ft_reader_next. */
     struct ft_reader *r = xmalloc(sizeof *r);
     *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o && o->verbose,
                               .s.fd = -1, .s.stopfd = -1};
+    if (o && o->win)
+        r->win = *o->win;
     return r;
 }
 
@@ -1034,7 +1102,6 @@ static ssize_t next_raw(struct ft_reader *r, struct fq_rec *buf, size_t cap, str
         }
     size_t got = decode_wanted(r, p, k, buf);
     s->pos += k * rs;
-    r->id += k;
     return (ssize_t)got;
 }
 
@@ -1051,7 +1118,6 @@ static ssize_t next_z(struct ft_reader *r, struct fq_rec *buf, size_t cap, struc
                 k = cap;
             size_t got = decode_wanted(r, b->data + zp->pos, k, buf);
             zp->pos += k * rs;
-            r->id += k;
             return (ssize_t)got;
         }
         enum zkind kind = b->kind;

@@ -23,6 +23,7 @@
 #include "rows.h"
 #include "spool.h"
 #include "stream.h"
+#include "twin.h"
 #include "util.h"
 
 struct cli {
@@ -38,6 +39,7 @@ struct cli {
     struct fq_define *defs;
     size_t ndefs;
     struct ft_reader_opts rd;
+    struct fq_twin win;
     const char *files_from;
     struct engine_opts eng;
 };
@@ -177,6 +179,7 @@ static const struct option longopts[] = {
     {"print", no_argument, NULL, OPT_PRINT},
     {"all-files", no_argument, NULL, OPT_ALL},
     {"files-from", required_argument, NULL, OPT_FROM},
+    {"time", required_argument, NULL, 't'},
     {"format", required_argument, NULL, 'o'},
     {"fields", required_argument, NULL, OPT_FIELDS},
     {"no-header", no_argument, NULL, 'q'},
@@ -194,12 +197,28 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Now, for relative -t times: FLOWQ_NOW (a -t time) fixes it, so that a
+ * cron line can be replayed. */
+static uint64_t wall_ms(void)
+{
+    const char *fix = getenv("FLOWQ_NOW");
+    uint64_t ms;
+    if (fix && *fix) {
+        if (!twin_parse_time(fix, 0, &ms) || fix[0] == '-')
+            usage_error("FLOWQ_NOW must be a time such as 2026-11-28T14:30Z, not '%s'", fix);
+        return ms;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void parse_args(struct cli *c, int argc, char **argv)
 {
     int ch;
     uint64_t v;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":nD:go:qz:w:evhV", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":nD:go:qz:w:evhVt:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'n': c->check = true; break;
         case OPT_DUMP: c->dump = true; break;
@@ -232,6 +251,13 @@ static void parse_args(struct cli *c, int argc, char **argv)
         case OPT_PRINT: c->print = true; break;
         case OPT_ALL: c->rd.all_files = true; break;
         case OPT_FROM: c->files_from = optarg; break;
+        case 't': {
+            char why[256];
+            if (!twin_parse(optarg, wall_ms(), &c->win, why, sizeof why))
+                usage_error("-t: %s", why);
+            c->rd.win = &c->win;
+            break;
+        }
         case 'o': c->out.fmt = parse_format(optarg); c->fmt_given = true; break;
         case OPT_FIELDS: parse_fields(c, optarg); c->fields_given = true; break;
         case 'q': c->out.no_header = true; break;
