@@ -5,6 +5,7 @@
 #include "twin.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -114,29 +115,55 @@ static bool parse_zone(const char *p, int64_t *off)
     return true;
 }
 
-bool twin_parse_time(const char *s, uint64_t now_ms, uint64_t *ms)
+/* Epoch seconds: all digits, at least 9 of them (not a year). */
+static bool parse_epoch(const char *s, uint64_t *ms)
 {
+    size_t n = strspn(s, "0123456789");
+    if (n < 9 || n > 12 || s[n])
+        return false;
+    *ms = (uint64_t)strtoull(s, NULL, 10) * MS_S;
+    return true;
+}
+
+bool twin_parse_time_ex(const char *s, uint64_t now_ms, uint64_t *ms, uint64_t *unit)
+{
+    *unit = 0;
     if (s[0] == '-')
         return parse_relative(s, now_ms, ms);
+    *unit = MS_S;
+    if (parse_epoch(s, ms))
+        return true;
     struct civil c = {0};
     const char *p = s;
     if (!digits(&p, 4, &c.y) || *p++ != '-' || !digits(&p, 2, &c.mo) || *p++ != '-' ||
         !digits(&p, 2, &c.d))
         return false;
+    *unit = (uint64_t)MS_D;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
-        if (!digits(&p, 2, &c.h) || *p++ != ':' || !digits(&p, 2, &c.mi))
+        if (!digits(&p, 2, &c.h))
             return false;
+        *unit = MS_H;
         if (*p == ':') {
+            p++;
+            if (!digits(&p, 2, &c.mi))
+                return false;
+            *unit = MS_M;
+        }
+        if (*unit == MS_M && *p == ':') {
             p++;
             if (!digits(&p, 2, &c.s))
                 return false;
+            *unit = MS_S;
             if (*p == '.') {
                 int scale = 100;
                 if (*++p < '0' || *p > '9')
                     return false;
-                for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+                for (; *p >= '0' && *p <= '9'; p++, scale /= 10) {
                     c.ms += (*p - '0') * scale;
+                    if (scale)
+                        *unit = (uint64_t)scale;
+                }
             }
         }
     }
@@ -148,6 +175,12 @@ bool twin_parse_time(const char *s, uint64_t now_ms, uint64_t *ms)
         return false;
     *ms = (uint64_t)t;
     return true;
+}
+
+bool twin_parse_time(const char *s, uint64_t now_ms, uint64_t *ms)
+{
+    uint64_t unit;
+    return twin_parse_time_ex(s, now_ms, ms, &unit);
 }
 
 bool twin_parse(const char *arg, uint64_t now_ms, struct fq_twin *w, char *why, size_t whylen)
@@ -163,12 +196,15 @@ bool twin_parse(const char *arg, uint64_t now_ms, struct fq_twin *w, char *why, 
     buf[n] = '\0';
     *w = (struct fq_twin){.on = true, .end = UINT64_MAX};
     if (!twin_parse_time(buf, now_ms, &w->start)) {
-        snprintf(why, whylen, "'%s' is not a time (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM] or -2h, -30m, -1d)",
+        snprintf(why, whylen, "'%s' is not a time (YYYY-MM-DD[THH[:MM[:SS]]][Z|+HH:MM], epoch seconds or -2h, -30m, -1d)",
                  buf);
         return false;
     }
-    if (slash && !twin_parse_time(slash + 1, now_ms, &w->end)) {
-        snprintf(why, whylen, "'%s' is not a time (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM] or -2h, -30m, -1d)",
+    uint64_t unit;
+    if (slash && twin_parse_time_ex(slash + 1, now_ms, &w->end, &unit)) {
+        w->end += unit;     /* END names the last period in the window */
+    } else if (slash) {
+        snprintf(why, whylen, "'%s' is not a time (YYYY-MM-DD[THH[:MM[:SS]]][Z|+HH:MM], epoch seconds or -2h, -30m, -1d)",
                  slash + 1);
         return false;
     }

@@ -25,14 +25,21 @@ struct fq_twin {
 /* The longest interval assumed for a file with no later neighbour. */
 #define TWIN_MAX_FILE_MS (86400u * 1000u)
 
-/* Parse "START[/END]": each an RFC 3339 time or YYYY-MM-DD[THH:MM[:SS]]
+/* Parse "START[/END]": each an RFC 3339 time or YYYY-MM-DD[THH[:MM[:SS]]]
  * (UTC unless an offset such as Z, +01:00 or -0500 is given; a space may
- * stand for T; a fraction of a second is kept to the millisecond), or a
- * time relative to now_ms such as -2h, -30m, -1d, -90s.  Returns false
- * and writes a reason to why (whylen bytes) when arg is not one. */
+ * stand for T; a fraction of a second is kept to the millisecond), epoch
+ * seconds (9 to 12 digits), or a time relative to now_ms such as -2h,
+ * -30m, -1d, -90s.  END names the last period inside the window at its
+ * precision, so the window ends where that period ends: "2026-11-28/
+ * 2026-11-28" is the whole day, ".../2026-11-28T14:30" ends at 14:31.
+ * Returns false and writes a reason to why (whylen bytes) when arg is
+ * not such a window or ends before it starts. */
 bool twin_parse(const char *arg, uint64_t now_ms, struct fq_twin *w, char *why, size_t whylen);
 
-/* One time as twin_parse reads START or END. */
+/* One time as twin_parse reads START; *unit (ms) is the length of the
+ * period its precision names (1 day for a date, 1 h for THH, ..., 1000
+ * for epoch seconds, 0 for relative times, which are exact). */
+bool twin_parse_time_ex(const char *s, uint64_t now_ms, uint64_t *ms, uint64_t *unit);
 bool twin_parse_time(const char *s, uint64_t now_ms, uint64_t *ms);
 
 /* Does the record interval [stime, etime] overlap the window? */

@@ -38,7 +38,8 @@ ms() { echo "$(date -u -d "$1" +%s)000"; }
 
 T=$TOP/traces/example.ft
 # ---- the same output as the filter, read once (full rows) and twice (narrow)
-win_fq "$(ms 2026-11-28T00:30:00)" "$(ms 2026-11-28T00:45:10)" >"$TMP/win.fq"
+# END names the last second inside: 00:45:10 ends the window at 00:45:11
+win_fq "$(ms 2026-11-28T00:30:00)" "$(ms 2026-11-28T00:45:11)" >"$TMP/win.fq"
 "$FLOWQ" -o csv "$TMP/win.fq" "$T" >"$TMP/want"
 [ "$(wc -l <"$TMP/want")" -gt 1000 ] && pass || fail "window: the filter found too little"
 for rows in full narrow; do
@@ -48,10 +49,13 @@ done
 # an offset names the same instant
 expect "window: +01:00 offset" 0 "$TMP/want" - \
     "$FLOWQ" -o csv -t 2026-11-28T01:30:00+01:00/2026-11-28T00:45:10Z "$TMP/all.fq" "$T"
+expect "window: epoch seconds" 0 "$TMP/want" - \
+    "$FLOWQ" -o csv -t "$(date -u -d 2026-11-28T00:30:00 +%s)/$(date -u -d 2026-11-28T00:45:10 +%s)" \
+    "$TMP/all.fq" "$T"
 expect "window: --time, RFC 3339 with a space" 0 "$TMP/want" - \
     "$FLOWQ" -o csv --time "2026-11-28 00:30:00.000Z/2026-11-28T00:45:10-00:00" "$TMP/all.fq" "$T"
 # --print takes the window too
-"$FLOWQ" --print -o csv "$T" | awk -F, -v s=2026-11-28T00:30:00 -v e=2026-11-28T00:45:10 \
+"$FLOWQ" --print -o csv "$T" | awk -F, -v s=2026-11-28T00:30:00 -v e=2026-11-28T00:45:11 \
     'NR == 1 || ($2 >= s && $1 < e)' >"$TMP/pwant"
 expect "window: --print" 0 "$TMP/pwant" - \
     "$FLOWQ" --print -o csv -t 2026-11-28T00:30/2026-11-28T00:45:10 "$T"
@@ -67,8 +71,9 @@ has_rec() {
 }
 has_rec "$(iso "$et")/$(iso $((et + 1)))" && pass || fail "window: START = etime must include"
 has_rec "$(iso $((et + 1)))" && fail "window: START = etime + 1 must exclude" || pass
-has_rec "$(iso $((st - 1)))/$(iso "$st")" && fail "window: END = stime must exclude" || pass
-has_rec "$(iso $((st - 1)))/$(iso $((st + 1)))" && pass || fail "window: END = stime + 1 must include"
+# END to the millisecond: the window ends 1 ms after it
+has_rec "$(iso $((st - 2)))/$(iso $((st - 1)))" && fail "window: END = stime - 1 ms must exclude" || pass
+has_rec "$(iso $((st - 1)))/$(iso "$st")" && pass || fail "window: END = stime must include"
 
 # ---- relative starts, with now fixed by FLOWQ_NOW
 FLOWQ_NOW=2026-11-28T00:50:00Z expect "window: -20m = 00:30/" 0 "$TMP/rel.want" - \
@@ -92,7 +97,7 @@ usage_err "window: not a time" "^flowq: -t: '2026-13-01' is not a time" \
     "$FLOWQ" --print -t 2026-13-01 "$T"
 usage_err "window: backwards" "ends before it starts" \
     "$FLOWQ" --print -t 2026-11-28T01:00/2026-11-28T00:00 "$T"
-usage_err "window: empty" "ends before it starts" \
+expect "window: START/START is its whole minute" 0 '*' - \
     "$FLOWQ" --print -t 2026-11-28T01:00/2026-11-28T01:00 "$T"
 usage_err "window: bad unit" "^flowq: -t: '-2y' is not a time" "$FLOWQ" --print -t -2y "$T"
 usage_err "window: bad offset" "is not a time" "$FLOWQ" --print -t 2026-11-28T00:00+25:00 "$T"
@@ -116,7 +121,7 @@ win_fq "$(ms 2026-11-28T12:30:00)" "$(ms 2026-11-28T13:00:00)" >"$TMP/win2.fq"
 "$FLOWQ" -o csv "$TMP/win2.fq" "$D" >"$TMP/want2"
 [ "$(wc -l <"$TMP/want2")" -gt 5 ] && pass || fail "window: tree: the filter found too little"
 expect "window: tree: -t = filter" 0 "$TMP/want2" '*' \
-    "$FLOWQ" -v -o csv -t 2026-11-28T12:30Z/2026-11-28T13:00Z "$TMP/all.fq" "$D"
+    "$FLOWQ" -v -o csv -t 2026-11-28T12:30Z/2026-11-28T12:59:59.999Z "$TMP/all.fq" "$D"
 grep '^flowq: \(reading\|skipping\)' "$TMP/err" | sed "s|$D/||" >"$TMP/files"
 cat >"$TMP/files.want" <<'W'
 flowq: skipping 2026/2026-11/2026-11-25 (outside the -t window by its name)
@@ -135,7 +140,7 @@ fi
 chmod 000 "$D/2026/2026-11/2026-11-28/ft-v05.2026-11-28.180000+0000"
 if [ "$(id -u)" != 0 ]; then
     expect "window: a skipped file is not opened" 0 "$TMP/want2" - \
-        "$FLOWQ" -o csv -t 2026-11-28T12:30Z/2026-11-28T13:00Z "$TMP/all.fq" "$D"
+        "$FLOWQ" -o csv -t 2026-11-28T12:30Z/2026-11-28T12:59:59.999Z "$TMP/all.fq" "$D"
 fi
 chmod 644 "$D/2026/2026-11/2026-11-28/ft-v05.2026-11-28.180000+0000"
 # an open end reads every later file, an early window the earliest

@@ -25,6 +25,8 @@ START_TEST(times)
     ck_assert_uint_eq(t("2026-11-28"), T0);
     ck_assert_uint_eq(t("2026-11-28T00:00"), T0);
     ck_assert_uint_eq(t("2026-11-28T14:30"), T0 + 14 * H + 30 * 60000);
+    ck_assert_uint_eq(t("2026-11-28T14"), T0 + 14 * H);
+    ck_assert_uint_eq(t("1795824000"), T0);
     ck_assert_uint_eq(t("2026-11-28T14:30:05Z"), T0 + 14 * H + 30 * 60000 + 5000);
     ck_assert_uint_eq(t("2026-11-28 14:30:05.25z"), T0 + 14 * H + 30 * 60000 + 5250);
     ck_assert_uint_eq(t("2026-11-28T14:30:05.1239"), T0 + 14 * H + 30 * 60000 + 5123);
@@ -40,7 +42,7 @@ START_TEST(times)
     ck_assert_uint_eq(t("-1w"), T0 - 7 * 24ull * H);
     uint64_t ms;
     const char *bad[] = {"", "2026", "2026-11", "2026-13-01", "2025-02-29", "2026-11-28T24:00",
-                         "2026-11-28T10:60", "2026-11-28T10", "2026-11-28T10:00:61",
+                         "2026-11-28T10:60", "2026-11-28T1", "2026-11-28T10:00:61", "12345678",
                          "2026-11-28T10:00:00.", "2026-11-28T10:00+15:00", "2026-11-28x",
                          "-2", "-h", "-2y", "-2hh", "1969-12-31", "1970-01-01T00:00+01:00",
                          "-999999999d"};
@@ -56,14 +58,29 @@ START_TEST(windows)
     ck_assert(twin_parse("2026-11-28T14:00/2026-11-28T14:30", T0, &w, why, sizeof why));
     ck_assert(w.on);
     ck_assert_uint_eq(w.start, T0 + 14 * H);
-    ck_assert_uint_eq(w.end, T0 + 14 * H + 30 * 60000);
+    ck_assert_uint_eq(w.end, T0 + 14 * H + 31 * 60000);
     ck_assert(twin_parse("-1h", T0, &w, why, sizeof why));
     ck_assert_uint_eq(w.start, T0 - H);
     ck_assert_uint_eq(w.end, UINT64_MAX);
     ck_assert(twin_parse("-2h/-1h", T0, &w, why, sizeof why));
     ck_assert_uint_eq(w.end - w.start, H);
-    ck_assert(!twin_parse("2026-11-28T14:00/2026-11-28T14:00", T0, &w, why, sizeof why));
-    ck_assert_str_eq(why, "the window '2026-11-28T14:00/2026-11-28T14:00' ends before it starts");
+    /* END names its last period: a day, an hour, a minute, a second, 10 ms */
+    ck_assert(twin_parse("2026-11-28/2026-11-28", T0, &w, why, sizeof why));
+    ck_assert_uint_eq(w.start, T0);
+    ck_assert_uint_eq(w.end, T0 + 24ull * H);
+    ck_assert(twin_parse("2026-11-28T14/2026-11-28T14", T0, &w, why, sizeof why));
+    ck_assert_uint_eq(w.end - w.start, H);
+    ck_assert(twin_parse("2026-11-28T14:00/2026-11-28T14:30", T0, &w, why, sizeof why));
+    ck_assert_uint_eq(w.end, T0 + 14 * H + 31 * 60000);
+    ck_assert(twin_parse("2026-11-28T14:00/2026-11-28T14:30:00", T0, &w, why, sizeof why));
+    ck_assert_uint_eq(w.end, T0 + 14 * H + 30 * 60000 + 1000);
+    ck_assert(twin_parse("2026-11-28T14:00/2026-11-28T14:30:00.25", T0, &w, why, sizeof why));
+    ck_assert_uint_eq(w.end, T0 + 14 * H + 30 * 60000 + 260);
+    ck_assert(twin_parse("1795824000/1795824060", T0, &w, why, sizeof why));
+    ck_assert_uint_eq(w.start, T0);
+    ck_assert_uint_eq(w.end, T0 + 61000);
+    ck_assert(!twin_parse("2026-11-28T14:00/2026-11-28T13:59", T0, &w, why, sizeof why));
+    ck_assert_str_eq(why, "the window '2026-11-28T14:00/2026-11-28T13:59' ends before it starts");
     ck_assert(!twin_parse("2026-11-28/", T0, &w, why, sizeof why));
     ck_assert(!twin_parse("x/2026-11-28", T0, &w, why, sizeof why));
 
