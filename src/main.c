@@ -79,6 +79,11 @@ static void help(void)
           "      --print            decode and print records; no query\n"
           "      --all-files        read tmp* files in directories too\n"
           "      --files-from FILE  read input names, one per line, from FILE (- = stdin)\n"
+          "  -t, --time START[/END]  only records whose [stime, etime] overlaps the window\n"
+          "                         from START to the end of END: YYYY-MM-DD[THH[:MM[:SS]]]\n"
+          "                         [Z|+HH:MM] (UTC unless an offset is given), epoch\n"
+          "                         seconds, or -2h, -30m, -1d (before now); time-named\n"
+          "                         files and directories outside it are not opened\n"
           "\n"
           "Output:\n"
           "  -o, --format FMT       text (default), csv, tsv, json, ndjson or ft\n"
@@ -87,6 +92,8 @@ static void help(void)
           "      --epoch            times as milliseconds since the epoch\n"
           "      --localtime        times in the local time zone (TZ)\n"
           "  -z, --compress LEVEL   zlib level 0-9 for -o ft (default 0)\n"
+          "  -c, --count N          stop after N records (with -g: N group rows); the\n"
+          "                         run ends early where it can\n"
           "  -w, --output FILE      write to FILE (atomically) instead of stdout\n"
           "      --force            overwrite FILE; allow -o ft to a terminal\n"
           "  -e, --exit-status      exit 1 when nothing was output\n"
@@ -165,7 +172,8 @@ static enum fq_fmt parse_format(const char *s)
 
 enum {
     OPT_DUMP = 256, OPT_MAXT, OPT_THREADS, OPT_PRINT, OPT_ALL, OPT_FROM, OPT_FIELDS,
-    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF, OPT_MAXMEM,
+    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF, OPT_MAXMEM, OPT_SORT, OPT_LIMIT,
+    OPT_PROGRESS, OPT_NOPROGRESS,
 };
 
 static const struct option longopts[] = {
@@ -186,6 +194,9 @@ static const struct option longopts[] = {
     {"epoch", no_argument, NULL, OPT_EPOCH},
     {"localtime", no_argument, NULL, OPT_LOCAL},
     {"compress", required_argument, NULL, 'z'},
+    {"count", required_argument, NULL, 'c'},
+    {"sort", required_argument, NULL, OPT_SORT},
+    {"limit", required_argument, NULL, OPT_LIMIT},
     {"output", required_argument, NULL, 'w'},
     {"force", no_argument, NULL, OPT_FORCE},
     {"exit-status", no_argument, NULL, 'e'},
@@ -218,7 +229,7 @@ static void parse_args(struct cli *c, int argc, char **argv)
     int ch;
     uint64_t v;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":nD:go:qz:w:evhVt:", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":nD:go:qz:w:evhVt:c:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'n': c->check = true; break;
         case OPT_DUMP: c->dump = true; break;
@@ -267,6 +278,10 @@ static void parse_args(struct cli *c, int argc, char **argv)
             if (!parse_u64(optarg, &v) || v > 9)
                 usage_error("-z needs a level from 0 to 9, not '%s'", optarg);
             c->out.zlevel = (int)v;
+            break;
+        case 'c':
+            if (!parse_u64(optarg, &c->out.max) || c->out.max == 0)
+                usage_error("-c needs a count of 1 or more, not '%s'", optarg);
             break;
         case 'w': c->wfile = optarg; break;
         case OPT_FORCE: c->force = true; break;
@@ -479,8 +494,17 @@ static void json_str(FILE *fp, const char *s)
 
 /* A --stats=FILE that cannot be written is an output error: scripts rely
  * on the file. */
+/* -c was reached: not an error but a shorter run.  True when it was. */
+static bool uncut(struct fq_error *err)
+{
+    if (err->code != FQ_E_CUT)
+        return false;
+    *err = (struct fq_error){.code = FQ_OK, .offset = -1};
+    return true;
+}
+
 static int print_stats(const struct cli *c, const struct fq_query *q, const struct engine_stats *st,
-                       uint64_t elapsed, struct fq_error *err)
+                       bool cut, uint64_t elapsed, struct fq_error *err)
 {
     if (c->stats) {
         FILE *fp = c->stats_file ? fopen(c->stats_file, "w") : stderr;
@@ -500,9 +524,10 @@ static int print_stats(const struct cli *c, const struct fq_query *q, const stru
                         (unsigned long long)b->groups, (unsigned long long)b->groups_kept);
             }
             fprintf(fp,
-                    "}, \"merger\": {\"tuples\": %llu}, \"ungrouper\": {\"records\": %llu}, "
+                    "}, \"merger\": {\"tuples\": %llu}, \"ungrouper\": {\"records\": %llu%s}, "
                     "\"elapsed_ms\": %llu}\n",
                     (unsigned long long)st->tuples, (unsigned long long)st->records_out,
+                    !c->out.max ? "" : cut ? ", \"cut\": true" : ", \"cut\": false",
                     (unsigned long long)elapsed);
             if (fp != stderr && (ferror(fp) | fclose(fp)))
                 return fq_fail(err, FQ_E_OUTPUT, c->stats_file, -1,
@@ -521,6 +546,8 @@ static int print_stats(const struct cli *c, const struct fq_query *q, const stru
         fprintf(stderr, "flowq: merger: %llu tuples\nflowq: ungrouper: %llu %s\n",
                 (unsigned long long)st->tuples, (unsigned long long)st->records_out,
                 c->groups ? "group records" : "records");
+        if (cut)
+            fprintf(stderr, "flowq: output cut after %llu (-c)\n", (unsigned long long)c->out.max);
         fprintf(stderr, "flowq: elapsed: %llu ms\n", (unsigned long long)elapsed);
     }
     return FQ_OK;
@@ -551,6 +578,7 @@ static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_err
         }
     done:
         free(buf);
+        uncut(err);
         nout = out_count(o);
         out_close(o, err);
     }
@@ -735,6 +763,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     struct engine_stats st = {0};
     struct dest d;
     size_t nout = 0;
+    bool cut = false;
     /* A query that only filters keeps nothing: it streams (stream.h). */
     struct stream *sm = stream_new(q, c->groups, &c->rd);
     struct input in = {.e = sm ? NULL : engine_in_new(q, c->groups)};
@@ -749,12 +778,13 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
             else if (engine_run_in(q, in.e, &c->eng, o, &bits, &st, err) == FQ_OK && bits)
                 write_again(c, &in, bits, st.records_out, o, err);
             free(bits);
+            cut = uncut(err);
             nout = out_count(o);
             out_close(o, err);
         }
         dest_close(&d, err->code == FQ_OK, err);
         if (err->code == FQ_OK)
-            print_stats(c, q, &st, now_ms() - t0, err);
+            print_stats(c, q, &st, cut, now_ms() - t0, err);
     }
     engine_stats_free(&st);
     stream_free(sm);
