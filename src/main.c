@@ -17,6 +17,7 @@
 #include "compile.h"
 #include "engine.h"
 #include "flowq.h"
+#include "gsort.h"
 #include "ftio.h"
 #include "out.h"
 #include "record.h"
@@ -40,6 +41,8 @@ struct cli {
     size_t ndefs;
     struct ft_reader_opts rd;
     struct fq_twin win;
+    struct gsort_spec sort;
+    bool sort_given, limit_given;
     const char *files_from;
     struct engine_opts eng;
 };
@@ -68,6 +71,9 @@ static void help(void)
           "      --dump-rules       print the compiled rules and exit\n"
           "  -D, --define NAME=VALUE  replace $NAME in the query by VALUE\n"
           "  -g, --groups           print group records of the matching tuples\n"
+          "      --sort FIELD[,FIELD...][:desc]  with -g: group rows sorted by these\n"
+          "                         columns (asc, or desc; ties by group number)\n"
+          "      --limit N          with --sort: only the first N group rows (top N)\n"
           "      --max-tuples N     stop with an error past N merger tuples\n"
           "                         (default 100000000; 0 = no limit)\n"
           "      --threads N        worker threads (default: one per core)\n"
@@ -279,6 +285,19 @@ static void parse_args(struct cli *c, int argc, char **argv)
                 usage_error("-z needs a level from 0 to 9, not '%s'", optarg);
             c->out.zlevel = (int)v;
             break;
+        case OPT_SORT: {
+            char why[256];
+            gsort_spec_free(&c->sort);
+            if (!gsort_parse(optarg, &c->sort, why, sizeof why))
+                usage_error("--sort: %s", why);
+            c->sort_given = true;
+            break;
+        }
+        case OPT_LIMIT:
+            if (!parse_u64(optarg, &c->sort.limit) || c->sort.limit == 0)
+                usage_error("--limit needs a count of 1 or more, not '%s'", optarg);
+            c->limit_given = true;
+            break;
         case 'c':
             if (!parse_u64(optarg, &c->out.max) || c->out.max == 0)
                 usage_error("-c needs a count of 1 or more, not '%s'", optarg);
@@ -316,6 +335,12 @@ static void parse_args(struct cli *c, int argc, char **argv)
         usage_error("%s", "-g prints group records, which -o ft cannot hold");
     if (c->groups && c->fields_given)
         usage_error("%s", "--fields selects record fields; it does not apply to -g");
+    if (c->sort_given && !c->groups)
+        usage_error("%s", "--sort orders group rows: it needs -g");
+    if (c->limit_given && !c->sort_given)
+        usage_error("%s", "--limit keeps the first rows of --sort (use -c N to cut any output)");
+    if (c->sort_given)
+        c->eng.sort = &c->sort;
     if (c->out.zlevel && c->out.fmt != FMT_FT)
         usage_error("%s", "-z applies only to -o ft");
 }
@@ -750,6 +775,11 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     free(src);
     if (!q)
         return FQ_E_QUERY;
+    char why[320];
+    if (c->sort_given && !gsort_check(&c->sort, q, why, sizeof why)) {
+        query_free(q);
+        return fq_fail(err, FQ_E_USAGE, NULL, -1, "--sort: %s", why);
+    }
     if (c->check || c->dump) {
         if (c->dump)
             query_dump(stdout, q);
@@ -806,6 +836,7 @@ static void cli_free(struct cli *c, char **inputs, size_t ninputs, size_t nops)
         free((char *)c->defs[i].name);
     free(c->defs);
     free((void *)c->out.fields);
+    gsort_spec_free(&c->sort);
 }
 
 int main(int argc, char **argv)
