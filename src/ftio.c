@@ -84,6 +84,9 @@ struct ft_reader {
     uint64_t id;               /* rec_id of the next record */
     const uint64_t *want;      /* ft_reader_want: bits by rec_id, or NULL for all */
     struct fq_twin win;        /* -t; records outside it get no rec_id */
+    struct progress *prog;
+    uint64_t bytes;            /* read from all sources (atomic: the inflate
+                                  thread reads too) */
     uint64_t nwant;
     bool failed;
 };
@@ -439,6 +442,10 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
                               .s.fd = -1, .s.stopfd = -1};
     if (o && o->win)
         r->win = *o->win;
+    if (o && o->prog) {
+        r->prog = o->prog;
+        progress_inputs(r->prog, r->paths, r->npaths);
+    }
     return r;
 }
 
@@ -537,6 +544,7 @@ static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
             break;
         }
         s->len += (size_t)got;
+        __atomic_fetch_add(&r->bytes, (uint64_t)got, __ATOMIC_RELAXED);
     }
     return (ssize_t)(s->len - s->pos);
 }
@@ -1159,8 +1167,10 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
         got = r->f.z ? next_z(r, buf, cap, err) : next_raw(r, buf, cap, err);
         if (got < 0)
             goto fail;
-        if (got > 0)
+        if (got > 0) {
+            progress_update(r->prog, r->next, __atomic_load_n(&r->bytes, __ATOMIC_RELAXED), r->id);
             return got;
+        }
     }
     return 0;
 fail:

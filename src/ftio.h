@@ -15,6 +15,7 @@
 
 #include "flowq.h"
 #include "record.h"
+#include "progress.h"
 #include "twin.h"
 
 struct ft_reader_opts {
@@ -25,6 +26,8 @@ struct ft_reader_opts {
     const struct fq_twin *win; /* -t: only records overlapping it, and time-named
                                   files and directories outside it not opened
                                   (twin.h); NULL or !on = all */
+    struct progress *prog;     /* told of the inputs and each chunk read
+                                  (progress.h); NULL = none; not owned */
 };
 
 struct ft_reader;

@@ -43,6 +43,7 @@ struct cli {
     struct fq_twin win;
     struct gsort_spec sort;
     bool sort_given, limit_given;
+    int progress;               /* 1 --progress, -1 --no-progress, 0 auto */
     const char *files_from;
     struct engine_opts eng;
 };
@@ -107,6 +108,9 @@ static void help(void)
           "Information:\n"
           "      --stats[=FILE]     one JSON line of per-stage counts on stderr (or FILE)\n"
           "  -v, --verbose          per-stage counts as text, input files on stderr\n"
+          "      --progress         a progress line on stderr while reading, from the start\n"
+          "                         (default: when stderr is a terminal, after a second)\n"
+          "      --no-progress      never a progress line\n"
           "      --help-fields      list record fields, aliases and types\n"
           "  -h, --help             this help\n"
           "  -V, --version          version and build information\n"
@@ -208,6 +212,8 @@ static const struct option longopts[] = {
     {"exit-status", no_argument, NULL, 'e'},
     {"stats", optional_argument, NULL, OPT_STATS},
     {"verbose", no_argument, NULL, 'v'},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
     {"help-fields", no_argument, NULL, OPT_HELPF},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -307,6 +313,8 @@ static void parse_args(struct cli *c, int argc, char **argv)
         case 'e': c->exit_status = true; break;
         case OPT_STATS: c->stats = true; c->stats_file = optarg; break;
         case 'v': c->verbose++; c->rd.verbose = true; break;
+        case OPT_PROGRESS: c->progress = 1; break;
+        case OPT_NOPROGRESS: c->progress = -1; break;
         case OPT_HELPF: fields_help(stdout); exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
         case 'h': help(); exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
         case 'V':
@@ -578,8 +586,26 @@ static int print_stats(const struct cli *c, const struct fq_query *q, const stru
     return FQ_OK;
 }
 
+/* The progress line, if wanted: forced, or on a terminal stderr once the
+ * run is a second old -- but not while records go to that terminal. */
+static struct progress *progress_start(struct cli *c, bool prints)
+{
+    bool tty = isatty(STDERR_FILENO);
+    if (c->progress < 0 || (c->progress == 0 && (!tty || (prints && isatty(STDOUT_FILENO)))))
+        return NULL;
+    c->rd.prog = progress_new(stderr, c->progress > 0 ? 0 : 1000, tty);
+    return c->rd.prog;
+}
+
+static void progress_stop(struct cli *c)
+{
+    progress_end(c->rd.prog);
+    c->rd.prog = NULL;
+}
+
 static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_error *err)
 {
+    progress_start(c, !c->wfile);
     /* Inputs first: a missing operand leaves no output, not even a header. */
     struct ft_reader *r = ft_reader_open(inputs, ninputs, &c->rd, err);
     if (!r)
@@ -604,10 +630,12 @@ static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_err
     done:
         free(buf);
         uncut(err);
+        progress_stop(c);
         nout = out_count(o);
         out_close(o, err);
     }
     ft_reader_close(r);
+    progress_stop(c);
     dest_close(&d, err->code == FQ_OK, err);
     if (err->code)
         return err->code;
@@ -794,10 +822,12 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     struct dest d;
     size_t nout = 0;
     bool cut = false;
+    progress_start(c, false);
     /* A query that only filters keeps nothing: it streams (stream.h). */
     struct stream *sm = stream_new(q, c->groups, &c->rd);
     struct input in = {.e = sm ? NULL : engine_in_new(q, c->groups)};
     int rrc = sm ? stream_read(sm, inputs, ninputs, err) : read_input(c, inputs, ninputs, &in, err);
+    progress_stop(c);
     if (rrc == FQ_OK && dest_open(&d, c, err) == FQ_OK) {
         struct out *o = out_open(d.fp, &c->out, err);
         if (o) {
