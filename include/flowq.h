@@ -21,6 +21,8 @@ enum fq_status {
     FQ_E_OUTPUT = 5,   /* write error, resource limit, internal error */
     FQ_E_PIPE = 100,   /* internal, never an exit status: the reader of our
                           output went away (EPIPE); main ends quietly, 0 */
+    FQ_E_CUT = 101,    /* internal, never an exit status: -c N was reached
+                          and more output followed; the run ends early, 0 */
 };
 
 struct fq_error {

@@ -777,7 +777,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         if (eo->max_tuples && count > eo->max_tuples)
             rc = merger_too_many(eo->max_tuples, err);
         else if (eo->groups)
-            rc = ungroup_product_groups(q, bg, out, &st->records_out, err);
+            rc = ungroup_product_groups(q, bg, eo->sort, out, &st->records_out, err);
         else {
             uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
             for (size_t w = 0; count && w < ex->nbranches; w++) {
@@ -788,8 +788,8 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
             rc = deliver(&r, bits, out, out_bits, &st->records_out, err);
         }
     } else if (path == PATH_GROUPS) {
-        rc = ungroup_stream_groups(q, bg, eo->max_tuples, out, &st->tuples, &st->records_out,
-                                   err);
+        rc = ungroup_stream_groups(q, bg, eo->max_tuples, eo->sort, out, &st->tuples,
+                                   &st->records_out, err);
     } else {
         uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
         rc = ungroup_mark_tuples(q, r.R, bg, eo->max_tuples, bits, &st->tuples, err);

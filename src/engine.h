@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "flowq.h"
+#include "gsort.h"
 #include "out.h"
 #include "query.h"
 #include "record.h"
@@ -18,6 +19,7 @@ struct engine_opts {
     unsigned threads;           /* worker threads; 0 = one per core */
     uint64_t max_tuples;        /* merger output limit; 0 = unlimited */
     bool groups;                /* -g: print group records, not flows */
+    const struct gsort_spec *sort;  /* -g --sort/--limit (gsort.h); NULL: merger order */
     uint64_t records_read;      /* input records before engine_keep_run; 0: all read */
     /* Partitions (plan.h) to split the kept rows into, each run apart on
      * the worker threads; 0 or 1: one.  Used when the plan allows it (a

@@ -97,6 +97,10 @@ struct ft_reader {
     struct in_src in;          /* the source as the decoders see it */
     uint64_t id;               /* rec_id of the next record */
     const uint64_t *want;      /* ft_reader_want: bits by rec_id, or NULL for all */
+    struct fq_twin win;        /* -t; records outside it get no rec_id */
+    struct progress *prog;
+    uint64_t bytes;            /* read from all sources (atomic: the inflate
+                                  thread reads too) */
     uint64_t nwant;
     bool failed;
 };
@@ -248,20 +252,38 @@ static void ft_decode_range(const unsigned char *p, size_t n, const struct fmt *
 
 /* The records of p[0..n) that the reader wants (all, without a want set)
  * into out; returns how many.  Skipped records are not even decoded. */
-static size_t decode_wanted(const struct ft_reader *r, const unsigned char *p, size_t n,
+static size_t decode_wanted(struct ft_reader *r, const unsigned char *p, size_t n,
                             struct fq_rec *out)
 {
+    if (r->win.on) {
+        /* Records outside the window are not input at all: rec_id
+         * numbers only those inside, the same on every reading. */
+        ft_decode_range(p, n, &r->f, out, 0);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!twin_rec(&r->win, out[i].stime, out[i].etime))
+                continue;
+            uint64_t id = r->id++;
+            if (r->want && !(id < r->nwant && r->want[id / 64] >> (id % 64) & 1))
+                continue;
+            out[k] = out[i];
+            out[k++].rec_id = id;
+        }
+        return k;
+    }
+    size_t got = n;
     if (!r->want) {
         ft_decode_range(p, n, &r->f, out, r->id);
-        return n;
+    } else {
+        got = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t id = r->id + i;
+            if (id < r->nwant && r->want[id / 64] >> (id % 64) & 1)
+                ft_decode_range(p + i * r->f.rsize, 1, &r->f, out + got++, id);
+        }
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t id = r->id + i;
-        if (id < r->nwant && r->want[id / 64] >> (id % 64) & 1)
-            ft_decode_range(p + i * r->f.rsize, 1, &r->f, out + k++, id);
-    }
-    return k;
+    r->id += n;
+    return got;
 }
 
 /* ---- inputs ------------------------------------------------------------ */
@@ -304,9 +326,40 @@ static bool collector_own(const char *name)
            strcmp(name, ".nfstat") == 0;
 }
 
+/* Is a directory or file outside the -t window by its name alone?  A
+ * file's interval ends where the next time-named file of the same
+ * directory begins (next: that name, or NULL), or at most a day later. */
+static bool name_outside(const struct fq_twin *w, const char *path, const char *next, bool dir)
+{
+    if (!w || !w->on)
+        return false;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int64_t lo, hi;
+    if (dir)
+        return twin_dir_span(base, &lo, &hi) && twin_dir_outside(w, lo, hi);
+    if (!twin_file_time(base, &lo))
+        return false;
+    hi = lo + (int64_t)TWIN_MAX_FILE_MS;
+    const char *nbase = next ? strrchr(next, '/') : NULL;
+    nbase = nbase ? nbase + 1 : next;
+    int64_t t2;
+    if (next && nbase - next == base - path && strncmp(next, path, (size_t)(base - path)) == 0 &&
+        twin_file_time(nbase, &t2) && t2 > lo && t2 < hi)
+        hi = t2;
+    return twin_file_outside(w, lo, hi);
+}
+
+static void say_skipped(const struct ft_reader_opts *o, const char *path)
+{
+    if (o->verbose)
+        fprintf(stderr, "flowq: skipping %s (outside the -t window by its name)\n", path);
+}
+
 /* Regular files under dir, names sorted at each level; collector_own
  * files skipped unless all. */
-static int walk(const char *dir, bool all, int depth, struct list *out, struct fq_error *err)
+static int walk(const char *dir, bool all, int depth, struct list *out, struct fq_error *err,
+                const struct ft_reader_opts *o)
 {
     if (depth > MAX_DEPTH)
         return fq_fail(err, FQ_E_INPUT, dir, -1, "directories nested too deep (a symlink loop?)");
@@ -343,7 +396,10 @@ static int walk(const char *dir, bool all, int depth, struct list *out, struct f
             rc = fq_fail(err, FQ_E_INPUT, path, -1, "cannot open: %s", strerror(errno));
             free(path);
         } else if (S_ISDIR(st.st_mode)) {
-            rc = walk(path, all, depth + 1, out, err);
+            if (o && name_outside(o->win, path, NULL, true))
+                say_skipped(o, path);
+            else
+                rc = walk(path, all, depth + 1, out, err, o);
             free(path);
         } else if (S_ISREG(st.st_mode)) {
             list_add(out, path);
@@ -381,7 +437,7 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
             free_list(l.v, l.n);
             return NULL;
         } else if (S_ISDIR(st.st_mode)) {
-            if (walk(paths[i], all, 0, &l, err)) {
+            if (walk(paths[i], all, 0, &l, err, o)) {
                 free_list(l.v, l.n);
                 return NULL;
             }
@@ -389,12 +445,31 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
             list_add(&l, xstrdup(paths[i]));
         }
     }
+    if (o && o->win && o->win->on) {
+        size_t k = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            if (strcmp(l.v[i], "-") != 0 &&
+                name_outside(o->win, l.v[i], i + 1 < l.n ? l.v[i + 1] : NULL, false)) {
+                say_skipped(o, l.v[i]);
+                free(l.v[i]);
+            } else {
+                l.v[k++] = l.v[i];
+            }
+        }
+        l.n = k;
+    }
     /* All fields set here, so it is plain that an empty list (empty
      * directories: paths NULL, npaths 0) ends the first ft_reader_next. */
     struct ft_reader *r = xmalloc(sizeof *r);
     *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o && o->verbose,
                               .s.fd = -1, .s.stopfd = -1};
     r->in.r = r;
+    if (o && o->win)
+        r->win = *o->win;
+    if (o && o->prog) {
+        r->prog = o->prog;
+        progress_inputs(r->prog, r->paths, r->npaths);
+    }
     return r;
 }
 
@@ -493,6 +568,7 @@ static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
             break;
         }
         s->len += (size_t)got;
+        __atomic_fetch_add(&r->bytes, (uint64_t)got, __ATOMIC_RELAXED);
     }
     return (ssize_t)(s->len - s->pos);
 }
@@ -1081,7 +1157,6 @@ static ssize_t next_raw(struct ft_reader *r, struct fq_rec *buf, size_t cap, str
         }
     size_t got = decode_wanted(r, p, k, buf);
     s->pos += k * rs;
-    r->id += k;
     return (ssize_t)got;
 }
 
@@ -1098,7 +1173,6 @@ static ssize_t next_z(struct ft_reader *r, struct fq_rec *buf, size_t cap, struc
                 k = cap;
             size_t got = decode_wanted(r, b->data + zp->pos, k, buf);
             zp->pos += k * rs;
-            r->id += k;
             return (ssize_t)got;
         }
         enum zkind kind = b->kind;
@@ -1194,8 +1268,10 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
               : r->f.z ? next_z(r, buf, cap, err) : next_raw(r, buf, cap, err);
         if (got < 0)
             goto fail;
-        if (got > 0)
+        if (got > 0) {
+            progress_update(r->prog, r->next, __atomic_load_n(&r->bytes, __ATOMIC_RELAXED), r->id);
             return got;
+        }
     }
     return 0;
 fail:

@@ -15,12 +15,19 @@
 
 #include "flowq.h"
 #include "record.h"
+#include "progress.h"
+#include "twin.h"
 
 struct ft_reader_opts {
     bool all_files;            /* do not skip tmp* in directories */
     bool verbose;              /* name each file on stderr as it is opened */
     uint64_t max_bytes;        /* --max-memory, for the reader's callers (main.c's
                                   read_input, stream.c); 0 = no limit */
+    const struct fq_twin *win; /* -t: only records overlapping it, and time-named
+                                  files and directories outside it not opened
+                                  (twin.h); NULL or !on = all */
+    struct progress *prog;     /* told of the inputs and each chunk read
+                                  (progress.h); NULL = none; not owned */
 };
 
 struct ft_reader;
@@ -37,7 +44,8 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
 
 void ft_reader_close(struct ft_reader *r);
 
-/* Records read so far, returned or skipped. */
+/* Records read so far, returned or skipped (with a -t window: those
+ * inside it). */
 uint64_t ft_reader_count(const struct ft_reader *r);
 
 /* From now on ft_reader_next returns only the records whose rec_id has

@@ -17,6 +17,7 @@
 #include "compile.h"
 #include "engine.h"
 #include "flowq.h"
+#include "gsort.h"
 #include "ftio.h"
 #include "out.h"
 #include "plan.h"
@@ -24,6 +25,7 @@
 #include "rows.h"
 #include "spool.h"
 #include "stream.h"
+#include "twin.h"
 #include "util.h"
 
 struct cli {
@@ -39,6 +41,10 @@ struct cli {
     struct fq_define *defs;
     size_t ndefs;
     struct ft_reader_opts rd;
+    struct fq_twin win;
+    struct gsort_spec sort;
+    bool sort_given, limit_given;
+    int progress;               /* 1 --progress, -1 --no-progress, 0 auto */
     const char *files_from;
     struct engine_opts eng;
 };
@@ -68,6 +74,9 @@ static void help(void)
           "      --explain          print the execution plan (path, partition key) and exit\n"
           "  -D, --define NAME=VALUE  replace $NAME in the query by VALUE\n"
           "  -g, --groups           print group records of the matching tuples\n"
+          "      --sort FIELD[,FIELD...][:desc]  with -g: group rows sorted by these\n"
+          "                         columns (asc, or desc; ties by group number)\n"
+          "      --limit N          with --sort: only the first N group rows (top N)\n"
           "      --max-tuples N     stop with an error past N merger tuples\n"
           "                         (default 100000000; 0 = no limit)\n"
           "      --threads N        worker threads (default: one per core)\n"
@@ -79,6 +88,11 @@ static void help(void)
           "      --print            decode and print records; no query\n"
           "      --all-files        read tmp*, nfcapd.current.* and .nfstat in directories too\n"
           "      --files-from FILE  read input names, one per line, from FILE (- = stdin)\n"
+          "  -t, --time START[/END]  only records whose [stime, etime] overlaps the window\n"
+          "                         from START to the end of END: YYYY-MM-DD[THH[:MM[:SS]]]\n"
+          "                         [Z|+HH:MM] (UTC unless an offset is given), epoch\n"
+          "                         seconds, or -2h, -30m, -1d (before now); time-named\n"
+          "                         files and directories outside it are not opened\n"
           "\n"
           "Output:\n"
           "  -o, --format FMT       text (default), csv, tsv, json, ndjson or ft\n"
@@ -87,6 +101,8 @@ static void help(void)
           "      --epoch            times as milliseconds since the epoch\n"
           "      --localtime        times in the local time zone (TZ)\n"
           "  -z, --compress LEVEL   zlib level 0-9 for -o ft (default 0)\n"
+          "  -c, --count N          stop after N records (with -g: N group rows); the\n"
+          "                         run ends early where it can\n"
           "  -w, --output FILE      write to FILE (atomically) instead of stdout\n"
           "      --force            overwrite FILE; allow -o ft to a terminal\n"
           "  -e, --exit-status      exit 1 when nothing was output\n"
@@ -94,6 +110,9 @@ static void help(void)
           "Information:\n"
           "      --stats[=FILE]     one JSON line of per-stage counts on stderr (or FILE)\n"
           "  -v, --verbose          per-stage counts as text, input files on stderr\n"
+          "      --progress         a progress line on stderr while reading, from the start\n"
+          "                         (default: when stderr is a terminal, after a second)\n"
+          "      --no-progress      never a progress line\n"
           "      --help-fields      list record fields, aliases and types\n"
           "  -h, --help             this help\n"
           "  -V, --version          version and build information\n"
@@ -165,7 +184,8 @@ static enum fq_fmt parse_format(const char *s)
 
 enum {
     OPT_DUMP = 256, OPT_MAXT, OPT_THREADS, OPT_PRINT, OPT_ALL, OPT_FROM, OPT_FIELDS,
-    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF, OPT_MAXMEM, OPT_EXPLAIN,
+    OPT_EPOCH, OPT_LOCAL, OPT_FORCE, OPT_STATS, OPT_HELPF, OPT_MAXMEM, OPT_SORT, OPT_LIMIT,
+    OPT_PROGRESS, OPT_NOPROGRESS, OPT_EXPLAIN,
 };
 
 static const struct option longopts[] = {
@@ -180,29 +200,51 @@ static const struct option longopts[] = {
     {"print", no_argument, NULL, OPT_PRINT},
     {"all-files", no_argument, NULL, OPT_ALL},
     {"files-from", required_argument, NULL, OPT_FROM},
+    {"time", required_argument, NULL, 't'},
     {"format", required_argument, NULL, 'o'},
     {"fields", required_argument, NULL, OPT_FIELDS},
     {"no-header", no_argument, NULL, 'q'},
     {"epoch", no_argument, NULL, OPT_EPOCH},
     {"localtime", no_argument, NULL, OPT_LOCAL},
     {"compress", required_argument, NULL, 'z'},
+    {"count", required_argument, NULL, 'c'},
+    {"sort", required_argument, NULL, OPT_SORT},
+    {"limit", required_argument, NULL, OPT_LIMIT},
     {"output", required_argument, NULL, 'w'},
     {"force", no_argument, NULL, OPT_FORCE},
     {"exit-status", no_argument, NULL, 'e'},
     {"stats", optional_argument, NULL, OPT_STATS},
     {"verbose", no_argument, NULL, 'v'},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
     {"help-fields", no_argument, NULL, OPT_HELPF},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
+/* Now, for relative -t times: FLOWQ_NOW (a -t time) fixes it, so that a
+ * cron line can be replayed. */
+static uint64_t wall_ms(void)
+{
+    const char *fix = getenv("FLOWQ_NOW");
+    uint64_t ms;
+    if (fix && *fix) {
+        if (!twin_parse_time(fix, 0, &ms) || fix[0] == '-')
+            usage_error("FLOWQ_NOW must be a time such as 2026-11-28T14:30Z, not '%s'", fix);
+        return ms;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void parse_args(struct cli *c, int argc, char **argv)
 {
     int ch;
     uint64_t v;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":nD:go:qz:w:evhV", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":nD:go:qz:w:evhVt:c:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'n': c->check = true; break;
         case OPT_DUMP: c->dump = true; break;
@@ -236,6 +278,13 @@ static void parse_args(struct cli *c, int argc, char **argv)
         case OPT_PRINT: c->print = true; break;
         case OPT_ALL: c->rd.all_files = true; break;
         case OPT_FROM: c->files_from = optarg; break;
+        case 't': {
+            char why[256];
+            if (!twin_parse(optarg, wall_ms(), &c->win, why, sizeof why))
+                usage_error("-t: %s", why);
+            c->rd.win = &c->win;
+            break;
+        }
         case 'o': c->out.fmt = parse_format(optarg); c->fmt_given = true; break;
         case OPT_FIELDS: parse_fields(c, optarg); c->fields_given = true; break;
         case 'q': c->out.no_header = true; break;
@@ -246,11 +295,30 @@ static void parse_args(struct cli *c, int argc, char **argv)
                 usage_error("-z needs a level from 0 to 9, not '%s'", optarg);
             c->out.zlevel = (int)v;
             break;
+        case OPT_SORT: {
+            char why[256];
+            gsort_spec_free(&c->sort);
+            if (!gsort_parse(optarg, &c->sort, why, sizeof why))
+                usage_error("--sort: %s", why);
+            c->sort_given = true;
+            break;
+        }
+        case OPT_LIMIT:
+            if (!parse_u64(optarg, &c->sort.limit) || c->sort.limit == 0)
+                usage_error("--limit needs a count of 1 or more, not '%s'", optarg);
+            c->limit_given = true;
+            break;
+        case 'c':
+            if (!parse_u64(optarg, &c->out.max) || c->out.max == 0)
+                usage_error("-c needs a count of 1 or more, not '%s'", optarg);
+            break;
         case 'w': c->wfile = optarg; break;
         case OPT_FORCE: c->force = true; break;
         case 'e': c->exit_status = true; break;
         case OPT_STATS: c->stats = true; c->stats_file = optarg; break;
         case 'v': c->verbose++; c->rd.verbose = true; break;
+        case OPT_PROGRESS: c->progress = 1; break;
+        case OPT_NOPROGRESS: c->progress = -1; break;
         case OPT_HELPF: fields_help(stdout); exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
         case 'h': help(); exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
         case 'V':
@@ -280,6 +348,12 @@ static void parse_args(struct cli *c, int argc, char **argv)
         usage_error("%s", "-g prints group records, which -o ft cannot hold");
     if (c->groups && c->fields_given)
         usage_error("%s", "--fields selects record fields; it does not apply to -g");
+    if (c->sort_given && !c->groups)
+        usage_error("%s", "--sort orders group rows: it needs -g");
+    if (c->limit_given && !c->sort_given)
+        usage_error("%s", "--limit keeps the first rows of --sort (use -c N to cut any output)");
+    if (c->sort_given)
+        c->eng.sort = &c->sort;
     if (c->out.zlevel && c->out.fmt != FMT_FT)
         usage_error("%s", "-z applies only to -o ft");
 }
@@ -458,8 +532,17 @@ static void json_str(FILE *fp, const char *s)
 
 /* A --stats=FILE that cannot be written is an output error: scripts rely
  * on the file. */
+/* -c was reached: not an error but a shorter run.  True when it was. */
+static bool uncut(struct fq_error *err)
+{
+    if (err->code != FQ_E_CUT)
+        return false;
+    *err = (struct fq_error){.code = FQ_OK, .offset = -1};
+    return true;
+}
+
 static int print_stats(const struct cli *c, const struct fq_query *q, const struct engine_stats *st,
-                       uint64_t elapsed, struct fq_error *err)
+                       bool cut, uint64_t elapsed, struct fq_error *err)
 {
     if (c->stats) {
         FILE *fp = c->stats_file ? fopen(c->stats_file, "w") : stderr;
@@ -479,9 +562,10 @@ static int print_stats(const struct cli *c, const struct fq_query *q, const stru
                         (unsigned long long)b->groups, (unsigned long long)b->groups_kept);
             }
             fprintf(fp,
-                    "}, \"merger\": {\"tuples\": %llu}, \"ungrouper\": {\"records\": %llu}, "
+                    "}, \"merger\": {\"tuples\": %llu}, \"ungrouper\": {\"records\": %llu%s}, "
                     "\"elapsed_ms\": %llu}\n",
                     (unsigned long long)st->tuples, (unsigned long long)st->records_out,
+                    !c->out.max ? "" : cut ? ", \"cut\": true" : ", \"cut\": false",
                     (unsigned long long)elapsed);
             if (fp != stderr && (ferror(fp) | fclose(fp)))
                 return fq_fail(err, FQ_E_OUTPUT, c->stats_file, -1,
@@ -500,13 +584,33 @@ static int print_stats(const struct cli *c, const struct fq_query *q, const stru
         fprintf(stderr, "flowq: merger: %llu tuples\nflowq: ungrouper: %llu %s\n",
                 (unsigned long long)st->tuples, (unsigned long long)st->records_out,
                 c->groups ? "group records" : "records");
+        if (cut)
+            fprintf(stderr, "flowq: output cut after %llu (-c)\n", (unsigned long long)c->out.max);
         fprintf(stderr, "flowq: elapsed: %llu ms\n", (unsigned long long)elapsed);
     }
     return FQ_OK;
 }
 
+/* The progress line, if wanted: forced, or on a terminal stderr once the
+ * run is a second old -- but not while records go to that terminal. */
+static struct progress *progress_start(struct cli *c, bool prints)
+{
+    bool tty = isatty(STDERR_FILENO);
+    if (c->progress < 0 || (c->progress == 0 && (!tty || (prints && isatty(STDOUT_FILENO)))))
+        return NULL;
+    c->rd.prog = progress_new(stderr, c->progress > 0 ? 0 : 1000, tty);
+    return c->rd.prog;
+}
+
+static void progress_stop(struct cli *c)
+{
+    progress_end(c->rd.prog);
+    c->rd.prog = NULL;
+}
+
 static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_error *err)
 {
+    progress_start(c, !c->wfile);
     /* Inputs first: a missing operand leaves no output, not even a header. */
     struct ft_reader *r = ft_reader_open(inputs, ninputs, &c->rd, err);
     if (!r)
@@ -530,10 +634,13 @@ static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_err
         }
     done:
         free(buf);
+        uncut(err);
+        progress_stop(c);
         nout = out_count(o);
         out_close(o, err);
     }
     ft_reader_close(r);
+    progress_stop(c);
     dest_close(&d, err->code == FQ_OK, err);
     if (err->code)
         return err->code;
@@ -717,6 +824,11 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     free(src);
     if (!q)
         return FQ_E_QUERY;
+    char why[320];
+    if (c->sort_given && !gsort_check(&c->sort, q, why, sizeof why)) {
+        query_free(q);
+        return fq_fail(err, FQ_E_USAGE, NULL, -1, "--sort: %s", why);
+    }
     if (c->check || c->dump || c->explain) {
         if (c->dump)
             query_dump(stdout, q);
@@ -735,10 +847,13 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     struct engine_stats st = {0};
     struct dest d;
     size_t nout = 0;
+    bool cut = false;
+    progress_start(c, false);
     /* A query that only filters keeps nothing: it streams (stream.h). */
     struct stream *sm = stream_new(q, c->groups, &c->rd);
     struct input in = {.e = sm ? NULL : engine_in_new(q, c->groups)};
     int rrc = sm ? stream_read(sm, inputs, ninputs, err) : read_input(c, inputs, ninputs, &in, err);
+    progress_stop(c);
     if (rrc == FQ_OK && dest_open(&d, c, err) == FQ_OK) {
         struct out *o = out_open(d.fp, &c->out, err);
         if (o) {
@@ -749,12 +864,13 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
             else if (engine_run_in(q, in.e, &c->eng, o, &bits, &st, err) == FQ_OK && bits)
                 write_again(c, &in, bits, st.records_out, o, err);
             free(bits);
+            cut = uncut(err);
             nout = out_count(o);
             out_close(o, err);
         }
         dest_close(&d, err->code == FQ_OK, err);
         if (err->code == FQ_OK)
-            print_stats(c, q, &st, now_ms() - t0, err);
+            print_stats(c, q, &st, cut, now_ms() - t0, err);
     }
     engine_stats_free(&st);
     stream_free(sm);
@@ -776,6 +892,7 @@ static void cli_free(struct cli *c, char **inputs, size_t ninputs, size_t nops)
         free((char *)c->defs[i].name);
     free(c->defs);
     free((void *)c->out.fields);
+    gsort_spec_free(&c->sort);
 }
 
 int main(int argc, char **argv)

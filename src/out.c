@@ -58,6 +58,7 @@ struct out {
     bool dflt;             /* record columns are the default set */
     bool started;          /* header / opening bracket written */
     size_t count;
+    uint64_t max;          /* -c; 0 = no limit */
     char *buf;
     size_t len, cap;
     struct ft_writer *w;
@@ -562,6 +563,7 @@ struct out *out_open(FILE *fp, const struct out_opts *opts, struct fq_error *err
     o->fmt = opts->fmt;
     o->tfmt = opts->tfmt;
     o->no_header = opts->no_header;
+    o->max = opts->max;
     o->day = -1;
     octet_table(o->octets);
     if (o->fmt == FMT_FT) {
@@ -598,10 +600,19 @@ struct out *out_open(FILE *fp, const struct out_opts *opts, struct fq_error *err
 
 /* ---- records ------------------------------------------------------------- */
 
+/* -c: the record or row after the last one wanted ends the run. */
+static int cut(const struct out *o, struct fq_error *err)
+{
+    return fq_fail(err, FQ_E_CUT, NULL, -1, "output cut after %llu (-c)",
+                   (unsigned long long)o->max);
+}
+
 int out_record(struct out *o, const struct fq_rec *r, struct fq_error *err)
 {
     if (o->failed)
         return err->code ? err->code : FQ_E_OUTPUT;
+    if (o->max && o->count >= o->max)
+        return cut(o, err);
     if (o->fmt == FMT_FT) {
         if (ft_writer_put(o->w, r, err)) {
             o->failed = true;
@@ -703,6 +714,8 @@ int out_row(struct out *o, const union fq_val *vals, struct fq_error *err)
 {
     if (o->failed)
         return err->code ? err->code : FQ_E_OUTPUT;
+    if (o->max && o->count >= o->max)
+        return cut(o, err);
     if (!o->rows)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: a row before out_begin_rows");
     bool json = o->fmt == FMT_JSON || o->fmt == FMT_NDJSON;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "flowq.h"
@@ -24,6 +25,9 @@ struct out_opts {
     const enum fq_field *fields;   /* record columns; NULL = the default set */
     size_t nfields;
     int zlevel;                    /* -o ft */
+    uint64_t max;                  /* -c: records or rows to write; 0 = all.
+                                      The one past it is refused with
+                                      FQ_E_CUT, which ends the run early */
 };
 
 /* A column of generic rows (group output). */

@@ -105,7 +105,8 @@ static bool same_columns(const struct fq_branch *a, const struct fq_branch *b)
     return true;
 }
 
-static int begin_columns(struct out *o, const struct fq_branch *br, struct fq_error *err)
+static int begin_columns(struct out *o, struct gsort *gs, const struct fq_branch *br,
+                         struct fq_error *err)
 {
     struct out_col *cols = xmalloc((br->ngfields + 3) * sizeof *cols);
     cols[0] = (struct out_col){"tuple", VT_UINT, VT_UINT};
@@ -114,7 +115,8 @@ static int begin_columns(struct out *o, const struct fq_branch *br, struct fq_er
     for (size_t i = 0; i < br->ngfields; i++)
         cols[i + 3] = (struct out_col){br->gfields[i].name, br->gfields[i].type,
                                        br->gfields[i].elem};
-    int rc = out_begin_rows(o, cols, br->ngfields + 3, err);
+    int rc = gs ? gsort_columns(gs, cols, br->ngfields + 3, err)
+                : out_begin_rows(o, cols, br->ngfields + 3, err);
     free(cols);
     return rc;
 }
@@ -130,12 +132,14 @@ struct grows {
     const struct fq_branch *cur;
     union fq_val *row;
     uint64_t written;
+    struct gsort *gs;          /* --sort: rows go here, not to o */
 };
 
 static int grows_begin(struct grows *s, const struct fq_query *q, const struct bgroups *bg,
-                       struct out *o, struct fq_error *err)
+                       const struct gsort_spec *sort, struct out *o, struct fq_error *err)
 {
-    *s = (struct grows){q, &q->modules[q->export_module], bg, o, NULL, NULL, 0};
+    *s = (struct grows){q, &q->modules[q->export_module], bg, o, NULL, NULL, 0,
+                        sort ? gsort_new(sort) : NULL};
     size_t maxf = 0;
     for (size_t w = 0; w < s->m->nbranches; w++)
         if (q->branches[s->m->branches[w]].ngfields > maxf)
@@ -144,7 +148,7 @@ static int grows_begin(struct grows *s, const struct fq_query *q, const struct b
     if (s->m->nbranches == 0)
         return FQ_OK;
     s->cur = &q->branches[s->m->branches[0]];
-    return begin_columns(o, s->cur, err);
+    return begin_columns(o, s->gs, s->cur, err);
 }
 
 /* The rows of tuple number i, whose kept-group indices are g[0..width). */
@@ -157,7 +161,7 @@ static int grows_tuple(struct grows *s, uint64_t i, const uint32_t *g, struct fq
         int rc;
         if (!same_columns(s->cur, br)) {
             s->cur = br;
-            if ((rc = begin_columns(s->o, s->cur, err)) != FQ_OK)
+            if ((rc = begin_columns(s->o, s->gs, s->cur, err)) != FQ_OK)
                 return rc;
         }
         s->row[0].u = i;
@@ -165,11 +169,26 @@ static int grows_tuple(struct grows *s, uint64_t i, const uint32_t *g, struct fq
         s->row[2].u = bgb->id[g[w]];
         memcpy(&s->row[3], &bgb->val[(size_t)g[w] * bgb->nfields],
                bgb->nfields * sizeof *s->row);
+        if (s->gs) {
+            gsort_add(s->gs, s->row);
+            continue;
+        }
         if ((rc = out_row(s->o, s->row, err)) != FQ_OK)
             return rc;
         s->written++;
     }
     return FQ_OK;
+}
+
+/* The end of the rows: with --sort they are written now.  Takes rc, the
+ * status so far. */
+static int grows_end(struct grows *s, int rc, struct fq_error *err)
+{
+    if (s->gs && rc == FQ_OK)
+        rc = gsort_write(s->gs, s->o, &s->written, err);
+    gsort_free(s->gs);
+    free(s->row);
+    return rc;
 }
 
 /* -g: the merger streams tuples in output order; each is printed at once. */
@@ -186,23 +205,24 @@ static int gstream_tuple(void *ctx, const uint32_t *g)
 }
 
 int ungroup_stream_groups(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
-                          struct out *o, uint64_t *tuples, uint64_t *written,
-                          struct fq_error *err)
+                          const struct gsort_spec *sort, struct out *o, uint64_t *tuples,
+                          uint64_t *written, struct fq_error *err)
 {
     struct gstream s = {.err = err};
-    int rc = grows_begin(&s.rows, q, bg, o, err);
+    int rc = grows_begin(&s.rows, q, bg, sort, o, err);
     if (rc == FQ_OK)
         rc = merger_stream(q, bg, max_tuples, true, gstream_tuple, &s, tuples, err);
+    rc = grows_end(&s.rows, rc, err);
     *written = s.rows.written;
-    free(s.rows.row);
     return rc;
 }
 
-int ungroup_product_groups(const struct fq_query *q, const struct bgroups *bg, struct out *o,
-                           uint64_t *written, struct fq_error *err)
+int ungroup_product_groups(const struct fq_query *q, const struct bgroups *bg,
+                           const struct gsort_spec *sort, struct out *o, uint64_t *written,
+                           struct fq_error *err)
 {
     struct grows s;
-    int rc = grows_begin(&s, q, bg, o, err);
+    int rc = grows_begin(&s, q, bg, sort, o, err);
     size_t w = s.m->nbranches;
     uint32_t *g = xcalloc(w + 1, sizeof *g);
     bool empty = w == 0;
@@ -218,8 +238,8 @@ int ungroup_product_groups(const struct fq_query *q, const struct bgroups *bg, s
         if (k == 0)
             break;
     }
-    *written = s.written;
     free(g);
-    free(s.row);
+    rc = grows_end(&s, rc, err);
+    *written = s.written;
     return rc;
 }

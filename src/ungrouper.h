@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "flowq.h"
+#include "gsort.h"
 #include "merger.h"
 #include "out.h"
 #include "query.h"
@@ -33,15 +34,18 @@ int ungroup_mark_tuples(const struct fq_query *q, const struct fq_rows *R, const
                         uint64_t max_tuples, uint64_t *bits, uint64_t *tuples,
                         struct fq_error *err);
 
-/* With -g: each tuple's group rows as the merger streams them. */
+/* With -g: each tuple's group rows as the merger streams them; with a
+ * sort (NULL: none), all rows or the best sort->limit of them, sorted
+ * (gsort.h) and written at the end. */
 int ungroup_stream_groups(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
-                          struct out *o, uint64_t *tuples, uint64_t *written,
-                          struct fq_error *err);
+                          const struct gsort_spec *sort, struct out *o, uint64_t *tuples,
+                          uint64_t *written, struct fq_error *err);
 
 /* -g output of a merger module without rules and without other modules:
  * the tuples are every combination of the branches' kept groups, written
  * in lexicographic order as they are enumerated (none is stored). */
-int ungroup_product_groups(const struct fq_query *q, const struct bgroups *bg, struct out *o,
-                           uint64_t *written, struct fq_error *err);
+int ungroup_product_groups(const struct fq_query *q, const struct bgroups *bg,
+                           const struct gsort_spec *sort, struct out *o, uint64_t *written,
+                           struct fq_error *err);
 
 #endif
