@@ -28,6 +28,7 @@
 #endif
 
 #include "ftio.h"
+#include "ipfix.h"
 #include "util.h"
 
 enum {
@@ -81,6 +82,7 @@ struct ft_reader {
     bool first_stream;         /* no stream of this source read yet */
     struct fmt f;
     struct zpipe *zp;          /* the inflate thread; made at the first zlib stream */
+    struct ipfix_reader *ix;   /* the current stream is IPFIX (ipfix.c), or NULL */
     uint64_t id;               /* rec_id of the next record */
     const uint64_t *want;      /* ft_reader_want: bits by rec_id, or NULL for all */
     uint64_t nwant;
@@ -1070,6 +1072,69 @@ static ssize_t next_z(struct ft_reader *r, struct fq_rec *buf, size_t cap, struc
     }
 }
 
+/* ---- IPFIX streams (ipfix.c) -------------------------------------------- */
+
+static ssize_t ix_fill(void *ctx, size_t need, const unsigned char **p, struct fq_error *err)
+{
+    struct ft_reader *r = ctx;
+    ssize_t got = src_fill(r, need, err);
+    *p = r->s.p + r->s.pos;
+    return got;
+}
+
+static void ix_skip(void *ctx, size_t n)
+{
+    ((struct ft_reader *)ctx)->s.pos += n;
+}
+
+static uint64_t ix_off(void *ctx)
+{
+    return src_off(&((struct ft_reader *)ctx)->s);
+}
+
+/* At a stream's first byte: an IPFIX message header starts an IPFIX
+ * stream (detected by content, never by name).  Returns 1 if it did, 0 if
+ * the bytes are not IPFIX, -1 on error. */
+static int ipfix_start(struct ft_reader *r, struct fq_error *err)
+{
+    ssize_t avail = src_fill(r, 4, err);
+    if (avail < 0)
+        return -1;
+    if (!ipfix_probe(r->s.p + r->s.pos, (size_t)avail))
+        return 0;
+    struct ipfix_io io = {.ctx = r, .fill = ix_fill, .skip = ix_skip, .off = ix_off};
+    r->ix = ipfix_open_io(&io, r->name, err);
+    if (!r->ix)
+        return -1;
+    r->first_stream = false;
+    r->st = S_RECORDS;
+    return 1;
+}
+
+/* Records of an IPFIX stream, numbered and filtered like the others; at
+ * its end another stream of any format may follow. */
+static ssize_t next_ipfix(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
+{
+    ssize_t got = ipfix_next(r->ix, buf, cap, err);
+    if (got <= 0) {
+        if (got == 0) {
+            ipfix_close(r->ix);
+            r->ix = NULL;
+            r->st = S_HEADER;
+        }
+        return got;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < (size_t)got; i++) {
+        uint64_t id = r->id++;
+        if (!r->want || (id < r->nwant && r->want[id / 64] >> (id % 64) & 1)) {
+            buf[k] = buf[i];
+            buf[k++].rec_id = id;
+        }
+    }
+    return (ssize_t)k;
+}
+
 ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
 {
     if (r->failed)
@@ -1083,14 +1148,19 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
                 goto fail;
         }
         if (r->st == S_HEADER) {
-            int h = read_header(r, false, err);
+            int h = ipfix_start(r, err);
+            if (h > 0)
+                continue;
+            if (h == 0)
+                h = read_header(r, false, err);
             if (h < 0)
                 goto fail;
             if (h == 0)
                 src_close(r);
             continue;
         }
-        got = r->f.z ? next_z(r, buf, cap, err) : next_raw(r, buf, cap, err);
+        got = r->ix ? next_ipfix(r, buf, cap, err)
+              : r->f.z ? next_z(r, buf, cap, err) : next_raw(r, buf, cap, err);
         if (got < 0)
             goto fail;
         if (got > 0)
@@ -1107,6 +1177,7 @@ void ft_reader_close(struct ft_reader *r)
     if (!r)
         return;
     zp_stop(r);
+    ipfix_close(r->ix);
     if (r->open)
         src_close(r);
     zp_free(r);
