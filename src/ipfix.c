@@ -371,6 +371,7 @@ void ipfix_close(struct ipfix_reader *r)
 
 /* ---- framing and checking ---------------------------------------------- */
 
+/* Fills *err (one line, ending "at byte N"); returns -1. */
 static int corrupt(struct ipfix_reader *r, uint64_t at, struct fq_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -381,7 +382,8 @@ static int corrupt(struct ipfix_reader *r, uint64_t at, struct fq_error *err, co
     va_start(ap, fmt);
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
-    return fq_fail(err, FQ_E_INPUT, r->name, (int64_t)at, "%s at byte %llu", m, (unsigned long long)at);
+    fq_fail(err, FQ_E_INPUT, r->name, (int64_t)at, "%s at byte %llu", m, (unsigned long long)at);
+    return -1;
 }
 
 /* The template records of a template (2) or options template (3) set
