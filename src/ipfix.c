@@ -154,7 +154,7 @@ static uint32_t be32(const unsigned char *p)
 
 bool ipfix_probe(const unsigned char *p, size_t n)
 {
-    return n >= 4 && p[0] == 0 && p[1] == 10 && be16(p + 2) >= MSG_HDR;
+    return n >= 2 && p[0] == 0 && p[1] == 10;
 }
 
 /* ---- libfixbuf set-up -------------------------------------------------- */

@@ -70,8 +70,9 @@ struct ipfix_io {
 
 struct ipfix_reader;
 
-/* Whether an IPFIX message starts at p[0..n): version 10 (16-bit, big
- * endian) and a length of at least a message header.  n >= 4. */
+/* Whether p[0..n) starts like an IPFIX message: version 10 (16-bit, big
+ * endian); n >= 2.  No other format flowq reads starts so (flow-tools:
+ * 0xCF 0x10), so a damaged header after it is an IPFIX error. */
 bool ipfix_probe(const unsigned char *p, size_t n);
 
 /* A decoder reading from io (which must outlive it), messages naming

@@ -268,7 +268,8 @@ START_TEST(stream_end)
     ck_assert_int_eq(read_mem(p, 0, MAXREC, v, &err), 0);
     ck_assert(ipfix_probe(good, n));
     ck_assert(!ipfix_probe(p + n, 4));
-    ck_assert(!ipfix_probe((const unsigned char *)"\0\x0a\0\x0f", 4));
+    ck_assert(ipfix_probe((const unsigned char *)"\0\x0a", 2));
+    ck_assert(!ipfix_probe((const unsigned char *)"\xcf\x10\x01\x03", 4));
 }
 END_TEST
 
