@@ -293,6 +293,57 @@ START_TEST(damaged_bytes)
 }
 END_TEST
 
+/* elements.ipfix (libfixbuf's exporter, tests/tools/ipfix_write.c): the
+ * elements softflowd does not send, wide values saturating, and the
+ * options record of the domain giving exporter and init time to the flow
+ * records after it only. */
+START_TEST(other_elements)
+{
+    struct fq_rec v[MAXREC];
+    ck_assert_int_eq(read_file(DIR "elements.ipfix", v), 3);
+    const struct fq_rec *a = &v[0];
+    static const uint8_t nh[16] = {0xfe, 0x80, [15] = 0xfe}, ex[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, [15] = 9};
+    ck_assert_uint_eq(a->v6, (1u << F_SRCIP) | (1u << F_DSTIP) | (1u << F_NEXTHOP) | (1u << F_EXADDR));
+    ck_assert_mem_eq(a->ip6[F_NEXTHOP], nh, 16);
+    ck_assert_mem_eq(a->ip6[F_EXADDR], ex, 16);
+    ck_assert_uint_eq(a->ip6[F_SRCIP][15], 1);
+    ck_assert_uint_eq(a->ip6[F_DSTIP][15], 2);
+    ck_assert_uint_eq(a->nexthop | a->exaddr, 0);
+    ck_assert_uint_eq(a->packets, 70000);          /* packetTotalCount */
+    ck_assert_uint_eq(a->bytes, UINT32_MAX);       /* octetTotalCount 6e9 */
+    ck_assert_uint_eq(a->stime, UINT64_C(1700000100000));
+    ck_assert_uint_eq(a->etime, UINT64_C(1700000160000));
+    ck_assert_uint_eq(a->duration, 60000);
+    ck_assert_uint_eq(a->input, 3);
+    ck_assert_uint_eq(a->output, UINT16_MAX);      /* 70000 */
+    ck_assert_uint_eq(a->src_as, 64500);
+    ck_assert_uint_eq(a->dst_as, UINT16_MAX);      /* 4200000000 */
+    ck_assert_uint_eq(a->srcport, 5353);
+    ck_assert_uint_eq(a->dstport, 443);
+    ck_assert_uint_eq(a->tcp_flags, 0x12);         /* 0x112, low 8 bits */
+    ck_assert_uint_eq(a->tos, 0x28);
+    ck_assert_uint_eq(a->src_mask, 48);
+    ck_assert_uint_eq(a->dst_mask, 64);
+    ck_assert_uint_eq(a->engine_type, 1);
+    ck_assert_uint_eq(a->engine_id, 9);
+    /* before the options record: no exporter, uptime from 0 */
+    ck_assert_uint_eq(v[1].v6, 0);
+    ck_assert_uint_eq(v[1].srcip, 0x0A000001u);
+    ck_assert_uint_eq(v[1].nexthop, 0x0A0000FEu);
+    ck_assert_uint_eq(v[1].exaddr, 0);
+    ck_assert_uint_eq(v[1].packets, UINT32_MAX);   /* packetDeltaCount 5e9 */
+    ck_assert_uint_eq(v[1].stime, 1000);
+    ck_assert_uint_eq(v[1].etime, 2500);
+    ck_assert_uint_eq(v[1].src_mask, 8);
+    ck_assert_uint_eq(v[1].dst_mask, 24);
+    /* after it: 203.0.113.9, systemInitTimeMilliseconds + uptime */
+    ck_assert_uint_eq(v[2].exaddr, 0xCB007109u);
+    ck_assert_uint_eq(v[2].stime, UINT64_C(1700000001000));
+    ck_assert_uint_eq(v[2].etime, UINT64_C(1700000002500));
+    ck_assert_uint_eq(v[2].rec_id, 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ipfix");
@@ -306,6 +357,7 @@ int main(void)
     tcase_add_test(tc, corrupt_input);
     tcase_add_test(tc, stream_end);
     tcase_add_test(tc, damaged_bytes);
+    tcase_add_test(tc, other_elements);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
