@@ -584,7 +584,10 @@ static void decode(struct ipfix_reader *r, struct fq_rec *o, const struct ixrec 
     o->packets = sat32(has & H_PKTD ? x->pktd : x->pktt);
     o->bytes = sat32(has & H_OCTD ? x->octd : x->octt);
     o->srcport = x->sport;
-    o->dstport = has & H_ICMP ? (x->icmp4 ? x->icmp4 : x->icmp6) : x->dport;
+    /* icmpTypeCode only for ICMP: generic templates (YAF's) carry it, 0,
+     * in TCP and UDP records too. */
+    bool icmp = (has & H_ICMP) && (x->proto == 1 || x->proto == 58);
+    o->dstport = icmp ? (x->icmp4 ? x->icmp4 : x->icmp6) : x->dport;
     o->input = sat16(x->in);
     o->output = sat16(x->out);
     o->src_as = sat16(x->sas);

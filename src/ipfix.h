@@ -15,7 +15,8 @@
  *       details, YAF's statistics), else 0.  A file does not keep the
  *       UDP sender's address that nfcapd stores there.
  *   sourceTransportPort, destinationTransportPort   -> srcport, dstport;
- *       icmpTypeCodeIPv4 / icmpTypeCodeIPv6 (type*256+code) -> dstport
+ *       for ICMP and ICMPv6 records of a template with icmpTypeCodeIPv4 /
+ *       icmpTypeCodeIPv6, that (type*256+code) -> dstport
  *   protocolIdentifier -> proto, ipClassOfService -> tos,
  *   tcpControlBits -> tcp_flags (the low 8 bits)
  *   packetDeltaCount, octetDeltaCount -> packets, bytes; the Total counts

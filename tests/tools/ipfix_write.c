@@ -3,7 +3,7 @@
  * exporter, for the elements softflowd does not send: IPv6 next hop and
  * exporter, Total counts, Seconds and SysUpTime times, interfaces, AS
  * numbers and counts wider than flowq's fields, prefix lengths, engine
- * type and id, and an options record announcing the exporter address and
+ * type and id, icmpTypeCodeIPv6 in a TCP record, and an options record announcing the exporter address and
  * the system init time of observation domain 7.
  * Usage: ipfix_write OUT.ipfix
  */
@@ -17,8 +17,8 @@ struct v6rec {
     uint8_t src[16], dst[16], nh[16], ex[16];
     uint64_t pkts, octs;
     uint32_t start_s, end_s, in, out, sas, das;
-    uint16_t sport, dport, flags;
-    uint8_t proto, tos, smask, dmask, etype, eid, pad[4];
+    uint16_t sport, dport, flags, icmp6;
+    uint8_t proto, tos, smask, dmask, etype, eid, pad[2];
 };
 
 static fbInfoElementSpec_t v6spec[] = {
@@ -29,9 +29,10 @@ static fbInfoElementSpec_t v6spec[] = {
     {"ingressInterface", 4, 0}, {"egressInterface", 4, 0},
     {"bgpSourceAsNumber", 4, 0}, {"bgpDestinationAsNumber", 4, 0},
     {"sourceTransportPort", 2, 0}, {"destinationTransportPort", 2, 0},
-    {"tcpControlBits", 2, 0}, {"protocolIdentifier", 1, 0}, {"ipClassOfService", 1, 0},
+    {"tcpControlBits", 2, 0}, {"icmpTypeCodeIPv6", 2, 0},
+    {"protocolIdentifier", 1, 0}, {"ipClassOfService", 1, 0},
     {"sourceIPv6PrefixLength", 1, 0}, {"destinationIPv6PrefixLength", 1, 0},
-    {"engineType", 1, 0}, {"engineId", 1, 0}, {"paddingOctets", 4, 0},
+    {"engineType", 1, 0}, {"engineId", 1, 0}, {"paddingOctets", 2, 0},
     FB_IESPEC_NULL};
 
 struct v4rec {
@@ -117,6 +118,7 @@ int main(int argc, char **argv)
     a.sport = 5353;
     a.dport = 443;
     a.flags = 0x112;                    /* ECN-nonce bit + ACK SYN */
+    a.icmp6 = 0x0102;                   /* in a TCP record: not its port */
     a.proto = 6;
     a.tos = 0x28;
     a.smask = 48;

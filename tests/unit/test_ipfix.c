@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipfix.h"
 
@@ -173,6 +174,31 @@ START_TEST(small_buffers)
     ck_assert_int_eq(read_mem(p, n, MAXREC, a, &err), 11);
     ck_assert_int_eq(read_mem(p, n, 1, b, &err), 11);
     ck_assert_mem_eq(a, b, 11 * sizeof a[0]);
+}
+END_TEST
+
+/* From an open descriptor whose first bytes were read already (format
+ * detection): the same records. */
+START_TEST(open_fd_with_bytes_read)
+{
+    struct fq_rec a[MAXREC], b[MAXREC];
+    ck_assert_int_eq(read_file(DIR "milli-bi.ipfix", a), 11);
+    FILE *fp = fopen(DIR "milli-bi.ipfix", "rb");
+    ck_assert_ptr_nonnull(fp);
+    int fd = fileno(fp);
+    unsigned char pre[5];
+    ck_assert_int_eq(read(fd, pre, sizeof pre), 5);
+    struct fq_error err = {0};
+    struct ipfix_reader *r = ipfix_open_fd(fd, NULL, "fd", pre, sizeof pre, &err);
+    ck_assert_ptr_nonnull(r);
+    ssize_t k = 0, got;
+    while ((got = ipfix_next(r, b + k, 3, &err)) > 0)
+        k += got;
+    ck_assert_int_eq(got, 0);
+    ck_assert_int_eq(k, 11);
+    ck_assert_mem_eq(a, b, 11 * sizeof a[0]);
+    ipfix_close(r);
+    ck_assert_int_eq(fclose(fp), 0);   /* ipfix_close left it open */
 }
 END_TEST
 
@@ -354,6 +380,7 @@ int main(void)
     tcase_add_test(tc, biflow_split);
     tcase_add_test(tc, small_buffers);
     tcase_add_test(tc, concatenated);
+    tcase_add_test(tc, open_fd_with_bytes_read);
     tcase_add_test(tc, corrupt_input);
     tcase_add_test(tc, stream_end);
     tcase_add_test(tc, damaged_bytes);
