@@ -23,10 +23,12 @@ ISAL    ?= 1
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wno-format-nonliteral
-CPPFLAGS = -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen $(if $(filter 1,$(ISAL)),-DFQ_HAVE_ISAL)
+CPPFLAGS = -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen $(FIXBUF_CFLAGS) $(if $(filter 1,$(ISAL)),-DFQ_HAVE_ISAL)
 CFLAGS  ?=
 ALLCFLAGS = -std=c11 -g $(OPT) $(SAN) -pthread -MMD -MP $(CFLAGS)
-LDLIBS   = $(if $(filter 1,$(ISAL)),-lisal) -lz -llz4 -llzo2 -lzstd -lbz2 -lm -pthread
+LDLIBS   = $(if $(filter 1,$(ISAL)),-lisal) -lz -llz4 -llzo2 -lzstd -lbz2 -lm $(FIXBUF_LIBS) -pthread
+FIXBUF_CFLAGS = $(shell pkg-config --cflags libfixbuf)
+FIXBUF_LIBS   = $(shell pkg-config --libs libfixbuf)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
@@ -41,7 +43,7 @@ TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 .PHONY: all check unit e2e asan bench install uninstall clean difftest fuzz setup deps example
 
 DEBIAN_DEPS = make gcc flex bison zlib1g-dev libisal-dev liblz4-dev liblzo2-dev libzstd-dev \
-              libbz2-dev check pkg-config
+              libbz2-dev check pkg-config libfixbuf-dev
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/flowq $(BUILD)/flowq-gen
@@ -151,7 +153,7 @@ FUZZ_DIR      = build-fuzz
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 600
 FUZZ_CI_TIME ?= 60
-FUZZ_TARGETS  = fuzz_query fuzz_trace fuzz_run fuzz_nfdump
+FUZZ_TARGETS  = fuzz_query fuzz_trace fuzz_run fuzz_nfdump fuzz_ipfix
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The library is rebuilt by the ordinary rules into $(FUZZ_DIR) (its own

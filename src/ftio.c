@@ -29,6 +29,7 @@
 
 #include "ftio.h"
 #include "input.h"
+#include "ipfix.h"
 #include "nfdump.h"
 #include "util.h"
 
@@ -75,7 +76,7 @@ enum state { S_IDLE, S_HEADER, S_RECORDS };   /* of the current source */
 
 /* The formats other than flow-tools, tried in order on every stream's
  * first bytes (input.h). */
-static const struct in_format *const formats[] = {&in_nfdump};
+static const struct in_format *const formats[] = {&in_nfdump, &in_ipfix};
 
 struct in_src {
     struct ft_reader *r;

@@ -14,7 +14,7 @@ SHARED=${SHARED-}
 [ -z "$SHARED" ] && [ -d ../shared/traces ] && SHARED=$(cd ../shared && pwd)
 C="$FUZZ_DIR/corpus"
 A="$FUZZ_DIR/artifacts"
-mkdir -p "$C/query" "$C/trace" "$C/run" "$C/nfdump" "$A" "$FUZZ_DIR/seed"
+mkdir -p "$C/query" "$C/trace" "$C/run" "$C/nfdump" "$C/ipfix" "$A" "$FUZZ_DIR/seed"
 
 # Query seeds.
 for f in tests/fuzz/seeds/query/*.fq queries/*.fq tests/errors/*.fq tests/errors/*/*.fq \
@@ -46,13 +46,19 @@ for f in tests/data/nfdump/*.nfcapd; do
     cp "$FUZZ_DIR/seed/n" "$C/nfdump/seed-$(cksum <"$FUZZ_DIR/seed/n" | cut -d' ' -f1)"
 done
 
+# IPFIX seeds: the softflowd fixtures (one message each, templates first).
+for f in tests/data/ipfix/*.ipfix; do
+    [ -f "$f" ] && cp "$f" "$C/ipfix/seed-$(cksum <"$f" | cut -d' ' -f1)"
+done
+
 status=0
-for t in query trace run nfdump; do
+for t in query trace run nfdump ipfix; do
     case $t in
         query) dict=tests/fuzz/query.dict; maxlen=8192 ;;
         trace) dict=tests/fuzz/trace.dict; maxlen=16384 ;;
         run) dict=$FUZZ_DIR/run.dict; maxlen=16384 ;;
         nfdump) dict=tests/fuzz/nfdump.dict; maxlen=16384 ;;
+        ipfix) dict=tests/fuzz/ipfix.dict; maxlen=16384 ;;
     esac
     log="$FUZZ_DIR/fuzz_$t.log"
     # -rss_limit_mb: a decoder or engine that eats memory on small input is a bug too.
