@@ -20,4 +20,13 @@ char *xstrdup(const char *s);
  * the same size; the other one is freed. */
 uint64_t *radix_sort_keyed(uint64_t *a, size_t n, unsigned bits);
 
+/* Optimal string alignment distance between a and b (edits, adjacent
+ * swaps counting one), for "did you mean" suggestions; any value above
+ * cap is returned as cap + 1, early. */
+unsigned edit_distance(const char *a, const char *b, unsigned cap);
+
+/* The candidate (NULL-terminated list) nearest to name, at most two edits
+ * away; NULL when none is. */
+const char *nearest_name(const char *name, const char *const *candidates);
+
 #endif

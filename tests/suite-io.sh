@@ -118,6 +118,9 @@ printf 'cf100103180000000200020005000800040008000000' >"$TMP/hdrexp"
 printf '0000' >>"$TMP/hdrexp"
 if cmp -s "$TMP/hdrhex" "$TMP/hdrexp"; then pass; else fail "-o ft header bytes: $(cat "$TMP/hdrhex")"; fi
 rm -f "$TMP/w.csv"
+# a --files-from list written on Windows (CRLF) names the same files
+printf '%s\r\n%s\r\n\r\n%s\r\n' "$TMP/a.ft" "$TMP/b.ft" "$TMP/c.ft" >"$TMP/crlf.list"
+expect "--files-from with CRLF lines" 0 "$TMP/abc.csv" - "$FLOWQ" --print -o csv --files-from "$TMP/crlf.list"
 expect "-w writes the file" 0 - - "$FLOWQ" --print -o csv -w "$TMP/w.csv" "$TMP/a.ft" "$TMP/b.ft" "$TMP/c.ft"
 if cmp -s "$TMP/w.csv" "$TMP/abc.csv"; then pass; else fail "-w content"; fi
 expect_err "-w refuses to overwrite" 5 "^flowq: .*w\\.csv: .*exists" "$FLOWQ" --print -o csv -w "$TMP/w.csv" "$TMP/a.ft"
