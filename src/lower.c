@@ -47,6 +47,25 @@ static enum fq_field field_resolve(struct sema *s, const char *name, struct loc 
     return F_COUNT;
 }
 
+/* A name a filter does not know may be a group field, which only a
+ * groupfilter (after the grouper) can compare: say so in a note. */
+static void group_field_note(struct sema *s, const char *name, struct loc at)
+{
+    for (size_t i = 0; i < s->q->stages.n; i++) {
+        const struct ast_stage *st = s->q->stages.v[i];
+        for (size_t j = 0; st->kind == S_GROUPER && j < st->aggs.n; j++) {
+            const struct ast_agg *a = st->aggs.v[j];
+            if (a->as && strcmp(a->as, name) == 0) {
+                diag_note(s->d, at.line, at.col,
+                          "'%s' is a field of grouper '%s'; a filter sees records, so compare it "
+                          "in a groupfilter after the grouper",
+                          name, st->name);
+                return;
+            }
+        }
+    }
+}
+
 /* ---------- values ---------- */
 
 enum scope_kind { SC_FILTER, SC_GFILTER, SC_MERGER };
@@ -261,8 +280,10 @@ static bool value(struct sema *s, const struct scope *sc, const struct ast_opera
         if (sc->kind == SC_FILTER) {
             bool proto = other && other->kind == O_CALL && strcasecmp(other->name, "protocol") == 0;
             enum fq_field f = field_resolve(s, o->name, o->loc, proto);
-            if (f == F_COUNT)
+            if (f == F_COUNT) {
+                group_field_note(s, o->name, o->loc);
                 return false;
+            }
             v->e = (struct fq_expr){.kind = X_FIELD, .type = fq_fields[f].type,
                                     .width = fq_fields[f].width, .field = f};
             v->timelike = fq_fields[f].timelike;
@@ -473,6 +494,15 @@ static bool lower_clauses(struct sema *s, const struct scope *sc, const struct v
                             t->name);
                     else
                         ERR(s, t->loc, "unknown filter '%s'", t->name);
+                    if (strcmp(t->name, "m") == 0 || strcmp(t->name, "kB") == 0 ||
+                        strcmp(t->name, "KB") == 0 || strcmp(t->name, "MB") == 0)
+                        diag_note(s->d, t->loc.line, t->loc.col,
+                                  "if it is a unit of the number before it: time units are ms, "
+                                  "s, min, h and day (minutes are 'min'); sizes take none");
+                    if (strcasecmp(t->name, "and") == 0)
+                        diag_note(s->d, t->loc.line, t->loc.col,
+                                  "there is no AND: the conditions of a filter are all required "
+                                  "already; write them one after the other, without AND");
                     ok = false;
                     continue;
                 }

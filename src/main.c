@@ -411,12 +411,29 @@ static char **collect_inputs(struct cli *c, char **ops, size_t nops, size_t *n)
     return v;
 }
 
+/* A file name as a message shows it: control bytes (a newline, an escape
+ * sequence, binary junk) as \xNN, so that one error stays one line and
+ * cannot drive the terminal. */
+static const char *shown_name(const char *name, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p && k + 5 < n; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '\\')
+            k += (size_t)snprintf(buf + k, n - k, "\\x%02x", *p);
+        else
+            buf[k++] = (char)*p;
+    buf[k] = '\0';
+    return buf;
+}
+
 static void report(const struct fq_error *e)
 {
+    char name[4 * sizeof e->path + 1];
+    shown_name(e->path, name, sizeof name);
     if (e->path[0] && e->line)
-        fprintf(stderr, "flowq: %s:%u:%u: error: %s\n", e->path, e->line, e->col, e->msg);
+        fprintf(stderr, "flowq: %s:%u:%u: error: %s\n", name, e->line, e->col, e->msg);
     else if (e->path[0])
-        fprintf(stderr, "flowq: %s: %s\n", e->path, e->msg);
+        fprintf(stderr, "flowq: %s: %s\n", name, e->msg);
     else
         fprintf(stderr, "flowq: %s\n", e->msg);
 }

@@ -118,6 +118,9 @@ printf 'cf100103180000000200020005000800040008000000' >"$TMP/hdrexp"
 printf '0000' >>"$TMP/hdrexp"
 if cmp -s "$TMP/hdrhex" "$TMP/hdrexp"; then pass; else fail "-o ft header bytes: $(cat "$TMP/hdrhex")"; fi
 rm -f "$TMP/w.csv"
+# control bytes in a file name are escaped: one error, one line
+printf 'flowq: %s: cannot open: No such file or directory\n' 'no\x0aname\x1b[31m' >"$TMP/junk.err"
+expect "control bytes in a name are escaped" 4 - "$TMP/junk.err" "$FLOWQ" --print "$(printf 'no\nname\033[31m')"
 # a --files-from list written on Windows (CRLF) names the same files
 printf '%s\r\n%s\r\n\r\n%s\r\n' "$TMP/a.ft" "$TMP/b.ft" "$TMP/c.ft" >"$TMP/crlf.list"
 expect "--files-from with CRLF lines" 0 "$TMP/abc.csv" - "$FLOWQ" --print -o csv --files-from "$TMP/crlf.list"

@@ -294,11 +294,11 @@ START_TEST(substitution)
     ck_assert_str_eq(err.msg, "");
     ck_assert_str_eq(text,
                      "flowq: q.fq:2:7: error: undefined variable '$NOPE' (define it with -D NOPE=VALUE)\n"
-                     "      b = $NOPE $P $ALSO\n"
-                     "          ^\n"
+                     "  b = $NOPE $P $ALSO\n"
+                     "      ^\n"
                      "flowq: q.fq:2:16: error: undefined variable '$ALSO' (define it with -D ALSO=VALUE)\n"
-                     "      b = $NOPE $P $ALSO\n"
-                     "                   ^\n");
+                     "  b = $NOPE $P $ALSO\n"
+                     "               ^\n");
     free(text);
 }
 END_TEST
