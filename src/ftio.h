@@ -21,6 +21,10 @@ struct ft_reader_opts {
     bool verbose;              /* name each file on stderr as it is opened */
     uint64_t max_bytes;        /* --max-memory, for the reader's callers (main.c's
                                   read_input, stream.c); 0 = no limit */
+    /* Called (when set) for what the directory walk leaves out: a
+     * directory with no trace file, and, when verbose, each tmp* file
+     * skipped.  The caller prints; the reader goes on. */
+    void (*warn)(const char *path, const char *msg);
 };
 
 struct ft_reader;

@@ -426,6 +426,13 @@ static const char *shown_name(const char *name, char *buf, size_t n)
     return buf;
 }
 
+/* The reader's warnings (ft_reader_opts.warn): the run goes on. */
+static void input_warning(const char *path, const char *msg)
+{
+    char name[1024];
+    fprintf(stderr, "flowq: %s: warning: %s\n", shown_name(path, name, sizeof name), msg);
+}
+
 static void report(const struct fq_error *e)
 {
     char name[4 * sizeof e->path + 1];
@@ -824,6 +831,7 @@ static int write_again(struct cli *c, const struct input *in, const uint64_t *bi
     }
     struct ft_reader_opts ro = c->rd;
     ro.verbose = false;
+    ro.warn = NULL; /* said the first time */
     struct ft_reader *r = ft_reader_open(in->paths, in->npaths, &ro, err);
     if (!r)
         return err->code;
@@ -944,6 +952,7 @@ int main(int argc, char **argv)
      * thread exists that could create a file meanwhile */
     c.umask = umask(0);
     umask(c.umask);
+    c.rd.warn = input_warning;
     /* A closed pipe must end the run quietly: see EPIPE, not SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     parse_args(&c, argc, argv);
