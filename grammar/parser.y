@@ -19,6 +19,7 @@ int yylex(YYSTYPE *lvalp, YYLTYPE *llocp, yyscan_t scanner);
 #include <string.h>
 
 #include "parse.h"
+#include "util.h"
 
 #define A (ctx->ast)
 #define L(yl) ((struct loc){(unsigned)(yl).first_line, (unsigned)(yl).first_column})
@@ -523,6 +524,20 @@ static bool is_keyword(yysymbol_kind_t k)
     return k >= YYSYMBOL_SPLITTER && k <= YYSYMBOL_NOT;
 }
 
+/* The keyword a misspelt name (at least 4 letters) is nearest to. */
+static const char *keyword_for(const char *name)
+{
+    static const char *const kws[] = {"splitter", "filter", "grouper", "groupfilter", "merger",
+                                      "ungrouper", "module", "aggregate", "branches", "branch",
+                                      "export", "delta", "rdelta", "notin", NULL};
+    if (!name || strlen(name) < 4)
+        return NULL;
+    for (const char *const *k = kws; *k; k++)
+        if (strcmp(*k, name) == 0)
+            return NULL;
+    return nearest_name(name, kws);
+}
+
 static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
                                  struct parse_ctx *ctx)
 {
@@ -553,6 +568,28 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
     }
     unsigned line = (unsigned)l->first_line, col = (unsigned)l->first_column;
     diag_add(ctx->diags, DIAG_ERROR, line, col, "%s", msg);
+    bool want_as = false;
+    int nall = yypcontext_expected_tokens(yyctx, NULL, 0);
+    if (la == YYSYMBOL_IDENT && nall > 0 && nall <= YYNTOKENS) {
+        yysymbol_kind_t all[YYNTOKENS];
+        nall = yypcontext_expected_tokens(yyctx, all, YYNTOKENS);
+        /* an aggregate item followed by a name: the item was reduced
+         * before the error, so ',' (another item) stands for 'as' */
+        for (int i = 0; i < nall; i++)
+            want_as |= all[i] == YYSYMBOL_AS ||
+                       (strcmp(yysymbol_name(all[i]), "','") == 0 && ctx->stage_kw == GROUPER && ctx->depth == 1);
+    }
+    const char *kw = la == YYSYMBOL_IDENT ? keyword_for(ctx->text) : NULL;
+    if (!kw && la == YYSYMBOL_IDENT)
+        kw = keyword_for(ctx->before);
+    if (want_as) {
+        diag_note(ctx->diags, line, col, "to name an aggregate, write 'as %s'", ctx->text);
+        return 0;
+    }
+    if (kw) {
+        diag_note(ctx->diags, line, col, "did you mean the keyword '%s'?", kw);
+        return 0;
+    }
     if ((la == YYSYMBOL_OR || la == YYSYMBOL_NOT) && ctx->stage_kw == GROUPER && ctx->depth >= 2)
         diag_note(ctx->diags, line, col,
                   "grouper rules have no OR or NOT; use several modules for alternatives");

@@ -9,10 +9,25 @@
 #include <string.h>
 
 #include "sema.h"
+#include "util.h"
 
 static const struct ast_stage *stage_of(const struct sema *s, const char *name)
 {
     return strmap_get(&s->stages, name);
+}
+
+/* The defined stage whose name is nearest to name (two edits at most);
+ * none for names too short for a guess to mean anything. */
+static const char *nearest_stage(const struct sema *s, const char *name)
+{
+    if (strlen(name) < 4)
+        return NULL;
+    size_t n = s->q->stages.n;
+    const char **v = arena_alloc(s->ast, (n + 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = ((const struct ast_stage *)s->q->stages.v[i])->name;
+    v[n] = NULL;
+    return nearest_name(name, v);
 }
 
 static void stage_names(struct sema *s)
@@ -237,8 +252,13 @@ static void wiring(struct sema *s)
         const struct ast_pipe *p = pipes->v[i];
         for (size_t j = 0; j < p->nodes.n; j++) {
             const struct ast_node *n = p->nodes.v[j];
-            if (!n->string && !stage_of(s, n->s))
-                ERR(s, n->loc, "'%s' is not defined", n->s);
+            if (!n->string && !stage_of(s, n->s)) {
+                const char *best = nearest_stage(s, n->s);
+                if (best)
+                    ERR(s, n->loc, "'%s' is not defined; did you mean '%s'?", n->s, best);
+                else
+                    ERR(s, n->loc, "'%s' is not defined", n->s);
+            }
         }
         const struct ast_node *first = p->nodes.v[0], *last = p->nodes.v[p->nodes.n - 1];
         if (p->branch) {

@@ -15,10 +15,12 @@ struct fq_define {              /* -D NAME=VALUE */
     const char *value;
 };
 
-/* Replace $NAME by its -D value.  *out is malloc'd.  An undefined $NAME
- * is an error with its line and column. */
+/* Replace $NAME by its -D value.  *out is malloc'd.  Every undefined
+ * $NAME is an error written to diag in the form of query_compile's (line,
+ * column, source line, caret); then FQ_E_QUERY is returned with err->code
+ * set and err->msg empty. */
 int query_substitute(const char *src, size_t len, const char *path, const struct fq_define *defs,
-                     size_t ndefs, char **out, size_t *outlen, struct fq_error *err);
+                     size_t ndefs, char **out, size_t *outlen, FILE *diag, struct fq_error *err);
 
 /* Parse and check src (len bytes; path names it in messages).  Every
  * diagnostic, errors and warnings alike, is written to diag in GCC form

@@ -358,10 +358,11 @@ static void say_skipped(const struct ft_reader_opts *o, const char *path)
 }
 
 /* Regular files under dir, names sorted at each level; collector_own
- * files skipped unless all. */
-static int walk(const char *dir, bool all, int depth, struct list *out, struct fq_error *err,
-                const struct ft_reader_opts *o)
+ * files skipped unless o->all_files (and counted in *skipped). */
+static int walk(const char *dir, const struct ft_reader_opts *o, int depth, struct list *out,
+                size_t *skipped, struct fq_error *err)
 {
+    bool all = o && o->all_files;
     if (depth > MAX_DEPTH)
         return fq_fail(err, FQ_E_INPUT, dir, -1, "directories nested too deep (a symlink loop?)");
     DIR *d = opendir(dir);
@@ -374,8 +375,6 @@ static int walk(const char *dir, bool all, int depth, struct list *out, struct f
         const char *n = e->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
             continue;
-        if (!all && collector_own(n))
-            continue;
         list_add(&names, xstrdup(n));
     }
     int e_read = errno;
@@ -387,9 +386,14 @@ static int walk(const char *dir, bool all, int depth, struct list *out, struct f
         qsort(names.v, names.n, sizeof *names.v, cmp_names);
     for (size_t i = 0; i < names.n; i++) {
         char *path = join(dir, names.v[i]);
+        bool tmp = !all && collector_own(names.v[i]);
         free(names.v[i]);
         struct stat st;
-        if (rc) {
+        if (rc || tmp) {
+            if (!rc && o->verbose && o->warn)
+                o->warn(path, "skipped: a file the collector is still writing or keeps for "
+                              "itself (tmp*, nfcapd.current.*, .nfstat; --all-files reads it)");
+            *skipped += tmp;
             free(path);
             continue;
         }
@@ -397,10 +401,10 @@ static int walk(const char *dir, bool all, int depth, struct list *out, struct f
             rc = fq_fail(err, FQ_E_INPUT, path, -1, "cannot open: %s", strerror(errno));
             free(path);
         } else if (S_ISDIR(st.st_mode)) {
-            if (o && name_outside(o->win, path, NULL, true))
+            if (name_outside(o->win, path, NULL, true))
                 say_skipped(o, path);
             else
-                rc = walk(path, all, depth + 1, out, err, o);
+                rc = walk(path, o, depth + 1, out, skipped, err);
             free(path);
         } else if (S_ISREG(st.st_mode)) {
             list_add(out, path);
@@ -423,8 +427,10 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
                                  struct fq_error *err)
 {
     static char *const dash[] = {"-"};
-    bool all = o && o->all_files;
+    static const struct ft_reader_opts none = {0};
     struct list l = {0};
+    if (!o)
+        o = &none;
     if (n == 0) {
         paths = dash;
         n = 1;
@@ -438,9 +444,19 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
             free_list(l.v, l.n);
             return NULL;
         } else if (S_ISDIR(st.st_mode)) {
-            if (walk(paths[i], all, 0, &l, err, o)) {
+            size_t before = l.n, skipped = 0;
+            if (walk(paths[i], o, 0, &l, &skipped, err)) {
                 free_list(l.v, l.n);
                 return NULL;
+            }
+            if (l.n == before && o->warn) {
+                char msg[160];
+                if (skipped)
+                    snprintf(msg, sizeof msg, "no trace file in the directory, only %zu collector file%s "
+                             "(--all-files reads them)", skipped, skipped == 1 ? "" : "s");
+                else
+                    snprintf(msg, sizeof msg, "no trace file in the directory");
+                o->warn(paths[i], msg);
             }
         } else {
             list_add(&l, xstrdup(paths[i]));
@@ -462,7 +478,7 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
     /* All fields set here, so it is plain that an empty list (empty
      * directories: paths NULL, npaths 0) ends the first ft_reader_next. */
     struct ft_reader *r = xmalloc(sizeof *r);
-    *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o && o->verbose,
+    *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o->verbose,
                               .s.fd = -1, .s.stopfd = -1};
     r->in.r = r;
     if (o && o->win)

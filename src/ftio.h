@@ -28,6 +28,10 @@ struct ft_reader_opts {
                                   (twin.h); NULL or !on = all */
     struct progress *prog;     /* told of the inputs and each chunk read
                                   (progress.h); NULL = none; not owned */
+    /* Called (when set) for what the directory walk leaves out: a
+     * directory with no trace file, and, when verbose, each tmp* file
+     * skipped.  The caller prints; the reader goes on. */
+    void (*warn)(const char *path, const char *msg);
 };
 
 struct ft_reader;

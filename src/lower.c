@@ -17,33 +17,6 @@
 
 /* ---------- names ---------- */
 
-/* Optimal string alignment distance, capped: returns > cap early. */
-static unsigned osa(const char *a, const char *b, unsigned cap)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 64 || m > 64 || (n > m ? n - m : m - n) > cap)
-        return cap + 1;
-    unsigned d[65][65];
-    for (size_t i = 0; i <= n; i++)
-        d[i][0] = (unsigned)i;
-    for (size_t j = 0; j <= m; j++)
-        d[0][j] = (unsigned)j;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t j = 1; j <= m; j++) {
-            unsigned c = a[i - 1] != b[j - 1];
-            unsigned v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + c < v)
-                v = d[i - 1][j - 1] + c;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[n][m];
-}
-
 static bool other_version_field(const char *name)
 {
     static const char *const v[] = {
@@ -67,24 +40,31 @@ static enum fq_field field_resolve(struct sema *s, const char *name, struct loc 
         ERR(s, at, "field '%s' is not present in NetFlow v5 records", name);
         return F_COUNT;
     }
-    const char *best = NULL;
-    unsigned bd = 3;
-    if (proto) {
-        best = "proto";
-    } else {
-        for (const char *const *p = field_all_names(); *p; p++) {
-            unsigned d = osa(name, *p, 2);
-            if (d < bd) {
-                bd = d;
-                best = fq_fields[field_lookup(*p)].name;
-            }
-        }
-    }
+    const char *best = proto ? "proto" : field_suggest(name);
     if (best)
         ERR(s, at, "unknown field '%s'; did you mean '%s'?", name, best);
     else
         ERR(s, at, "unknown field '%s'", name);
     return F_COUNT;
+}
+
+/* A name a filter does not know may be a group field, which only a
+ * groupfilter (after the grouper) can compare: say so in a note. */
+static void group_field_note(struct sema *s, const char *name, struct loc at)
+{
+    for (size_t i = 0; i < s->q->stages.n; i++) {
+        const struct ast_stage *st = s->q->stages.v[i];
+        for (size_t j = 0; st->kind == S_GROUPER && j < st->aggs.n; j++) {
+            const struct ast_agg *a = st->aggs.v[j];
+            if (a->as && strcmp(a->as, name) == 0) {
+                diag_note(s->d, at.line, at.col,
+                          "'%s' is a field of grouper '%s'; a filter sees records, so compare it "
+                          "in a groupfilter after the grouper",
+                          name, st->name);
+                return;
+            }
+        }
+    }
 }
 
 /* ---------- values ---------- */
@@ -298,8 +278,10 @@ static bool value(struct sema *s, const struct scope *sc, const struct ast_opera
         if (sc->kind == SC_FILTER) {
             bool proto = other && other->kind == O_CALL && strcasecmp(other->name, "protocol") == 0;
             enum fq_field f = field_resolve(s, o->name, o->loc, proto);
-            if (f == F_COUNT)
+            if (f == F_COUNT) {
+                group_field_note(s, o->name, o->loc);
                 return false;
+            }
             v->e = (struct fq_expr){.kind = X_FIELD, .type = fq_fields[f].type,
                                     .width = fq_fields[f].width, .field = f};
             v->timelike = fq_fields[f].timelike;
@@ -509,6 +491,15 @@ static bool lower_clauses(struct sema *s, const struct scope *sc, const struct v
                             t->name);
                     else
                         ERR(s, t->loc, "unknown filter '%s'", t->name);
+                    if (strcmp(t->name, "m") == 0 || strcmp(t->name, "kB") == 0 ||
+                        strcmp(t->name, "KB") == 0 || strcmp(t->name, "MB") == 0)
+                        diag_note(s->d, t->loc.line, t->loc.col,
+                                  "if it is a unit of the number before it: time units are ms, "
+                                  "s, min, h and day (minutes are 'min'); sizes take none");
+                    if (strcasecmp(t->name, "and") == 0)
+                        diag_note(s->d, t->loc.line, t->loc.col,
+                                  "there is no AND: the conditions of a filter are all required "
+                                  "already; write them one after the other, without AND");
                     ok = false;
                     continue;
                 }
@@ -586,6 +577,13 @@ struct gtable *lower_plain_gtable(struct sema *s)
     for (int f = 0; f < F_COUNT; f++) {
         const struct fq_field_info *fi = &fq_fields[f];
         size_t idx = gt->n + 1;
+        if (f == F_STIME || f == F_ETIME) {
+            /* the group's own stime and etime (the record's, for a group
+             * of one) answer to every name of the field */
+            for (const char *const *a = field_aliases((enum fq_field)f); *a; a++)
+                strmap_put(&gt->names, *a, (void *)(size_t)(f == F_STIME ? 1 : 2));
+            continue;
+        }
         gtable_add(s, gt, &cap,
                    (struct fq_gfield){fi->name, AGG_PLAIN, (enum fq_field)f, -1, fi->type, fi->type,
                                       fi->width},
@@ -671,7 +669,9 @@ static void aggregate(struct sema *s, const struct ast_stage *g, struct gtable *
     }
     const struct fq_field_info *fi = &fq_fields[f];
     enum fq_aggfn afn = fn < 0 ? AGG_PLAIN : (enum fq_aggfn)fn;
-    struct fq_gfield gf = {a->as ? a->as : a->field, afn, f, module, fi->type, fi->type, fi->width};
+    /* a plain aggregate is its field: its column has the canonical name
+     * whatever alias the query wrote */
+    struct fq_gfield gf = {a->as ? a->as : fi->name, afn, f, module, fi->type, fi->type, fi->width};
     bool timelike = fi->timelike;
     switch (afn) {
     case AGG_COUNT:
@@ -848,7 +848,8 @@ static void allen_warnings(struct sema *s, const struct ast_module *m)
         bool only = true;
         for (size_t j = 0; j < c->terms.n; j++) {
             const struct ast_term *t = c->terms.v[j];
-            if (t->kind != AT_ALLEN) {
+            /* NOT before excludes nothing: it holds for twelve relations */
+            if (t->kind != AT_ALLEN || t->negate) {
                 only = false;
                 continue;
             }
@@ -878,11 +879,17 @@ static void allen_warnings(struct sema *s, const struct ast_module *m)
             continue;
         const char *key = arena_printf(s->ast, "%d,%d", px, py);
         const struct ast_clause *prev = strmap_put(&pairs, key, (void *)c);
-        if (prev)
+        if (prev) {
+            char where[48];
+            if (prev->loc.line == c->loc.line)
+                snprintf(where, sizeof where, "on line %u", c->loc.line);
+            else
+                snprintf(where, sizeof where, "lines %u and %u", prev->loc.line, c->loc.line);
             WARN(s, c->loc,
-                 "Allen relations between '%s' and '%s' are combined with AND (lines %u and %u); they exclude each other, so this can hardly match; join them with OR",
+                 "Allen relations between '%s' and '%s' are combined with AND (%s); they exclude each other, so this can hardly match; join them with OR",
                  ((const struct ast_name *)m->branches.v[px])->s,
-                 ((const struct ast_name *)m->branches.v[py])->s, prev->loc.line, c->loc.line);
+                 ((const struct ast_name *)m->branches.v[py])->s, where);
+        }
     }
     if (!any)
         return;

@@ -3,6 +3,7 @@
  * exit statuses.  The only file that prints errors or calls exit().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -33,6 +34,7 @@ struct cli {
     bool fmt_given, fields_given, tfmt_given;
     const char *wfile;
     bool force;
+    mode_t umask;               /* the process's, for files -w creates */
     bool exit_status;
     int verbose;
     bool stats;
@@ -52,6 +54,8 @@ struct cli {
 static const char usage_line[] =
     "usage: flowq [options] QUERY [TRACE|DIR|-]...\n"
     "       flowq --print [options] [TRACE|DIR|-]...\n";
+
+static void usage_error(const char *fmt, const char *arg) __attribute__((noreturn));
 
 static void usage_error(const char *fmt, const char *arg)
 {
@@ -158,8 +162,16 @@ static void parse_fields(struct cli *c, const char *list)
     char *copy = xstrdup(list), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         enum fq_field id = field_lookup(tok);
-        if (id == F_COUNT)
+        if (id == F_COUNT) {
+            const char *best = field_suggest(tok);
+            if (best) {
+                char m[300];
+                snprintf(m, sizeof m, "unknown field '%.100s' in --fields; did you mean '%s'?",
+                         tok, best);
+                usage_error("%s", m);
+            }
             usage_error("unknown field '%s' in --fields (see --help-fields)", tok);
+        }
         if (n == cap)
             f = xrealloc(f, (cap *= 2) * sizeof *f);
         f[n++] = id;
@@ -167,7 +179,6 @@ static void parse_fields(struct cli *c, const char *list)
     free(copy);
     if (n == 0)
         usage_error("--fields needs at least one field%s", "");
-    free((void *)c->out.fields); /* the last --fields wins */
     c->out.fields = f;
     c->out.nfields = n;
 }
@@ -239,12 +250,61 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static const char shortopts[] = ":nD:go:qz:w:evhVt:c:";
+
+/* The name the user typed for the long option in argv element el, without
+ * its "--" and any "=VALUE"; NULL when el is not a long option. */
+static char *typed_long(const char *el)
+{
+    if (strncmp(el, "--", 2) != 0)
+        return NULL;
+    char *name = xstrdup(el + 2);
+    name[strcspn(name, "=")] = '\0';
+    return name;
+}
+
+/* getopt_long accepts any unique prefix of a long option.  flowq does not
+ * (a new option could silently change what an old abbreviation in a cron
+ * job means), so every long option getopt matched is checked against the
+ * name the user typed.  Long options advance optind past their element
+ * and past a value given as the next argument. */
+static void check_long_name(char **argv, int li)
+{
+    const char *el = argv[optind - 1];
+    if (optarg && optarg == argv[optind - 1] && optind >= 2)
+        el = argv[optind - 2];
+    char *name = typed_long(el);
+    if (name && strcmp(name, longopts[li].name) != 0)
+        usage_error("unknown option '--%s'", name);
+    free(name);
+}
+
+/* getopt_long's '?': an unknown short letter (optopt), an unknown or
+ * ambiguous long option (optopt 0), or a long option that takes no value
+ * given one (optopt its value). */
+static void bad_option(char **argv)
+{
+    bool known = optopt >= 256 || (optopt > 0 && strchr(shortopts + 1, optopt));
+    if (optopt && !known) {
+        char o[3] = {'-', (char)optopt, 0};
+        usage_error("unknown option '%s'", o);
+    }
+    char *name = typed_long(argv[optind - 1]);
+    if (!name)
+        usage_error("unknown option '%s'", argv[optind - 1]);
+    for (const struct option *o = longopts; known && o->name; o++)
+        if (o->val == optopt && strcmp(o->name, name) == 0)
+            usage_error("option '--%s' takes no value", name);
+    usage_error("unknown option '--%s'", name);
+}
+
 static void parse_args(struct cli *c, int argc, char **argv)
 {
-    int ch;
+    int ch, li = -1;
     uint64_t v;
+    bool helpf = false, epoch = false, local = false;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":nD:go:qz:w:evhVt:c:", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, &li)) != -1) {
         switch (ch) {
         case 'n': c->check = true; break;
         case OPT_DUMP: c->dump = true; break;
@@ -256,6 +316,9 @@ static void parse_args(struct cli *c, int argc, char **argv)
             c->defs = xrealloc(c->defs, (c->ndefs + 1) * sizeof *c->defs);
             char *name = xstrdup(optarg);
             name[eq - optarg] = '\0';
+            for (size_t i = 0; i < c->ndefs; i++)
+                if (strcmp(c->defs[i].name, name) == 0)
+                    usage_error("-D defines '%s' twice", name);
             c->defs[c->ndefs].name = name;
             c->defs[c->ndefs].value = eq + 1;
             c->ndefs++;
@@ -277,7 +340,11 @@ static void parse_args(struct cli *c, int argc, char **argv)
             break;
         case OPT_PRINT: c->print = true; break;
         case OPT_ALL: c->rd.all_files = true; break;
-        case OPT_FROM: c->files_from = optarg; break;
+        case OPT_FROM:
+            if (c->files_from)
+                usage_error("%s", "--files-from given twice");
+            c->files_from = optarg;
+            break;
         case 't': {
             char why[256];
             if (!twin_parse(optarg, wall_ms(), &c->win, why, sizeof why))
@@ -286,10 +353,15 @@ static void parse_args(struct cli *c, int argc, char **argv)
             break;
         }
         case 'o': c->out.fmt = parse_format(optarg); c->fmt_given = true; break;
-        case OPT_FIELDS: parse_fields(c, optarg); c->fields_given = true; break;
+        case OPT_FIELDS:
+            if (c->fields_given)
+                usage_error("%s", "--fields given twice (list every field in one --fields)");
+            parse_fields(c, optarg);
+            c->fields_given = true;
+            break;
         case 'q': c->out.no_header = true; break;
-        case OPT_EPOCH: c->out.tfmt = TFMT_EPOCH; c->tfmt_given = true; break;
-        case OPT_LOCAL: c->out.tfmt = TFMT_LOCAL; c->tfmt_given = true; break;
+        case OPT_EPOCH: c->out.tfmt = TFMT_EPOCH; c->tfmt_given = epoch = true; break;
+        case OPT_LOCAL: local = c->tfmt_given = true; break;
         case 'z':
             if (!parse_u64(optarg, &v) || v > 9)
                 usage_error("-z needs a level from 0 to 9, not '%s'", optarg);
@@ -312,14 +384,23 @@ static void parse_args(struct cli *c, int argc, char **argv)
             if (!parse_u64(optarg, &c->out.max) || c->out.max == 0)
                 usage_error("-c needs a count of 1 or more, not '%s'", optarg);
             break;
-        case 'w': c->wfile = optarg; break;
+        case 'w':
+            if (!*optarg)
+                usage_error("%s", "-w needs a file name");
+            c->wfile = optarg;
+            break;
         case OPT_FORCE: c->force = true; break;
         case 'e': c->exit_status = true; break;
-        case OPT_STATS: c->stats = true; c->stats_file = optarg; break;
+        case OPT_STATS:
+            if (optarg && !*optarg)
+                usage_error("%s", "--stats=FILE needs a file name");
+            c->stats = true;
+            c->stats_file = optarg;
+            break;
         case 'v': c->verbose++; c->rd.verbose = true; break;
         case OPT_PROGRESS: c->progress = 1; break;
         case OPT_NOPROGRESS: c->progress = -1; break;
-        case OPT_HELPF: fields_help(stdout); exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
+        case OPT_HELPF: helpf = true; break;
         case 'h': help(); exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
         case 'V':
             printf("flowq %s (built %s with %s)\n", FLOWQ_VERSION, __DATE__,
@@ -331,14 +412,26 @@ static void parse_args(struct cli *c, int argc, char **argv)
             );
             exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
         case ':': usage_error("option '%s' needs a value", argv[optind - 1]); break;
-        default:
-            if (optopt && optopt < 256) {
-                char o[3] = {'-', (char)optopt, 0};
-                usage_error("unknown option '%s'", o);
-            }
-            usage_error("unknown option '%s'", argv[optind - 1]);
+        default: bad_option(argv); break;
         }
+        if (li >= 0)
+            check_long_name(argv, li);
+        li = -1;
     }
+    if (helpf) {
+        if (optind < argc)
+            usage_error("--help-fields takes no operands, not '%s'", argv[optind]);
+        fields_help(stdout);
+        exit(fflush(stdout) ? FQ_E_OUTPUT : FQ_OK);
+    }
+    if (local && !epoch)
+        c->out.tfmt = TFMT_LOCAL;
+    if (local && epoch)
+        usage_error("%s", "--epoch and --localtime exclude each other");
+    if (c->print && c->stats)
+        usage_error("%s", "--stats counts the stages of a query; it does not apply to --print");
+    if (c->out.no_header && (c->out.fmt == FMT_JSON || c->out.fmt == FMT_NDJSON))
+        usage_error("%s", "-q applies to the text, csv and tsv formats; json and ndjson have no header");
     if (c->print && (c->check || c->dump || c->explain || c->groups || c->ndefs))
         usage_error("%s",
                     "--print takes no query: -n, --dump-rules, --explain, -g and -D do not apply");
@@ -377,6 +470,8 @@ static char **collect_inputs(struct cli *c, char **ops, size_t nops, size_t *n)
         while ((len = getline(&line, &lcap, fp)) > 0) {
             if (line[len - 1] == '\n')
                 line[--len] = '\0';
+            if (len && line[len - 1] == '\r') /* a list written on Windows */
+                line[--len] = '\0';
             if (len == 0)
                 continue;
             if (k == cap)
@@ -395,12 +490,36 @@ static char **collect_inputs(struct cli *c, char **ops, size_t nops, size_t *n)
     return v;
 }
 
+/* A file name as a message shows it: control bytes (a newline, an escape
+ * sequence, binary junk) as \xNN, so that one error stays one line and
+ * cannot drive the terminal. */
+static const char *shown_name(const char *name, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p && k + 5 < n; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '\\')
+            k += (size_t)snprintf(buf + k, n - k, "\\x%02x", *p);
+        else
+            buf[k++] = (char)*p;
+    buf[k] = '\0';
+    return buf;
+}
+
+/* The reader's warnings (ft_reader_opts.warn): the run goes on. */
+static void input_warning(const char *path, const char *msg)
+{
+    char name[1024];
+    fprintf(stderr, "flowq: %s: warning: %s\n", shown_name(path, name, sizeof name), msg);
+}
+
 static void report(const struct fq_error *e)
 {
+    char name[4 * sizeof e->path + 1];
+    shown_name(e->path, name, sizeof name);
     if (e->path[0] && e->line)
-        fprintf(stderr, "flowq: %s:%u:%u: error: %s\n", e->path, e->line, e->col, e->msg);
+        fprintf(stderr, "flowq: %s:%u:%u: error: %s\n", name, e->line, e->col, e->msg);
     else if (e->path[0])
-        fprintf(stderr, "flowq: %s: %s\n", e->path, e->msg);
+        fprintf(stderr, "flowq: %s: %s\n", name, e->msg);
     else
         fprintf(stderr, "flowq: %s\n", e->msg);
 }
@@ -433,47 +552,111 @@ static char *read_file(const char *path, size_t *len, struct fq_error *err)
     return buf;
 }
 
-/* Output destination: stdout, or a temporary file beside -w FILE that is
- * renamed over FILE only when everything was written. */
+/* Output destination.  -w never replaces what is not a regular file:
+ * - a regular file (after --force) or a new name is written as a temporary
+ *   file beside it, renamed over it only when everything was written; a
+ *   replaced file keeps its mode (and owner, where we may set it), a new
+ *   one gets 0666 & ~umask;
+ * - a symbolic link is followed: its target is the file written, and the
+ *   temporary file is made in the target's directory;
+ * - a FIFO or a device is opened and written directly (there is nothing
+ *   to replace, and a reader waiting on a FIFO must get the data);
+ * - the file that is standard output already (-w /dev/stdout) is written
+ *   through standard output. */
 struct dest {
     FILE *fp;
-    char *tmp;
-    const char *final;
+    char *tmp;                  /* temporary file to rename; NULL otherwise */
+    char *final;                /* the name written (a symlink's target); NULL: stdout */
 };
+
+/* The temporary file beside final, with the mode (and owner) of the file
+ * it replaces (st), or 0666 & ~umask for a new one (st NULL). */
+static int dest_temp(struct dest *d, const struct stat *st, mode_t mask, struct fq_error *err)
+{
+    size_t n = strlen(d->final);
+    d->tmp = xmalloc(n + 16);
+    snprintf(d->tmp, n + 16, "%s.tmp-XXXXXX", d->final);
+    int fd = mkstemp(d->tmp);
+    if (fd < 0) {
+        free(d->tmp);
+        d->tmp = NULL;
+        return fq_fail(err, FQ_E_OUTPUT, d->final, -1, "cannot create: %s", strerror(errno));
+    }
+    if (st && fchown(fd, st->st_uid, st->st_gid) != 0) {
+        /* not ours to give away: the file becomes ours, its mode stays */
+    }
+    /* mkstemp makes 0600; flow records are sensitive, so never more than
+     * the umask or the replaced file allows */
+    if (fchmod(fd, st ? st->st_mode & 07777 : 0666 & ~mask) != 0 ||
+        !(d->fp = fdopen(fd, "wb"))) {
+        int e = errno;
+        close(fd);
+        unlink(d->tmp);
+        free(d->tmp);
+        d->tmp = NULL;
+        return fq_fail(err, FQ_E_OUTPUT, d->final, -1, "cannot create: %s", strerror(e));
+    }
+    return FQ_OK;
+}
+
+/* A FIFO or device named by -w: opened as it is, no temporary file. */
+static int dest_direct(struct dest *d, const char *w, const struct cli *c, struct fq_error *err)
+{
+    int fd = open(w, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return fq_fail(err, FQ_E_OUTPUT, w, -1, "cannot open: %s", strerror(errno));
+    if (c->out.fmt == FMT_FT && !c->force && isatty(fd)) {
+        close(fd);
+        return fq_fail(err, FQ_E_USAGE, w, -1,
+                       "refusing to write binary -o ft to a terminal (use --force)");
+    }
+    if (!(d->fp = fdopen(fd, "wb"))) {
+        close(fd);
+        return fq_fail(err, FQ_E_OUTPUT, w, -1, "cannot open: %s", strerror(errno));
+    }
+    d->final = xstrdup(w);
+    return FQ_OK;
+}
 
 static int dest_open(struct dest *d, const struct cli *c, struct fq_error *err)
 {
-    d->fp = NULL;  /* set on every path that returns FQ_OK; NULL on errors */
-    d->tmp = NULL;
-    d->final = c->wfile;
-    if (!c->wfile) {
+    *d = (struct dest){0}; /* fp is set on every path that returns FQ_OK */
+    struct stat st, so;
+    const char *w = c->wfile;
+    if (w && stat(w, &st) == 0 && fstat(STDOUT_FILENO, &so) == 0 && st.st_dev == so.st_dev &&
+        st.st_ino == so.st_ino)
+        w = NULL; /* standard output itself */
+    if (!w) {
         if (c->out.fmt == FMT_FT && !c->force && isatty(STDOUT_FILENO))
             return fq_fail(err, FQ_E_USAGE, NULL, -1,
                            "refusing to write binary -o ft to a terminal (use -w FILE, a pipe, or --force)");
         d->fp = stdout;
         return FQ_OK;
     }
-    struct stat st;
-    if (!c->force && lstat(c->wfile, &st) == 0)
-        return fq_fail(err, FQ_E_OUTPUT, c->wfile, -1, "file exists (use --force to overwrite)");
-    size_t n = strlen(c->wfile);
-    d->tmp = xmalloc(n + 16);
-    snprintf(d->tmp, n + 16, "%s.tmp-XXXXXX", c->wfile);
-    int fd = mkstemp(d->tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(d->tmp);
-        d->tmp = NULL;
-        return fq_fail(err, FQ_E_OUTPUT, c->wfile, -1, "cannot create: %s", strerror(e));
+    if (stat(w, &st) != 0) {
+        if (errno != ENOENT)
+            return fq_fail(err, FQ_E_OUTPUT, w, -1, "cannot open: %s", strerror(errno));
+        if (lstat(w, &st) == 0)
+            return fq_fail(err, FQ_E_OUTPUT, w, -1,
+                           "is a symbolic link to a missing file; name the file itself");
+        d->final = xstrdup(w);
+        return dest_temp(d, NULL, c->umask, err);
     }
-    fchmod(fd, 0644 & ~0); /* mkstemp makes 0600; results are meant to be read */
-    d->fp = fdopen(fd, "wb");
-    if (!d->fp) {
-        close(fd);
-        unlink(d->tmp);
-        return fq_fail(err, FQ_E_OUTPUT, c->wfile, -1, "cannot open: %s", strerror(errno));
-    }
-    return FQ_OK;
+    if (S_ISDIR(st.st_mode))
+        return fq_fail(err, FQ_E_OUTPUT, w, -1, "is a directory");
+    if (S_ISSOCK(st.st_mode))
+        return fq_fail(err, FQ_E_OUTPUT, w, -1,
+                       "is a socket; -w writes files, FIFOs and devices");
+    if (!S_ISREG(st.st_mode))
+        return dest_direct(d, w, c, err);
+    if (!c->force)
+        return fq_fail(err, FQ_E_OUTPUT, w, -1, "file exists (use --force to overwrite)");
+    struct stat ls;
+    /* a symlink is followed: its target is replaced, in its directory */
+    d->final = lstat(w, &ls) == 0 && S_ISLNK(ls.st_mode) ? realpath(w, NULL) : xstrdup(w);
+    if (!d->final)
+        return fq_fail(err, FQ_E_OUTPUT, w, -1, "cannot open: %s", strerror(errno));
+    return dest_temp(d, &st, c->umask, err);
 }
 
 /* Finish the destination; on failure remove the temporary file. */
@@ -482,8 +665,8 @@ static int dest_close(struct dest *d, bool ok, struct fq_error *err)
     /* The output modules know no names: a write error they report gets the
      * destination's here. */
     if (err->code == FQ_E_OUTPUT && !err->path[0] && strncmp(err->msg, "write error", 11) == 0)
-        snprintf(err->path, sizeof err->path, "%s", d->tmp ? d->final : "standard output");
-    if (!d->tmp) {
+        snprintf(err->path, sizeof err->path, "%s", d->final ? d->final : "standard output");
+    if (!d->final) {
         if (err->code == FQ_E_PIPE)
             return FQ_E_PIPE;
         if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -494,7 +677,11 @@ static int dest_close(struct dest *d, bool ok, struct fq_error *err)
         }
         return FQ_OK;
     }
-    if (ok && (fflush(d->fp) != 0 || ferror(d->fp) || fsync(fileno(d->fp)) != 0)) {
+    /* a FIFO's reader that went away is a closed pipe like stdout's */
+    bool flushed = fflush(d->fp) == 0 && !ferror(d->fp);
+    if (!flushed && !d->tmp && errno == EPIPE)
+        fq_fail(err, FQ_E_PIPE, NULL, -1, "broken pipe");
+    if (ok && (!flushed || (d->tmp && fsync(fileno(d->fp)) != 0))) {
         fq_fail(err, FQ_E_OUTPUT, d->final, -1, "write error: %s", strerror(errno));
         ok = false;
     }
@@ -502,13 +689,16 @@ static int dest_close(struct dest *d, bool ok, struct fq_error *err)
         fq_fail(err, FQ_E_OUTPUT, d->final, -1, "write error: %s", strerror(errno));
         ok = false;
     }
-    if (ok && rename(d->tmp, d->final) != 0) {
+    if (d->tmp && ok && rename(d->tmp, d->final) != 0) {
         fq_fail(err, FQ_E_OUTPUT, d->final, -1, "cannot rename into place: %s", strerror(errno));
         ok = false;
     }
-    if (!ok)
+    if (d->tmp && !ok)
         unlink(d->tmp);
     free(d->tmp);
+    free(d->final);
+    if (err->code == FQ_E_PIPE)
+        return FQ_E_PIPE;
     return ok ? FQ_OK : err->code;
 }
 
@@ -769,6 +959,7 @@ static int write_again(struct cli *c, const struct input *in, const uint64_t *bi
     }
     struct ft_reader_opts ro = c->rd;
     ro.verbose = false;
+    ro.warn = NULL; /* said the first time */
     struct ft_reader *r = ft_reader_open(in->paths, in->npaths, &ro, err);
     if (!r)
         return err->code;
@@ -812,7 +1003,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     if (c->ndefs || memchr(src, '$', len)) {
         char *sub;
         size_t sublen;
-        if (query_substitute(src, len, qpath, c->defs, c->ndefs, &sub, &sublen, err)) {
+        if (query_substitute(src, len, qpath, c->defs, c->ndefs, &sub, &sublen, stderr, err)) {
             free(src);
             return err->code;
         }
@@ -869,7 +1060,8 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
             out_close(o, err);
         }
         dest_close(&d, err->code == FQ_OK, err);
-        if (err->code == FQ_OK)
+        /* a reader that went away ends the run quietly, counts included */
+        if (err->code == FQ_OK || err->code == FQ_E_PIPE)
             print_stats(c, q, &st, cut, now_ms() - t0, err);
     }
     engine_stats_free(&st);
@@ -899,6 +1091,11 @@ int main(int argc, char **argv)
 {
     struct cli c = {0};
     c.eng.max_tuples = 100000000;
+    /* umask() can only be read by setting it: done here, before any
+     * thread exists that could create a file meanwhile */
+    c.umask = umask(0);
+    umask(c.umask);
+    c.rd.warn = input_warning;
     /* A closed pipe must end the run quietly: see EPIPE, not SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     parse_args(&c, argc, argv);
@@ -912,12 +1109,14 @@ int main(int argc, char **argv)
         qpath = ops[0];
         ops++;
         nops--;
-        if (strcmp(qpath, "-") == 0 && nops == 0 && !c.files_from)
+        if (strcmp(qpath, "-") == 0 && nops == 0 && !c.files_from && !c.check && !c.dump)
             usage_error("%s", "the query may be '-' (standard input) only when traces are named");
     }
+    if (qpath && strcmp(qpath, "-") == 0 && c.files_from && strcmp(c.files_from, "-") == 0)
+        usage_error("%s", "the query and --files-from cannot both come from standard input");
     size_t ninputs;
     char **inputs = collect_inputs(&c, ops, nops, &ninputs);
-    bool reads_stdin = ninputs == 0;
+    bool reads_stdin = ninputs == 0 && !c.check && !c.dump;
     for (size_t i = 0; i < ninputs; i++)
         if (strcmp(inputs[i], "-") == 0)
             reads_stdin = true;

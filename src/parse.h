@@ -21,6 +21,8 @@ struct parse_ctx {
     int depth;                  /* scanner: brace depth, for hints */
     int stage_kw;               /* scanner: last stage keyword token, for hints */
     const char *text;           /* scanner: spelling of the last token */
+    const char *before;         /* scanner: spelling of the token before it
+                                   (stale when both were keywords) */
     char kw[16];                /* scanner: the last keyword or punctuation */
     unsigned nerrors;           /* lexical + syntax */
 };

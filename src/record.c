@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "flowq.h"
+#include "util.h"
 
 const struct fq_field_info fq_fields[F_COUNT] = {
 #define FQ_FIELD(id, nm, vt, w, m, tl, u)                                                          \
@@ -90,4 +91,10 @@ void fields_help(FILE *fp)
         fprintf(fp, "%-12s %-5s %5u  %-48s %s\n", fq_fields[f].name, type_name(fq_fields[f].type),
                 fq_fields[f].width, al[0] ? al : "-", fq_fields[f].unit);
     }
+}
+
+const char *field_suggest(const char *name)
+{
+    const char *best = nearest_name(name, field_all_names());
+    return best ? fq_fields[field_lookup(best)].name : NULL;
 }

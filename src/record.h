@@ -64,6 +64,10 @@ const char *const *field_aliases(enum fq_field f);
  * "did you mean" suggestions. */
 const char *const *field_all_names(void);
 
+/* The canonical name of the field whose name or alias is nearest to name
+ * (at most two edits); NULL when none is near. */
+const char *field_suggest(const char *name);
+
 /* The value of field f of r, widened; for printers and the reference
  * evaluator (the engine compiles offsets instead). */
 static inline uint64_t rec_get(const struct fq_rec *r, enum fq_field f)

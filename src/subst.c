@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "diag.h"
 #include "util.h"
 
 static bool name_start(int c)
@@ -22,8 +23,10 @@ static bool name_char(int c)
 }
 
 int query_substitute(const char *src, size_t len, const char *path, const struct fq_define *defs,
-                     size_t ndefs, char **out, size_t *outlen, struct fq_error *err)
+                     size_t ndefs, char **out, size_t *outlen, FILE *diag, struct fq_error *err)
 {
+    struct diags dg;
+    diag_init(&dg, src, len, path);
     size_t cap = len + 64, n = 0;
     char *buf = xmalloc(cap);
     unsigned line = 1, col = 1;
@@ -45,17 +48,16 @@ int query_substitute(const char *src, size_t len, const char *path, const struct
                 if (strlen(defs[k].name) == e - i - 1 &&
                     memcmp(defs[k].name, src + i + 1, e - i - 1) == 0)
                     d = &defs[k]; /* the last -D of a name wins */
-            if (!d) {
-                free(buf);
-                fq_fail(err, FQ_E_QUERY, path, -1,
-                        "undefined variable '$%.*s' (define it with -D %.*s=VALUE)",
-                        (int)(e - i - 1), src + i + 1, (int)(e - i - 1), src + i + 1);
-                err->line = line;
-                err->col = col;
-                return FQ_E_QUERY;
+            if (d) {
+                piece = d->value;
+                plen = strlen(d->value);
+            } else {
+                /* every undefined name is reported, like other query errors */
+                diag_add(&dg, DIAG_ERROR, line, col,
+                         "undefined variable '$%.*s' (define it with -D %.*s=VALUE)",
+                         (int)(e - i - 1), src + i + 1, (int)(e - i - 1), src + i + 1);
+                plen = 0;
             }
-            piece = d->value;
-            plen = strlen(d->value);
             skip = e - i;
         }
         if (n + plen + 1 > cap) {
@@ -75,6 +77,14 @@ int query_substitute(const char *src, size_t len, const char *path, const struct
         i += skip;
     }
     buf[n] = '\0';
+    if (dg.nerrors) {
+        diag_print(&dg, diag);
+        diag_free(&dg);
+        free(buf);
+        err->code = FQ_E_QUERY; /* the diagnostics are written: no message */
+        return FQ_E_QUERY;
+    }
+    diag_free(&dg);
     *out = buf;
     *outlen = n;
     return FQ_OK;

@@ -86,3 +86,43 @@ int (fq_fail)(struct fq_error *err, enum fq_status code, const char *path, int64
     va_end(ap);
     return code;
 }
+
+unsigned edit_distance(const char *a, const char *b, unsigned cap)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64 || m > 64 || (n > m ? n - m : m - n) > cap)
+        return cap + 1;
+    unsigned d[65][65];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (unsigned)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (unsigned)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            unsigned c = a[i - 1] != b[j - 1];
+            unsigned v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + c < v)
+                v = d[i - 1][j - 1] + c;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+const char *nearest_name(const char *name, const char *const *candidates)
+{
+    const char *best = NULL;
+    unsigned bd = 3;
+    for (const char *const *p = candidates; *p; p++) {
+        unsigned d = edit_distance(name, *p, 2);
+        if (d < bd) {
+            bd = d;
+            best = *p;
+        }
+    }
+    return best;
+}

@@ -51,4 +51,13 @@ static inline uint64_t fq_hash_u64s(const uint64_t *v, size_t n)
     return h;
 }
 
+/* Optimal string alignment distance between a and b (edits, adjacent
+ * swaps counting one), for "did you mean" suggestions; any value above
+ * cap is returned as cap + 1, early. */
+unsigned edit_distance(const char *a, const char *b, unsigned cap);
+
+/* The candidate (NULL-terminated list) nearest to name, at most two edits
+ * away; NULL when none is. */
+const char *nearest_name(const char *name, const char *const *candidates);
+
 #endif

@@ -128,6 +128,35 @@ if [ -x "$FLOWQ_GEN" ] && "$FLOWQ_GEN" -n 0 -w "$TMP/empty.ft" 2>"$TMP/gen.err";
     expect "no records, -e" 1 '*' - "$FLOWQ" -e -q "$G/difference.fq" "$TMP/empty.ft"
 fi
 
+# -g columns: a branch without grouper carries stime, etime and records
+# once, then the record's other fields; a plain aggregate written with an
+# alias is named by its canonical name (json keys likewise).
+if [ -x "$FLOWQ_GEN" ] && [ -s "$TMP/empty.ft" ]; then
+    cat >"$TMP/gcols.fq" <<'FQ'
+splitter S {}
+grouper G {
+    module m { srcaddr = srcaddr }
+    aggregate srcaddr, dOctets, td, sum(bytes) as total
+}
+merger M { branches A, B }
+ungrouper U {}
+"input" -> S
+S branch A -> G -> M
+S branch B -> M
+M -> U -> "output"
+FQ
+    {
+        printf 'tuple,branch,group,stime,etime,records,srcip,bytes,duration,total\n'
+        printf 'tuple,branch,group,stime,etime,records,srcip,dstip,nexthop,exaddr,srcport,dstport,proto,tos,tcp_flags,packets,bytes,duration,input,output,src_as,dst_as,src_mask,dst_mask,engine_type,engine_id,unix_secs,unix_nsecs,sysUpTime,First,Last,rec_id\n'
+    } >"$TMP/gcols.want"
+    run "$FLOWQ" -g -o csv "$TMP/gcols.fq" "$TOP/traces/example.ft"
+    if [ "$rc" = 0 ] && grep '^tuple' "$TMP/out" | sort -u | cmp -s - "$TMP/gcols.want"; then pass; else
+        fail "-g column names: exit $rc: $(grep '^tuple' "$TMP/out" | sort -u | head -c 600)"; fi
+    run "$FLOWQ" -g -o ndjson "$TMP/gcols.fq" "$TOP/traces/example.ft"
+    if [ "$rc" = 0 ] && [ -s "$TMP/out" ] && ! grep -q '"stime".*"stime"\|"dOctets"\|"td"\|"srcaddr"' "$TMP/out"; then
+        pass; else fail "-g ndjson keys: exit $rc: $(head -c 400 "$TMP/out")"; fi
+fi
+
 # Big enough for the parallel filter (>= 65536 records) and the partitioned
 # grouper (>= 200000 kept records): 1, 2 and 3 threads give the same bytes.
 if [ -x "$FLOWQ_GEN" ] && "$FLOWQ_GEN" -n 250000 -s 5 -w "$TMP/big.ft" 2>"$TMP/gen.err"; then

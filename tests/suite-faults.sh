@@ -66,6 +66,11 @@ if [ "$fk_ok" = 1 ]; then
             fail "faults: $mode | head -1: exit $rc, stderr: $(head -c 300 "$TMP/err")"
         fi
     done
+    # ... and with --stats the counts are still written
+    { "$FLOWQ" --stats "$TMP/all.fq" "$TMP/t20k.ft" 2>"$TMP/err"; echo $? >"$TMP/rc"; } | head -1 >"$TMP/out"
+    rc=$(cat "$TMP/rc")
+    if [ "$rc" = 0 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q '^{"branches": {"A": {"records_in": 20000,' "$TMP/err"; then
+        pass; else fail "faults: --stats | head -1: exit $rc, stderr: $(head -c 300 "$TMP/err")"; fi
     { "$FLOWQ" --print -o ft "$TMP/t20k.ft" 2>"$TMP/err"; echo $? >"$TMP/rc"; } | head -c 100 >"$TMP/out"
     rc=$(cat "$TMP/rc")
     if [ "$rc" = 0 ] && [ ! -s "$TMP/err" ] && [ "$(wc -c <"$TMP/out")" = 100 ]; then pass; else
@@ -95,6 +100,77 @@ if [ "$fk_ok" = 1 ]; then
     else
         echo "note: suite-faults: cannot mount a small tmpfs (not root?); full-disk tests skipped"
     fi
+fi
+
+# ---- -w never replaces what is not a regular file ---------------------------
+# A FIFO or a device is written directly, a symlink's target is replaced in
+# its own directory, a directory or a dangling link is an error (status 5);
+# a new file gets 0666 & ~umask, a replaced one keeps its mode and owner.
+# Made in a scratch directory; devices need root (skipped otherwise).
+if [ "$fk_ok" = 1 ]; then
+    W="$TMP/wkinds"
+    rm -rf "$W"
+    mkdir -p "$W/sub"
+    P="--print -o csv"
+    # a new file and the umask
+    run sh -c 'umask 027 && "$0" --print -o csv -w "$1" "$2"' "$FLOWQ" "$W/new.csv" "$TMP/t1k.ft"
+    if [ "$rc" = 0 ] && [ "$(stat -c %a "$W/new.csv")" = 640 ] && cmp -s "$W/new.csv" "$TMP/t1k.csv"; then
+        pass; else fail "-w new file under umask 027: exit $rc, mode $(stat -c %a "$W/new.csv" 2>&1)"; fi
+    run sh -c 'umask 0 && "$0" --print -o csv -w "$1" "$2"' "$FLOWQ" "$W/new0.csv" "$TMP/t1k.ft"
+    if [ "$rc" = 0 ] && [ "$(stat -c %a "$W/new0.csv")" = 666 ]; then pass; else
+        fail "-w new file under umask 0: mode $(stat -c %a "$W/new0.csv" 2>&1)"; fi
+    # a replaced file keeps its mode
+    echo old >"$W/keep.csv"
+    chmod 600 "$W/keep.csv"
+    expect "-w --force over a 0600 file" 0 - - "$FLOWQ" $P --force -w "$W/keep.csv" "$TMP/t1k.ft"
+    if [ "$(stat -c %a "$W/keep.csv")" = 600 ] && cmp -s "$W/keep.csv" "$TMP/t1k.csv"; then pass; else
+        fail "-w --force over a 0600 file: mode $(stat -c %a "$W/keep.csv")"; fi
+    # a symlink: without --force the target exists; with it the target is
+    # replaced, the link stays, no temporary file is left in either place
+    echo old >"$W/sub/target.csv"
+    ln -s sub/target.csv "$W/link.csv"
+    expect_err "-w to a symlink without --force" 5 "link\\.csv: file exists" \
+        "$FLOWQ" $P -w "$W/link.csv" "$TMP/t1k.ft"
+    expect "-w --force to a symlink" 0 - - "$FLOWQ" $P --force -w "$W/link.csv" "$TMP/t1k.ft"
+    if [ -L "$W/link.csv" ] && cmp -s "$W/sub/target.csv" "$TMP/t1k.csv" &&
+        [ -z "$(ls -A "$W" "$W/sub" | grep "\.tmp-")" ]; then pass; else
+        fail "-w --force to a symlink: link $(stat -c %F "$W/link.csv"), $(ls "$W" "$W/sub" | tr '\n' ' ')"; fi
+    ln -s nowhere.csv "$W/dangling.csv"
+    expect_err "-w --force to a dangling symlink" 5 "dangling\\.csv: is a symbolic link to a missing file" \
+        "$FLOWQ" $P --force -w "$W/dangling.csv" "$TMP/t1k.ft"
+    expect_err "-w --force to a directory" 5 "sub: is a directory" \
+        "$FLOWQ" $P --force -w "$W/sub" "$TMP/t1k.ft"
+    # a FIFO: written directly, a reader waiting on it gets everything
+    mkfifo "$W/fifo"
+    cat "$W/fifo" >"$W/fifo.out" &
+    catpid=$!
+    expect "-w --force to a FIFO" 0 - - "$FLOWQ" $P --force -w "$W/fifo" "$TMP/t1k.ft"
+    wait $catpid
+    if [ -p "$W/fifo" ] && cmp -s "$W/fifo.out" "$TMP/t1k.csv"; then pass; else
+        fail "-w --force to a FIFO: $(stat -c %F "$W/fifo"), $(wc -c <"$W/fifo.out") bytes read"; fi
+    # -w /dev/stdout: standard output itself, a file or a pipe
+    expect "-w /dev/stdout to a file" 0 "$TMP/t1k.csv" - "$FLOWQ" $P -w /dev/stdout "$TMP/t1k.ft"
+    run sh -c '"$0" --print -o csv -w /dev/stdout "$1" | cat' "$FLOWQ" "$TMP/t1k.ft"
+    if [ "$rc" = 0 ] && cmp -s "$TMP/out" "$TMP/t1k.csv"; then pass; else fail "-w /dev/stdout to a pipe: exit $rc"; fi
+    if [ "$(id -u)" = 0 ] && mknod "$W/null" c 1 3 2>/dev/null && mknod "$W/full" c 1 7 2>/dev/null; then
+        expect "-w --force to a null device" 0 - - "$FLOWQ" $P --force -w "$W/null" "$TMP/t1k.ft"
+        if [ -c "$W/null" ] && [ "$(stat -c %t,%T "$W/null")" = 1,3 ]; then pass; else
+            fail "-w --force replaced a device: $(stat -c %F "$W/null")"; fi
+        expect_err "-w --force to a full device" 5 "full: write error: No space left on device" \
+            "$FLOWQ" $P --force -w "$W/full" "$TMP/t1k.ft"
+        if [ -c "$W/full" ] && [ -z "$(ls -A "$W" | grep "\.tmp-")" ]; then pass; else
+            fail "-w --force to a full device: $(stat -c %F "$W/full"); $(ls "$W" | tr '\n' ' ')"; fi
+        # a replaced file keeps its owner (root may give it away)
+        echo old >"$W/owned.csv"
+        chown 65534:65534 "$W/owned.csv"
+        chmod 640 "$W/owned.csv"
+        expect "-w --force over another user's file" 0 - - "$FLOWQ" $P --force -w "$W/owned.csv" "$TMP/t1k.ft"
+        if [ "$(stat -c %u:%g:%a "$W/owned.csv")" = 65534:65534:640 ]; then pass; else
+            fail "-w --force over another user's file: $(stat -c %u:%g:%a "$W/owned.csv")"; fi
+    else
+        echo "note: suite-faults: cannot make device nodes (not root?); -w device tests skipped"
+    fi
+    rm -rf "$W"
 fi
 
 # ---- input faults -------------------------------------------------------------

@@ -84,10 +84,21 @@ cp "$TMP/a.ft" "$TMP/dir/tmpdir/y.ft"
 expect "directory: sorted, recursive, tmp* skipped" 0 "$TMP/abc.csv" - "$FLOWQ" --print -o csv "$TMP/dir"
 { cat "$TMP/abc.csv"; "$FIX" -n 40 --csv | tail -n +2; "$FIX" -n 40 --csv | tail -n +2; } >"$TMP/all.csv"
 expect "directory --all-files" 0 "$TMP/all.csv" - "$FLOWQ" --print -o csv --all-files "$TMP/dir"
-printf 'flowq: reading %s\n' "$TMP/dir/a.ft" "$TMP/dir/b.ft" "$TMP/dir/sub/x.ft" >"$TMP/verbose"
-expect "directory -v names the files" 0 "$TMP/abc.csv" "$TMP/verbose" "$FLOWQ" --print -o csv -v "$TMP/dir"
+{
+    printf 'flowq: reading %s\n' "$TMP/dir/a.ft" "$TMP/dir/b.ft" "$TMP/dir/sub/x.ft"
+    printf 'flowq: %s: warning: skipped: a file the collector is still writing or keeps for itself (tmp*, nfcapd.current.*, .nfstat; --all-files reads it)\n' \
+        "$TMP/dir/tmp-capture" "$TMP/dir/tmpdir"
+} | sort >"$TMP/verbose"
+run "$FLOWQ" --print -o csv -v "$TMP/dir"
+if [ "$rc" = 0 ] && cmp -s "$TMP/out" "$TMP/abc.csv" && sort "$TMP/err" | cmp -s - "$TMP/verbose"; then
+    pass; else fail "directory -v names the files read and skipped: exit $rc: $(head -c 400 "$TMP/err")"; fi
 "$FIX" -n 0 --csv >"$TMP/none.csv"
-expect "empty directory: no records" 0 "$TMP/none.csv" - "$FLOWQ" --print -o csv "$TMP/nodir"
+printf 'flowq: %s: warning: no trace file in the directory\n' "$TMP/nodir" >"$TMP/nodir.err"
+expect "empty directory: no records, a warning" 0 "$TMP/none.csv" "$TMP/nodir.err" "$FLOWQ" --print -o csv "$TMP/nodir"
+mkdir -p "$TMP/tmponly"
+cp "$TMP/a.ft" "$TMP/tmponly/tmp.1"
+printf 'flowq: %s: warning: no trace file in the directory, only 1 collector file (--all-files reads them)\n' "$TMP/tmponly" >"$TMP/tmponly.err"
+expect "directory of tmp* files only: a warning" 0 "$TMP/none.csv" "$TMP/tmponly.err" "$FLOWQ" --print -o csv "$TMP/tmponly"
 
 # -- output formats (goldens reviewed by hand) ---------------------------------
 expect "text" 0 "$D/small.text" - "$FLOWQ" --print "$D/small.ft"
@@ -118,6 +129,12 @@ printf 'cf100103180000000200020005000800040008000000' >"$TMP/hdrexp"
 printf '0000' >>"$TMP/hdrexp"
 if cmp -s "$TMP/hdrhex" "$TMP/hdrexp"; then pass; else fail "-o ft header bytes: $(cat "$TMP/hdrhex")"; fi
 rm -f "$TMP/w.csv"
+# control bytes in a file name are escaped: one error, one line
+printf 'flowq: %s: cannot open: No such file or directory\n' 'no\x0aname\x1b[31m' >"$TMP/junk.err"
+expect "control bytes in a name are escaped" 4 - "$TMP/junk.err" "$FLOWQ" --print "$(printf 'no\nname\033[31m')"
+# a --files-from list written on Windows (CRLF) names the same files
+printf '%s\r\n%s\r\n\r\n%s\r\n' "$TMP/a.ft" "$TMP/b.ft" "$TMP/c.ft" >"$TMP/crlf.list"
+expect "--files-from with CRLF lines" 0 "$TMP/abc.csv" - "$FLOWQ" --print -o csv --files-from "$TMP/crlf.list"
 expect "-w writes the file" 0 - - "$FLOWQ" --print -o csv -w "$TMP/w.csv" "$TMP/a.ft" "$TMP/b.ft" "$TMP/c.ft"
 if cmp -s "$TMP/w.csv" "$TMP/abc.csv"; then pass; else fail "-w content"; fi
 expect_err "-w refuses to overwrite" 5 "^flowq: .*w\\.csv: .*exists" "$FLOWQ" --print -o csv -w "$TMP/w.csv" "$TMP/a.ft"

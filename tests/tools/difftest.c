@@ -884,14 +884,17 @@ static bool check_structure(const struct gen *g, const struct fq_query *q, char 
             return false;
         }
         if (!d->grouper) {
-            bool ok = qb->ngfields == GF_NDEFAULT + F_COUNT;
-            for (size_t f = 0; ok && f < F_COUNT; f++)
-                ok = qb->gfields[GF_NDEFAULT + f].fn == AGG_PLAIN &&
-                     qb->gfields[GF_NDEFAULT + f].field == (enum fq_field)f;
+            /* the defaults, then every record field but stime and etime */
+            bool ok = qb->ngfields == GF_NDEFAULT + F_COUNT - 2;
+            for (size_t f = 0, k = GF_NDEFAULT; ok && f < F_COUNT; f++)
+                if (f != F_STIME && f != F_ETIME) {
+                    ok = qb->gfields[k].fn == AGG_PLAIN && qb->gfields[k].field == (enum fq_field)f;
+                    k++;
+                }
             if (!ok) {
                 snprintf(why, wn,
                          "front end: branch %s has no grouper but not the defaults "
-                         "and every record field as group fields",
+                         "and every other record field as group fields",
                          d->name);
                 return false;
             }

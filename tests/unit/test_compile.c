@@ -184,7 +184,12 @@ START_TEST(normalised_filter_terms)
     ck_assert_int_eq(r.q->modules[0].branches[0], 0);
     ck_assert_uint_eq(r.q->modules[0].rules.n, 0);
     ck_assert_ptr_null(r.q->branches[0].grouper);
-    ck_assert_uint_eq(r.q->branches[0].ngfields, GF_NDEFAULT + F_COUNT);
+    /* every record field but stime and etime, which the defaults are */
+    ck_assert_uint_eq(r.q->branches[0].ngfields, GF_NDEFAULT + F_COUNT - 2);
+    for (size_t i = 0; i < r.q->branches[0].ngfields; i++) {
+        ck_assert_int_ne(r.q->branches[0].gfields[i].field, i == 0 ? F_ETIME : F_STIME);
+        ck_assert_int_ne(r.q->branches[0].gfields[i].field, i == 1 ? F_STIME : F_ETIME);
+    }
     ck_assert_int_eq(r.q->branches[0].gfields[GF_NDEFAULT + F_DSTPORT].field, F_DSTPORT);
     ck_assert_int_eq(r.q->branches[0].gfields[GF_NDEFAULT + F_DSTPORT].fn, AGG_PLAIN);
     release(&r);
@@ -225,7 +230,8 @@ START_TEST(groupers_and_shared_group_filters)
     ck_assert_int_eq(x->gfields[5].type, VT_SET);
     ck_assert_int_eq(x->gfields[5].elem, VT_ADDR);
     ck_assert_int_eq(x->gfields[6].fn, AGG_COUNT);
-    ck_assert_str_eq(x->gfields[7].name, "td");
+    /* 'aggregate td': the column has the canonical name */
+    ck_assert_str_eq(x->gfields[7].name, "duration");
     ck_assert_int_eq(x->gfields[7].field, F_DURATION);
     /* one group filter, two instances with their own group fields */
     ck_assert_ptr_ne(x->gfilter, y->gfilter);
@@ -272,17 +278,28 @@ START_TEST(substitution)
     char *out;
     size_t n;
     struct fq_error err = {0};
-    ck_assert_int_eq(query_substitute(src, strlen(src), "q.fq", defs, 3, &out, &n, &err), 0);
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *dg = open_memstream(&text, &tlen);
+    ck_assert_int_eq(query_substitute(src, strlen(src), "q.fq", defs, 3, &out, &n, dg, &err), 0);
     ck_assert_str_eq(out, "# $UNDEFINED is fine here\nx = 443 udp443 $ $1\n");
     ck_assert_uint_eq(n, strlen(out));
     free(out);
-    const char bad[] = "a\n  b = $NOPE\n";
-    ck_assert_int_eq(query_substitute(bad, strlen(bad), "q.fq", defs, 3, &out, &n, &err),
+    /* every undefined name, each with its location and caret */
+    const char bad[] = "a\n  b = $NOPE $P $ALSO\n";
+    ck_assert_int_eq(query_substitute(bad, strlen(bad), "q.fq", defs, 3, &out, &n, dg, &err),
                      FQ_E_QUERY);
-    ck_assert_str_eq(err.msg, "undefined variable '$NOPE' (define it with -D NOPE=VALUE)");
-    ck_assert_str_eq(err.path, "q.fq");
-    ck_assert_uint_eq(err.line, 2);
-    ck_assert_uint_eq(err.col, 7);
+    fclose(dg);
+    ck_assert_int_eq(err.code, FQ_E_QUERY);
+    ck_assert_str_eq(err.msg, "");
+    ck_assert_str_eq(text,
+                     "flowq: q.fq:2:7: error: undefined variable '$NOPE' (define it with -D NOPE=VALUE)\n"
+                     "  b = $NOPE $P $ALSO\n"
+                     "      ^\n"
+                     "flowq: q.fq:2:16: error: undefined variable '$ALSO' (define it with -D ALSO=VALUE)\n"
+                     "  b = $NOPE $P $ALSO\n"
+                     "               ^\n");
+    free(text);
 }
 END_TEST
 
