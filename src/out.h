@@ -24,6 +24,8 @@ struct out_opts {
     const enum fq_field *fields;   /* record columns; NULL = the default set */
     size_t nfields;
     int zlevel;                    /* -o ft */
+    bool ip6;                      /* text: address columns as wide as IPv6 text (set
+                                    * when an input format can hold IPv6) */
 };
 
 /* A column of generic rows (group output). */
@@ -53,5 +55,10 @@ int out_close(struct out *o, struct fq_error *err);
 
 /* Number of records / rows written so far (for -e). */
 size_t out_count(const struct out *o);
+
+/* The table that turns IPv6 keys (ip6.h) of VT_ADDR row values back into
+ * addresses; t must outlive the rows written.  Records need none. */
+struct ip6_tab;
+void out_set_ip6(struct out *o, const struct ip6_tab *t);
 
 #endif
