@@ -132,7 +132,7 @@ static bool addr_generic(const struct cterm *t, const struct fq_rec *r)
     int c = x.v6 != y.v6 ? (x.v6 ? 1 : -1)
             : x.v6       ? memcmp(x.b, y.b, 16)
                          : (x.v4 > y.v4) - (x.v4 < y.v4);
-    return fq_cmp(t->op, (uint64_t)(c + 1), 1);
+    return fq_cmp(t->op, (uint64_t)((c > 0) - (c < 0) + 1), 1);
 }
 
 static uint64_t expr_val(const struct fq_expr *e, const struct fq_rec *r)

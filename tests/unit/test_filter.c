@@ -235,6 +235,16 @@ START_TEST(ipv6_terms)
     mix.srcip = 0;
     ck_assert(eval1(cmp(s, OP_EQ, d), &mix));
     ck_assert(eval1(cmp(s, OP_GE, d), &mix));
+    /* bytes far apart: the order is by sign, not by the size of the difference */
+    static const uint8_t lo[16] = {[15] = 1}, hi[16] = {0xfe, 0x80, [15] = 1};
+    memcpy(mix.ip6[F_SRCIP], lo, 16);
+    memcpy(mix.ip6[F_DSTIP], hi, 16);
+    ck_assert(!eval1(cmp(s, OP_GT, d), &mix));
+    ck_assert(!eval1(cmp(s, OP_GE, d), &mix));
+    ck_assert(eval1(cmp(s, OP_LT, d), &mix));
+    ck_assert(eval1(cmp(d, OP_GT, s), &mix));
+    ck_assert(!eval1(cmp(s, OP_GE, a6(hi)), &mix));
+    ck_assert(eval1(cmp(d, OP_GT, a6(lo)), &mix));
 }
 
 START_TEST(bit_functions)
