@@ -24,10 +24,12 @@ static bool hot(enum fq_field f)
     return f == F_STIME || f == F_ETIME || f == F_REC_ID;
 }
 
-static void layout(struct fq_rows *R, const bool *need)
+/* with6: store the v6 flags byte when an address is stored (rows.h). */
+static void layout(struct fq_rows *R, const bool *need, bool with6)
 {
     R->full = need == NULL;
     R->v6off = (uint16_t)offsetof(struct fq_rec, v6);
+    R->flags = R->full;
     if (R->full) {
         R->stride = (FQ_REC_V4_SIZE + 7) & ~(size_t)7;
         for (size_t f = 0; f < F_COUNT; f++)
@@ -46,7 +48,9 @@ static void layout(struct fq_rows *R, const bool *need)
                 R->copy[R->ncopy++].size = (uint8_t)size;
                 at += size;
             }
-    if (need[F_SRCIP] || need[F_DSTIP] || need[F_NEXTHOP] || need[F_EXADDR]) {
+    memcpy(R->need, need, sizeof R->need);
+    if (with6 && (need[F_SRCIP] || need[F_DSTIP] || need[F_NEXTHOP] || need[F_EXADDR])) {
+        R->flags = true;
         R->v6off = (uint16_t)at;
         R->copy[R->ncopy].from = (uint8_t)offsetof(struct fq_rec, v6);
         R->copy[R->ncopy].to = (uint8_t)at;
@@ -59,7 +63,7 @@ static void layout(struct fq_rows *R, const bool *need)
 void rows_init(struct fq_rows *R, const bool *need)
 {
     memset(R, 0, sizeof *R);
-    layout(R, need);
+    layout(R, need, false);
 }
 
 bool rows_any6(const struct fq_rec *recs, size_t n)
@@ -108,9 +112,36 @@ static void put6(struct fq_rows *R, unsigned char *dst, const struct fq_rec *r)
         }
 }
 
+/* The first IPv6 record of narrow rows without the flags byte: every
+ * row moves to the layout with it (IPv4-only input never pays for it). */
+static void widen(struct fq_rows *R)
+{
+    struct fq_rows N;
+    memset(&N, 0, sizeof N);
+    layout(&N, R->need, true);
+    if (!N.flags)               /* no address stored: nothing to flag */
+        return;
+    N.p = xmalloc((R->cap ? R->cap : 1) * N.stride);
+    for (size_t i = 0; i < R->n; i++) {
+        const unsigned char *src = R->p + i * R->stride;
+        unsigned char *dst = N.p + i * N.stride;
+        memset(dst, 0, N.stride);
+        memcpy(dst, src, HOT);
+        for (size_t k = 0; k < R->ncopy; k++)
+            memcpy(dst + N.copy[k].to, src + R->copy[k].to, R->copy[k].size);
+    }
+    free(R->p);
+    N.n = R->n;
+    N.cap = R->cap;
+    N.t6 = R->t6;
+    *R = N;
+}
+
 void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n)
 {
     assert(!R->borrowed);
+    if (!R->flags && rows_any6(recs, n))
+        widen(R);
     if (R->cap - R->n < n) {
         size_t cap = R->cap ? R->cap : 4096;
         while (cap - R->n < n)
@@ -164,7 +195,8 @@ void rows_narrow(struct fq_rows *R, const bool *need)
 {
     assert(R->full && !R->borrowed);
     struct fq_rows N;
-    rows_init(&N, need);
+    memset(&N, 0, sizeof N);
+    layout(&N, need, R->has6);
     /* Row i moves from i * R->stride to i * N.stride <= that: forwards is
      * safe, but a row may overlap its own old place, so it goes through r.
      * Address slots (ids or keys) move as they are. */

@@ -34,7 +34,10 @@ struct fq_rows {
     struct ip6_tab *t6;         /* the run's IPv6 addresses (not owned); NULL: rows
                                  * take no IPv6 record (rows_wrap) */
     bool has6;                  /* some row holds an IPv6 address */
-    uint16_t v6off;             /* offset of the v6 flags byte, when an address is stored */
+    bool flags;                 /* rows store the v6 flags byte: full rows, or narrow rows
+                                 * holding an address once an IPv6 record came */
+    uint16_t v6off;             /* its offset */
+    bool need[F_COUNT];         /* narrow rows: the stored fields */
     size_t ncopy;               /* narrow rows: the stored fields past the hot ones */
     struct {
         uint8_t from, to, size; /* offset in struct fq_rec, offset in the row */
