@@ -31,7 +31,7 @@ for q in "$TOP"/queries/*.fq; do
     [ "$n" = http-octets ] && want="$TOP/tests/golden/dump/http-octets.check"
     (cd "$TOP/queries" && expect "check/queries/$n" 0 - "$want" "$FLOWQ" --check "$n.fq")
 done
-for n in stages nomerger; do
+for n in stages nomerger ipv6; do
     (cd "$TOP/tests/golden/dump" && expect "dump/$n" 0 "$n.dump" - "$FLOWQ" --dump-rules "$n.fq")
 done
 

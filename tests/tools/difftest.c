@@ -458,7 +458,7 @@ static bool model_term(const struct gen *g, const struct mterm *m, const struct 
         struct ref_v c = {.k = RV_A, .u = m->c, .a6 = m->c6};
         memcpy(c.b, m->c6b, 16);
         if (m->k == MT_PREFIX) {
-            uint64_t mask = m->plen ? (0xffffffffu << (32 - m->plen)) & 0xffffffffu : 0;
+            uint64_t mask = m->plen && !m->c6 ? (0xffffffffu << (32 - m->plen)) & 0xffffffffu : 0;
             v = m->c6 ? av.a6 && ref_in6(av.b, m->c6b, m->plen)
                       : !av.a6 && (a & mask) == (m->c & mask);
             v = v == m->in;

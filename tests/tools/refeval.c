@@ -188,7 +188,7 @@ static bool ref_in6(const uint8_t *a, const uint8_t *net, unsigned plen) {
 
 static bool ref_compare(enum fq_op op, struct ref_v l, struct ref_v r, bool hd, uint64_t d) {
     if (r.k == RV_PREFIX) {
-        uint32_t mask = r.plen == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - r.plen));
+        uint32_t mask = r.plen == 0 || r.a6 ? 0 : (uint32_t)(0xffffffffu << (32 - r.plen));
         bool in = r.a6 ? l.a6 && ref_in6(l.b, r.b, r.plen)
                        : !l.a6 && ((uint32_t)l.u & mask) == (uint32_t)r.u;
         return ref_positive(op) ? in : !in;
