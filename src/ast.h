@@ -21,6 +21,8 @@ struct lit {
     uint64_t u;
     unsigned plen;              /* PREFIX */
     bool time;                  /* TIME token */
+    bool v6;                    /* IPV4 / PREFIX token holding an IPv6 address: ip6, not u */
+    uint8_t ip6[16];
     const char *text;
 };
 

@@ -9,6 +9,7 @@
 
 #include "compile.h"
 #include "names.h"
+#include "ip6.h"
 #include "util.h"
 
 
@@ -24,17 +25,28 @@ static void addr(FILE *fp, uint64_t a)
             (unsigned)(a >> 8 & 255), (unsigned)(a & 255));
 }
 
+static void addr6(FILE *fp, const uint8_t *a)
+{
+    char t[IP6_TEXT_MAX];
+    fwrite(t, 1, (size_t)(ip6_put(t, a) - t), fp);
+}
+
 static void expr(FILE *fp, const struct fq_query *q, const struct fq_expr *e)
 {
     switch (e->kind) {
     case X_CONST:
-        if (e->type == VT_ADDR)
+        if (e->ip6)
+            addr6(fp, e->ip6);
+        else if (e->type == VT_ADDR)
             addr(fp, e->u);
         else
             fprintf(fp, "%" PRIu64, e->u);
         break;
     case X_PREFIX:
-        addr(fp, e->u);
+        if (e->ip6)
+            addr6(fp, e->ip6);
+        else
+            addr(fp, e->u);
         fprintf(fp, "/%u", e->plen);
         break;
     case X_FIELD:

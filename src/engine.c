@@ -97,6 +97,7 @@ struct exec {
     const struct fq_query *q;
     const struct fq_rows *R;
     const uint8_t *mask;        /* engine_in.mask */
+    const struct ip6_tab *t6;   /* the keys of IPv6 addresses */
     size_t mw;
     bool only_filter;           /* one filter, and every row passes it */
     /* Narrow rows: output bits are by rec_id, not by row, so that the rows
@@ -243,7 +244,7 @@ static void aggregate_range(void *ctx, size_t job)
         struct pool_mark mark = pool_mark(&o->pool);
         if (br->gfilter || !a->direct)
             aggr_group(br->gfields, nf, a->need, r->R, &m, &o->pool, &sc, row);
-        bool keep = !br->gfilter || gcond_cnf(br->gfilter, rows);
+        bool keep = !br->gfilter || gcond_cnf6(br->gfilter, rows, r->t6);
         if (keep && a->direct) {
             for (size_t j = at; j < at + sz; j++) {
                 uint64_t i = r->by_id ? row_id(row_at(r->R, a->mrec[j])) : a->mrec[j];
@@ -384,7 +385,8 @@ static void phase_branch(void *ctx, size_t job)
 static bool same_expr(const struct fq_expr *a, int ba, const struct fq_expr *b, int bb)
 {
     if (a->kind != b->kind || a->type != b->type || a->width != b->width || a->u != b->u ||
-        a->plen != b->plen || a->nargs != b->nargs)
+        a->plen != b->plen || a->nargs != b->nargs || !a->ip6 != !b->ip6 ||
+        (a->ip6 && memcmp(a->ip6, b->ip6, 16) != 0))
         return false;
     if (a->kind == X_FIELD && a->field != b->field)
         return false;
@@ -480,6 +482,7 @@ struct engine_in {
     /* A partition's input (run_partitions): one mask bit per branch, and
      * twins only where their keys split the rows alike. */
     const struct fq_plan *plan;
+    struct ip6_tab t6;          /* the IPv6 addresses of the rows (rows.h) */
 };
 
 static void need_rule_fields(const struct fq_grouper *g, bool *need)
@@ -534,6 +537,7 @@ struct engine_in *engine_in_new(const struct fq_query *q, bool groups)
     in->scratch = xmalloc(256 * (in->mw ? in->mw : 1));
     engine_need(q, groups, in->need);
     rows_init(&in->rows, NULL);
+    in->rows.t6 = &in->t6;
     return in;
 }
 
@@ -574,7 +578,7 @@ void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n)
 
 size_t engine_in_bytes(const struct engine_in *in)
 {
-    return in->rows.n * (in->rows.stride + in->mw);
+    return in->rows.n * (in->rows.stride + in->mw) + in->t6.cap * 16 + in->t6.hcap * 4;
 }
 
 static size_t narrow_stride(const struct engine_in *in)
@@ -605,6 +609,7 @@ uint64_t engine_in_read(const struct engine_in *in)
 
 void engine_in_trim(struct engine_in *in)
 {
+    rows_rank(&in->rows);
     rows_trim(&in->rows);
     if (in->mw && in->rows.n) {
         in->mask = xrealloc(in->mask, in->rows.n * in->mw);
@@ -623,6 +628,7 @@ void engine_in_free(struct engine_in *in)
     free(in->mask);
     free(in->scratch);
     rows_free(&in->rows);
+    ip6_tab_free(&in->t6);
     free(in);
 }
 
@@ -684,6 +690,9 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "too many records (%zu); the limit is %u", n,
                        (unsigned)UINT32_MAX);
     unsigned threads = eo->threads ? eo->threads : jobs_cpus();
+    rows_rank(&in->rows);
+    if (out)
+        out_set_ip6(out, in->rows.t6);
     if (eo->partitions > 1 && !in->plan) {
         struct fq_plan *plan = plan_make(q, eo->groups);
         bool marks = plan->path == PATH_STREAM || plan->path == PATH_DIRECT ||
@@ -697,6 +706,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
     }
 
     struct exec r = {.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
+                    .t6 = in->rows.t6,
                     .groups = eo->groups, .only_filter = in->kept_all_pass,
                     .by_id = !in->rows.full};
     r.nbits = r.by_id ? in->nread : n;
@@ -753,7 +763,7 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         b->st.records_in = eo->records_read ? eo->records_read : in->nread;
         b->st.filtered = b->npass;
         st->branch[i] = b->st;
-        bg[i] = (struct bgroups){b->nkept, b->stride, b->id, b->val};
+        bg[i] = (struct bgroups){b->nkept, b->stride, b->id, b->val, r.t6};
     }
 
     int rc;
@@ -817,7 +827,10 @@ int engine_run(const struct fq_query *q, const struct fq_rec *recs, size_t n,
                struct fq_error *err)
 {
     struct engine_in *in = engine_in_new(q, eo->groups);
-    rows_wrap(&in->rows, recs, n);
+    if (rows_any6(recs, n))
+        rows_append(&in->rows, recs, n);    /* IPv6 addresses go to the table */
+    else
+        rows_wrap(&in->rows, recs, n);
     in->nread = n;
     in->kept_all_pass = false;  /* every record is here, not only the kept */
     if (in->mw) {

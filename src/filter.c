@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ip6.h"
 #include "util.h"
 
 struct cterm;
@@ -24,6 +25,11 @@ struct cterm {
     enum fq_op op;
     const struct fq_expr *l, *r;  /* generic terms */
     struct filt *ref;           /* T_REF */
+    /* address terms: the left field's v6 bit and index, an IPv6 constant */
+    uint8_t bit;
+    unsigned fi;
+    const uint8_t *k6;
+    unsigned plen;
 };
 
 struct cclause {
@@ -59,14 +65,74 @@ static const term_fn fc_table[4][6] = {
     {fc_8_eq, fc_8_ne, fc_8_lt, fc_8_le, fc_8_gt, fc_8_ge},
 };
 
-static bool fp_in4(const struct cterm *t, const struct fq_rec *r)
+/* Address field op IPv4 constant: an IPv6 value sorts after every IPv4
+ * one (flowq(5)), so the v6 bit alone decides then. */
+#define FA_FN(NAME, OP, V6)                                                                   \
+    static bool fa4_##NAME(const struct cterm *t, const struct fq_rec *r)                     \
+    {                                                                                         \
+        if (r->v6 & t->bit)                                                                   \
+            return V6;                                                                        \
+        return LOAD(uint32_t, r, t->off) OP t->k;                                             \
+    }
+FA_FN(eq, ==, false)
+FA_FN(ne, !=, true)
+FA_FN(lt, <, false)
+FA_FN(le, <=, false)
+FA_FN(gt, >, true)
+FA_FN(ge, >=, true)
+
+static const term_fn fa4_table[6] = {fa4_eq, fa4_ne, fa4_lt, fa4_le, fa4_gt, fa4_ge};
+
+static bool fa_in4(const struct cterm *t, const struct fq_rec *r)
 {
-    return (LOAD(uint32_t, r, t->off) & t->mask) == t->k;
+    return !(r->v6 & t->bit) && (LOAD(uint32_t, r, t->off) & t->mask) == t->k;
 }
 
-static bool fp_notin4(const struct cterm *t, const struct fq_rec *r)
+static bool fa_notin4(const struct cterm *t, const struct fq_rec *r)
 {
-    return (LOAD(uint32_t, r, t->off) & t->mask) != t->k;
+    return !fa_in4(t, r);
+}
+
+static bool fa_in6(const struct cterm *t, const struct fq_rec *r)
+{
+    return (r->v6 & t->bit) && ip6_in(r->ip6[t->fi], t->k6, t->plen);
+}
+
+static bool fa_notin6(const struct cterm *t, const struct fq_rec *r)
+{
+    return !fa_in6(t, r);
+}
+
+/* An address operand: IPv4 in v4, or IPv6 in b. */
+struct aval {
+    bool v6;
+    uint32_t v4;
+    const uint8_t *b;
+};
+
+static struct aval aval_of(const struct fq_expr *e, const struct fq_rec *r)
+{
+    if (e->kind != X_FIELD)
+        return (struct aval){e->ip6 != NULL, (uint32_t)e->u, e->ip6};
+    if (r->v6 & 1u << e->field)
+        return (struct aval){true, 0, r->ip6[e->field]};
+    return (struct aval){false, (uint32_t)rec_get(r, e->field), NULL};
+}
+
+/* Any address term: both sides evaluated, compared by (family, value). */
+static bool addr_generic(const struct cterm *t, const struct fq_rec *r)
+{
+    struct aval x = aval_of(t->l, r);
+    if (t->op == OP_IN || t->op == OP_NOTIN) {
+        bool in = t->k6 ? x.v6 && ip6_in(x.b, t->k6, t->plen)
+                        : !x.v6 && (x.v4 & t->mask) == t->k;
+        return in == (t->op == OP_IN);
+    }
+    struct aval y = aval_of(t->r, r);
+    int c = x.v6 != y.v6 ? (x.v6 ? 1 : -1)
+            : x.v6       ? memcmp(x.b, y.b, 16)
+                         : (x.v4 > y.v4) - (x.v4 < y.v4);
+    return fq_cmp(t->op, (uint64_t)((c > 0) - (c < 0) + 1), 1);
 }
 
 static uint64_t expr_val(const struct fq_expr *e, const struct fq_rec *r)
@@ -126,6 +192,36 @@ static bool always(const struct cterm *t, const struct fq_rec *r)
     return true;
 }
 
+/* l op r with an address left operand (delta never applies). */
+static void compile_addr(struct cterm *ct, const struct fq_expr *l, const struct fq_expr *r,
+                         enum fq_op op)
+{
+    bool field = l->kind == X_FIELD;
+    if (field) {
+        ct->off = fq_fields[l->field].offset;
+        ct->bit = (uint8_t)(1u << l->field);
+        ct->fi = (unsigned)l->field;
+    }
+    ct->k6 = r->ip6;
+    ct->plen = r->plen;
+    ct->fn = addr_generic;
+    if (op == OP_IN || op == OP_NOTIN) {
+        if (!r->ip6) {
+            ct->mask = prefix_mask(r->plen);
+            ct->k = r->u & ct->mask;
+        }
+        if (field && r->ip6)
+            ct->fn = op == OP_IN ? fa_in6 : fa_notin6;
+        else if (field)
+            ct->fn = op == OP_IN ? fa_in4 : fa_notin4;
+        return;
+    }
+    if (field && r->kind == X_CONST && !r->ip6) {
+        ct->k = r->u;
+        ct->fn = fa4_table[op];
+    }
+}
+
 static void compile_term(struct cterm *ct, const struct fq_term *t)
 {
     memset(ct, 0, sizeof *ct);
@@ -157,16 +253,15 @@ static void compile_term(struct cterm *ct, const struct fq_term *t)
     ct->r = r;
     ct->op = op;
     ct->delta = t->has_delta ? t->delta : 0;
+    if (l->type == VT_ADDR) {
+        compile_addr(ct, l, r, op);
+        return;
+    }
     if (op == OP_IN || op == OP_NOTIN) {
         ct->k = r->u & 0xffffffffu;
         ct->mask = prefix_mask(r->plen);
         ct->k &= ct->mask;
-        if (l->kind == X_FIELD && fq_fields[l->field].size == 4) {
-            ct->off = fq_fields[l->field].offset;
-            ct->fn = op == OP_IN ? fp_in4 : fp_notin4;
-        } else {
-            ct->fn = generic;
-        }
+        ct->fn = generic;
         return;
     }
     if (!t->has_delta && l->kind == X_FIELD && r->kind == X_CONST) {

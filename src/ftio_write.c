@@ -220,6 +220,15 @@ int ft_writer_put(struct ft_writer *w, const struct fq_rec *r, struct fq_error *
 {
     if (w->failed)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "write after a write error");
+    if (r->v6) {
+        enum fq_field f = F_SRCIP;
+        while (!(r->v6 & 1u << f))
+            f++;
+        return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                       "-o ft: flow-tools v5 records cannot hold IPv6 addresses (%s of record "
+                       "%llu); keep IPv4 flows only, e.g. with the filter term '%s in 0.0.0.0/0'",
+                       fq_fields[f].name, (unsigned long long)r->rec_id, fq_fields[f].name);
+    }
     if (w->nstage == w->stage_cap && flush_stage(w, Z_NO_FLUSH, err))
         return err->code;
     encode(w->stage + w->nstage, r, w->version, w->rsize, w->swap);

@@ -10,6 +10,7 @@
 
 #include "allen.h"
 #include "cmp.h"
+#include "ip6.h"
 
 /* One evaluated operand. */
 struct gval {
@@ -18,6 +19,8 @@ struct gval {
     double d;                   /* real */
     const struct fq_set *set;
     unsigned plen;              /* prefix */
+    bool v6;                    /* IPv6 prefix: the keys lo <= k < hi */
+    uint64_t lo, hi;
 };
 
 static uint64_t eval_uint(const struct fq_expr *e, const union fq_val *const *rows)
@@ -40,11 +43,17 @@ static uint64_t eval_uint(const struct fq_expr *e, const union fq_val *const *ro
     }
 }
 
-static struct gval eval(const struct fq_expr *e, const union fq_val *const *rows)
+static struct gval eval(const struct fq_expr *e, const union fq_val *const *rows,
+                        const struct ip6_tab *t6)
 {
     struct gval v = {.type = e->type};
 
-    if (e->kind == X_GFIELD && e->type == VT_REAL)
+    if (e->ip6 && e->kind == X_PREFIX) {
+        v.v6 = true;
+        ip6_tab_range(t6, e->ip6, e->plen, &v.lo, &v.hi);
+    } else if (e->ip6)
+        v.u = ip6_tab_key(t6, e->ip6);
+    else if (e->kind == X_GFIELD && e->type == VT_REAL)
         v.d = rows[e->branch][e->gfield].d;
     else if (e->type == VT_SET)  /* only a group field (a union) has a set value */
         v.set = rows[e->branch][e->gfield].set;
@@ -71,9 +80,11 @@ static bool set_has(const struct fq_set *s, uint64_t x)
 
 static bool member(const struct gval *x, const struct gval *r)
 {
+    if (r->type == VT_PREFIX && r->v6)
+        return x->u >= r->lo && x->u < r->hi;
     if (r->type == VT_PREFIX) {
         uint32_t mask = r->plen == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - r->plen));
-        return (x->u & mask) == r->u;
+        return x->u < IP6_KEY && (x->u & mask) == r->u;
     }
     if (x->type == VT_REAL) {
         /* A real is a member only if it is exactly one of the integers. */
@@ -131,9 +142,10 @@ static double as_real(const struct gval *v)
     return v->type == VT_REAL ? v->d : (double)v->u;
 }
 
-static bool cmp_term(const struct fq_term *t, const union fq_val *const *rows)
+static bool cmp_term(const struct fq_term *t, const union fq_val *const *rows,
+                     const struct ip6_tab *t6)
 {
-    struct gval l = eval(&t->l, rows), r = eval(&t->r, rows);
+    struct gval l = eval(&t->l, rows, t6), r = eval(&t->r, rows, t6);
     enum fq_op op = t->op;
 
     if (r.type == VT_PREFIX || op == OP_IN || op == OP_NOTIN) {
@@ -149,13 +161,14 @@ static bool cmp_term(const struct fq_term *t, const union fq_val *const *rows)
     return cmp_uint(op, l.u, r.u, t->has_delta, t->delta);
 }
 
-bool gcond_term(const struct fq_term *t, const union fq_val *const *rows)
+bool gcond_term6(const struct fq_term *t, const union fq_val *const *rows,
+                 const struct ip6_tab *t6)
 {
     bool v;
 
     switch (t->kind) {
     case T_CMP:
-        v = cmp_term(t, rows);
+        v = cmp_term(t, rows, t6);
         break;
     case T_ALLEN: {
         const union fq_val *x = rows[t->bx], *y = rows[t->by];
@@ -170,20 +183,37 @@ bool gcond_term(const struct fq_term *t, const union fq_val *const *rows)
     return v != t->negate;
 }
 
-bool gcond_clause(const struct fq_clause *c, const union fq_val *const *rows)
+bool gcond_clause6(const struct fq_clause *c, const union fq_val *const *rows,
+                   const struct ip6_tab *t6)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (gcond_term(&c->terms[i], rows))
+        if (gcond_term6(&c->terms[i], rows, t6))
             return true;
     return false;
 }
 
-bool gcond_cnf(const struct fq_cnf *c, const union fq_val *const *rows)
+bool gcond_cnf6(const struct fq_cnf *c, const union fq_val *const *rows,
+                const struct ip6_tab *t6)
 {
     if (c == NULL)              /* no group filter */
         return true;
     for (size_t i = 0; i < c->n; i++)
-        if (!gcond_clause(&c->clauses[i], rows))
+        if (!gcond_clause6(&c->clauses[i], rows, t6))
             return false;
     return true;
+}
+
+bool gcond_term(const struct fq_term *t, const union fq_val *const *rows)
+{
+    return gcond_term6(t, rows, NULL);
+}
+
+bool gcond_clause(const struct fq_clause *c, const union fq_val *const *rows)
+{
+    return gcond_clause6(c, rows, NULL);
+}
+
+bool gcond_cnf(const struct fq_cnf *c, const union fq_val *const *rows)
+{
+    return gcond_cnf6(c, rows, NULL);
 }

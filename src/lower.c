@@ -248,6 +248,15 @@ static bool call_value(struct sema *s, const struct scope *sc, const struct ast_
     return true;
 }
 
+/* An IPv6 literal's address, copied into the query's arena. */
+static const uint8_t *lit_ip6(struct sema *s, const struct lit *l, struct fq_expr *e)
+{
+    uint8_t *a = arena_alloc(s->ir, 16);
+    memcpy(a, l->ip6, 16);
+    e->u = 0;
+    return a;
+}
+
 /* Resolve an operand; other is the operand it is compared with (for the
  * protocol() hint of an unknown field). */
 static bool value(struct sema *s, const struct scope *sc, const struct ast_operand *o,
@@ -263,10 +272,14 @@ static bool value(struct sema *s, const struct scope *sc, const struct ast_opera
         return true;
     case O_IPV4:
         v->e = (struct fq_expr){.kind = X_CONST, .type = VT_ADDR, .width = 32, .u = o->lit.u};
+        if (o->lit.v6)
+            v->e.ip6 = lit_ip6(s, &o->lit, &v->e);
         return true;
     case O_PREFIX:
         v->e = (struct fq_expr){.kind = X_PREFIX, .type = VT_PREFIX, .width = 32, .u = o->lit.u,
                                 .plen = o->lit.plen};
+        if (o->lit.v6)
+            v->e.ip6 = lit_ip6(s, &o->lit, &v->e);
         return true;
     case O_CALL:
         return call_value(s, sc, o, v);

@@ -507,7 +507,7 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
             bool ok = true;
             rows[b] = group_row(g, (uint32_t)i);
             for (size_t c = 0; c < nown && ok; c++)
-                ok = gcond_clause(&m->rules.clauses[own[c]], rows);
+                ok = gcond_clause6(&m->rules.clauses[own[c]], rows, r->bg[0].t6);
             if (ok)
                 p->cand[pos][p->ncand[pos]++] = (uint32_t)i;
         }
@@ -579,7 +579,7 @@ static bool search(struct run *r, struct plan *p, size_t l, bool exists);
 static bool clauses_hold(const struct run *r, const struct plan *p, const size_t *chk, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!gcond_clause(&p->m->rules.clauses[chk[i]], r->rows))
+        if (!gcond_clause6(&p->m->rules.clauses[chk[i]], r->rows, r->bg[0].t6))
             return false;
     return true;
 }

@@ -23,6 +23,7 @@ struct bgroups {
                                    (always > every gfield index a rule names) */
     const uint32_t *id;         /* creation index of each kept group (before the group filter) */
     const union fq_val *val;    /* n * nfields values, row-major */
+    const struct ip6_tab *t6;   /* the keys of IPv6 address values (ip6.h); NULL: none */
 };
 
 /* Merger output: one kept-group index (into that branch's bgroups) per

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ftio.h"
+#include "ip6.h"
 #include "util.h"
 
 enum {
@@ -63,6 +64,8 @@ struct out {
     size_t len, cap;
     struct ft_writer *w;
     bool failed;
+    bool ip6;              /* text: address columns fit IPv6 */
+    const struct ip6_tab *t6;  /* IPv6 keys of group values */
     int64_t day;           /* date cache: day number and its "YYYY-MM-DD" */
     char date[24];
     size_t date_len;
@@ -274,7 +277,10 @@ static char *put_scalar(struct out *o, char *p, enum fq_vtype t, uint64_t v, boo
     case VT_ADDR:
         if (json)
             *p++ = '"';
-        p = put_addr(o, p, (uint32_t)v);
+        if (v >= IP6_KEY && o->t6)
+            p = ip6_put(p, ip6_tab_addr(o->t6, v));
+        else
+            p = put_addr(o, p, (uint32_t)v);
         if (json)
             *p++ = '"';
         return p;
@@ -312,12 +318,29 @@ static inline char *put_field(struct out *o, char *p, const struct col *c, const
         memcpy(&v64, m, 8);
         return put_u64(p, v64);
     case K_ADDR:
+        if (r->v6 & 1u << c->field) {
+            if (json)
+                *p++ = '"';
+            p = ip6_put(p, r->ip6[c->field]);
+            if (json)
+                *p++ = '"';
+            return p;
+        }
         memcpy(&v32, m, 4);
         return put_scalar(o, p, VT_ADDR, v32, json);
     default:
         memcpy(&v64, m, 8);
         return put_scalar(o, p, VT_TIME, v64, json);
     }
+}
+
+/* Address field f of r, IPv4 or IPv6. */
+static inline char *put_raddr(const struct out *o, char *p, const struct fq_rec *r,
+                              enum fq_field f, uint32_t v4)
+{
+    if (r->v6 & 1u << f)
+        return ip6_put(p, r->ip6[f]);
+    return put_addr(o, p, v4);
 }
 
 /* The default columns of a csv/tsv record, in default_fields order, with
@@ -328,11 +351,11 @@ static char *put_default(struct out *o, char *p, const struct fq_rec *r, char se
     *p++ = sep;
     p = put_time(o, p, r->etime);
     *p++ = sep;
-    p = put_addr(o, p, r->srcip);
+    p = put_raddr(o, p, r, F_SRCIP, r->srcip);
     *p++ = sep;
     p = put_u64(p, r->srcport);
     *p++ = sep;
-    p = put_addr(o, p, r->dstip);
+    p = put_raddr(o, p, r, F_DSTIP, r->dstip);
     *p++ = sep;
     p = put_u64(p, r->dstport);
     *p++ = sep;
@@ -358,9 +381,9 @@ static char *put_default(struct out *o, char *p, const struct fq_rec *r, char se
     *p++ = sep;
     p = put_u64(p, r->dst_mask);
     *p++ = sep;
-    p = put_addr(o, p, r->nexthop);
+    p = put_raddr(o, p, r, F_NEXTHOP, r->nexthop);
     *p++ = sep;
-    p = put_addr(o, p, r->exaddr);
+    p = put_raddr(o, p, r, F_EXADDR, r->exaddr);
     *p++ = sep;
     p = put_u64(p, r->engine_type);
     *p++ = sep;
@@ -494,7 +517,7 @@ static void col_init(struct out *o, struct col *c, const char *name, enum fq_vty
     unsigned w;
     switch (type) {
     case VT_TIME: w = time_width(o->tfmt); break;
-    case VT_ADDR: w = 15; break;
+    case VT_ADDR: w = o->ip6 ? IP6_TEXT_MAX - 1 : 15; break;
     case VT_UINT: w = uint_width(bits); break;
     case VT_REAL: w = 12; break;
     default: w = 0; break;
@@ -564,6 +587,7 @@ struct out *out_open(FILE *fp, const struct out_opts *opts, struct fq_error *err
     o->tfmt = opts->tfmt;
     o->no_header = opts->no_header;
     o->max = opts->max;
+    o->ip6 = opts->ip6;
     o->day = -1;
     octet_table(o->octets);
     if (o->fmt == FMT_FT) {
@@ -809,4 +833,9 @@ int out_close(struct out *o, struct fq_error *err)
 size_t out_count(const struct out *o)
 {
     return o->count;
+}
+
+void out_set_ip6(struct out *o, const struct ip6_tab *t)
+{
+    o->t6 = t;
 }

@@ -28,6 +28,8 @@ struct out_opts {
     uint64_t max;                  /* -c: records or rows to write; 0 = all.
                                       The one past it is refused with
                                       FQ_E_CUT, which ends the run early */
+    bool ip6;                      /* text: address columns as wide as IPv6 text (set
+                                    * when an input format can hold IPv6) */
 };
 
 /* A column of generic rows (group output). */
@@ -57,5 +59,10 @@ int out_close(struct out *o, struct fq_error *err);
 
 /* Number of records / rows written so far (for -e). */
 size_t out_count(const struct out *o);
+
+/* The table that turns IPv6 keys (ip6.h) of VT_ADDR row values back into
+ * addresses; t must outlive the rows written.  Records need none. */
+struct ip6_tab;
+void out_set_ip6(struct out *o, const struct ip6_tab *t);
 
 #endif

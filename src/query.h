@@ -30,7 +30,7 @@ enum fq_op {
 
 enum fq_xkind {
     X_CONST,   /* u: a uint, time or addr constant */
-    X_PREFIX,  /* u: network (host order, host bits clear), plen */
+    X_PREFIX,  /* u (IPv4, host order) or ip6: network, host bits clear; plen */
     X_FIELD,   /* field of the record (filter) */
     X_GFIELD,  /* group field gfield of branch (group filter: own branch) */
     X_BITAND,  /* args[0] & args[1] & ... */
@@ -42,7 +42,9 @@ struct fq_expr {
     enum fq_vtype type;       /* type of the value: VT_UINT/TIME/REAL/ADDR/PREFIX/SET */
     unsigned width;           /* bits, for uint/addr values */
     uint64_t u;               /* X_CONST value, X_PREFIX network */
-    unsigned plen;            /* X_PREFIX length 0..32 */
+    unsigned plen;            /* X_PREFIX length 0..32, or 0..128 when ip6 */
+    const uint8_t *ip6;       /* X_CONST / X_PREFIX of an IPv6 address: its 16 bytes
+                               * (network order; u is 0); NULL for IPv4 */
     enum fq_field field;      /* X_FIELD */
     int branch;               /* X_GFIELD: index into query.branches */
     int gfield;               /* X_GFIELD: index into that branch's gfields */

@@ -80,7 +80,7 @@ static const char *type_name(enum fq_vtype t)
 
 void fields_help(FILE *fp)
 {
-    fprintf(fp, "%-12s %-5s %5s  %-48s %s\n", "FIELD", "TYPE", "BITS", "ALIASES", "MEANING");
+    fprintf(fp, "%-12s %-5s %5s  %-56s %s\n", "FIELD", "TYPE", "BITS", "ALIASES", "MEANING");
     for (int f = 0; f < F_COUNT; f++) {
         char al[128] = "";
         for (const char *const *a = field_aliases(f); *a; a++) {
@@ -88,9 +88,18 @@ void fields_help(FILE *fp)
                 strcat(al, ", ");
             strcat(al, *a);
         }
-        fprintf(fp, "%-12s %-5s %5u  %-48s %s\n", fq_fields[f].name, type_name(fq_fields[f].type),
+        fprintf(fp, "%-12s %-5s %5u  %-56s %s\n", fq_fields[f].name, type_name(fq_fields[f].type),
                 fq_fields[f].width, al[0] ? al : "-", fq_fields[f].unit);
     }
+    static const char *const src[F_COUNT][3] = {
+#define FQ_SOURCE(id, ft, nf, ipfix) [F_##id] = {ft, nf, ipfix},
+#include "fields.def"
+#undef FQ_SOURCE
+    };
+    fprintf(fp, "\nWhat each field holds per input format (\"-\": the format lacks it; it reads 0):\n");
+    fprintf(fp, "%-12s %-14s %-12s %s\n", "FIELD", "FLOW-TOOLS V5", "NFDUMP", "IPFIX");
+    for (int f = 0; f < F_COUNT; f++)
+        fprintf(fp, "%-12s %-14s %-12s %s\n", fq_fields[f].name, src[f][0], src[f][1], src[f][2]);
 }
 
 const char *field_suggest(const char *name)

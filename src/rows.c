@@ -10,6 +10,9 @@
 
 #include "util.h"
 
+static_assert(F_SRCIP == 0 && F_DSTIP == 1 && F_NEXTHOP == 2 && F_EXADDR == 3 &&
+                  offsetof(struct fq_rec, v6) < 256,
+              "address fields are v6 bits 0..3; full rows are the IPv4 part of a record");
 static_assert(offsetof(struct fq_rec, stime) == 0 && offsetof(struct fq_rec, etime) == 8 &&
                   offsetof(struct fq_rec, rec_id) == 16,
               "rows start with struct fq_rec's first three members");
@@ -21,11 +24,14 @@ static bool hot(enum fq_field f)
     return f == F_STIME || f == F_ETIME || f == F_REC_ID;
 }
 
-static void layout(struct fq_rows *R, const bool *need)
+/* with6: store the v6 flags byte when an address is stored (rows.h). */
+static void layout(struct fq_rows *R, const bool *need, bool with6)
 {
     R->full = need == NULL;
+    R->v6off = (uint16_t)offsetof(struct fq_rec, v6);
+    R->flags = R->full;
     if (R->full) {
-        R->stride = sizeof(struct fq_rec);
+        R->stride = (FQ_REC_V4_SIZE + 7) & ~(size_t)7;
         for (size_t f = 0; f < F_COUNT; f++)
             R->off[f] = (uint16_t)fq_fields[f].offset;
         return;
@@ -42,18 +48,36 @@ static void layout(struct fq_rows *R, const bool *need)
                 R->copy[R->ncopy++].size = (uint8_t)size;
                 at += size;
             }
+    memcpy(R->need, need, sizeof R->need);
+    if (with6 && (need[F_SRCIP] || need[F_DSTIP] || need[F_NEXTHOP] || need[F_EXADDR])) {
+        R->flags = true;
+        R->v6off = (uint16_t)at;
+        R->copy[R->ncopy].from = (uint8_t)offsetof(struct fq_rec, v6);
+        R->copy[R->ncopy].to = (uint8_t)at;
+        R->copy[R->ncopy++].size = 1;
+        at++;
+    }
     R->stride = (at + 7) & ~(size_t)7;
 }
 
 void rows_init(struct fq_rows *R, const bool *need)
 {
     memset(R, 0, sizeof *R);
-    layout(R, need);
+    layout(R, need, false);
+}
+
+bool rows_any6(const struct fq_rec *recs, size_t n)
+{
+    uint8_t any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= recs[i].v6;
+    return any != 0;
 }
 
 void rows_wrap(struct fq_rows *R, const struct fq_rec *recs, size_t n)
 {
     rows_init(R, NULL);
+    R->stride = sizeof *recs;
     R->p = (unsigned char *)(uintptr_t)recs;
     R->n = R->cap = n;
     R->borrowed = true;
@@ -73,6 +97,44 @@ static void put(const struct fq_rows *R, unsigned char *dst, const struct fq_rec
         default: memcpy(dst + to, src + from, 8); break;
         }
     }
+}
+
+/* The IPv6 addresses of r (just stored at dst) into the table: their
+ * slots take the ids. */
+static void put6(struct fq_rows *R, unsigned char *dst, const struct fq_rec *r)
+{
+    assert(R->t6 && !R->t6->ranked);
+    R->has6 = true;
+    for (unsigned f = F_SRCIP; f <= F_EXADDR; f++)
+        if (R->off[f] != ROW_ABSENT && r->v6 >> f & 1) {
+            uint32_t id = ip6_tab_add(R->t6, r->ip6[f]);
+            memcpy(dst + R->off[f], &id, 4);
+        }
+}
+
+/* The first IPv6 record of narrow rows without the flags byte: every
+ * row moves to the layout with it (IPv4-only input never pays for it). */
+static void widen(struct fq_rows *R)
+{
+    struct fq_rows N;
+    memset(&N, 0, sizeof N);
+    layout(&N, R->need, true);
+    if (!N.flags)               /* no address stored: nothing to flag */
+        return;
+    N.p = xmalloc((R->cap ? R->cap : 1) * N.stride);
+    for (size_t i = 0; i < R->n; i++) {
+        const unsigned char *src = R->p + i * R->stride;
+        unsigned char *dst = N.p + i * N.stride;
+        memset(dst, 0, N.stride);
+        memcpy(dst, src, HOT);
+        for (size_t k = 0; k < R->ncopy; k++)
+            memcpy(dst + N.copy[k].to, src + R->copy[k].to, R->copy[k].size);
+    }
+    free(R->p);
+    N.n = R->n;
+    N.cap = R->cap;
+    N.t6 = R->t6;
+    *R = N;
 }
 
 static void reserve(struct fq_rows *R, size_t n)
@@ -104,28 +166,68 @@ void rows_append_rows(struct fq_rows *R, const unsigned char *rows, size_t n)
 
 void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n)
 {
+    assert(!R->borrowed);
+    if (!R->flags && rows_any6(recs, n))
+        widen(R);
     reserve(R, n);
     unsigned char *dst = R->p + R->n * R->stride;
-    if (R->full)
-        memcpy(dst, recs, n * sizeof *recs);
-    else
-        for (size_t i = 0; i < n; i++, dst += R->stride)
+    for (size_t i = 0; i < n; i++, dst += R->stride) {
+        if (R->full)
+            memcpy(dst, &recs[i], FQ_REC_V4_SIZE);
+        else
             put(R, dst, &recs[i]);
+        if (recs[i].v6)
+            put6(R, dst, &recs[i]);
+    }
     R->n += n;
+}
+
+void rows_rank(struct fq_rows *R)
+{
+    if (!R->t6 || R->t6->ranked)
+        return;
+    uint32_t *rank = ip6_tab_rank(R->t6);
+    for (size_t i = 0; R->has6 && i < R->n; i++) {
+        unsigned char *row = R->p + i * R->stride;
+        for (unsigned f = F_SRCIP; f <= F_EXADDR; f++)
+            if (R->off[f] != ROW_ABSENT && row[R->v6off] >> f & 1) {
+                uint32_t id;
+                memcpy(&id, row + R->off[f], 4);
+                id = ip6_slot(rank[id]);
+                memcpy(row + R->off[f], &id, 4);
+            }
+    }
+    free(rank);
+}
+
+void row_rec(const struct fq_rows *R, size_t i, struct fq_rec *r)
+{
+    const unsigned char *row = row_at(R, i);
+    memcpy(r, row, FQ_REC_V4_SIZE);
+    for (unsigned f = F_SRCIP; r->v6 && f <= F_EXADDR; f++)
+        if (r->v6 >> f & 1) {
+            uint32_t *slot = (uint32_t *)(void *)((unsigned char *)r + fq_fields[f].offset);
+            memcpy(r->ip6[f], ip6_tab_addr(R->t6, IP6_KEY + *slot), 16);
+            *slot = 0;
+        }
 }
 
 void rows_narrow(struct fq_rows *R, const bool *need)
 {
     assert(R->full && !R->borrowed);
     struct fq_rows N;
-    rows_init(&N, need);
-    /* Row i moves from i * 96 to i * N.stride <= i * 96: forwards is safe,
-     * but a row may overlap its own old place, so it goes through r. */
+    memset(&N, 0, sizeof N);
+    layout(&N, need, R->has6);
+    /* Row i moves from i * R->stride to i * N.stride <= that: forwards is
+     * safe, but a row may overlap its own old place, so it goes through r.
+     * Address slots (ids or keys) move as they are. */
     for (size_t i = 0; i < R->n; i++) {
         struct fq_rec r;
-        memcpy(&r, R->p + i * R->stride, sizeof r);
+        memcpy(&r, R->p + i * R->stride, FQ_REC_V4_SIZE);
         put(&N, R->p + i * N.stride, &r);
     }
+    N.t6 = R->t6;
+    N.has6 = R->has6;
     N.p = R->p;
     N.n = R->n;
     N.cap = R->cap * R->stride / N.stride;

@@ -209,7 +209,7 @@ static void sort_run(struct fq_rec *v, size_t n)
  * the bytes written are all defined (valgrind checks write(2) buffers). */
 static void clear_padding(struct fq_rec *v, size_t n)
 {
-    size_t used = offsetof(struct fq_rec, engine_id) + sizeof v->engine_id;
+    size_t used = offsetof(struct fq_rec, ip6) + sizeof v->ip6;
     if (used == sizeof *v)
         return;
     for (size_t i = 0; i < n; i++)

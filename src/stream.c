@@ -54,20 +54,35 @@ static size_t group_filter(struct stream *s, struct fq_rec *recs, size_t n)
 {
     const union fq_val *rows[1] = {s->row};
     struct fq_rows R;
-    rows_wrap(&R, recs, n);     /* read ahead of the compaction: stays valid */
+    /* IPv6 addresses need a table of their own (rows.h), so such a block
+     * is copied; else a view ahead of the compaction stays valid. */
+    struct ip6_tab t6 = {0};
+    bool own = rows_any6(recs, n);
+    if (own) {
+        rows_init(&R, NULL);
+        R.t6 = &t6;
+        rows_append(&R, recs, n);
+        rows_rank(&R);
+    } else {
+        rows_wrap(&R, recs, n);
+    }
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t at = (uint32_t)i;
         struct aggr_members m = {&at, NULL, 0, 1};
         struct pool_mark mark = pool_mark(&s->pool);
         aggr_group(s->br->gfields, s->br->ngfields, NULL, &R, &m, &s->pool, &s->scratch, s->row);
-        bool keep = gcond_cnf(s->br->gfilter, rows);
+        bool keep = gcond_cnf6(s->br->gfilter, rows, own ? &t6 : NULL);
         pool_release(&s->pool, mark);
         if (keep) {
             if (out != i)
                 recs[out] = recs[i];
             out++;
         }
+    }
+    if (own) {
+        rows_free(&R);
+        ip6_tab_free(&t6);
     }
     return out;
 }

@@ -14,13 +14,15 @@ int ungroup_write(const struct fq_rows *R, const uint32_t *ord, const uint64_t *
                   struct out *o, uint64_t *written, struct fq_error *err)
 {
     size_t n = R->n;
+    struct fq_rec rec;
     *written = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t r = ord[i];
         if (i + 16 < n && (bits[ord[i + 16] / 64] >> (ord[i + 16] % 64) & 1))
             __builtin_prefetch(row_at(R, ord[i + 16]));
         if (bits[r / 64] >> (r % 64) & 1) {
-            int rc = out_record(o, row_rec(R, r), err);
+            row_rec(R, r, &rec);
+            int rc = out_record(o, &rec, err);
             if (rc != FQ_OK)
                 return rc;
             ++*written;

@@ -112,7 +112,7 @@ docs_same_status flowq "$TMP/flowq.help" "$TOP/man/flowq.1"
 docs_same_status flowq-gen "$TMP/gen.help" "$TOP/man/flowq-gen.1"
 
 # Every record field and alias of --help-fields is in flowq(5).
-"$FLOWQ" --help-fields | awk 'NR > 1 { print $1; if ($4 != "-") for (i = 4; i <= NF; i++) { if ($i ~ /,$/) { sub(/,$/, "", $i); print $i } else { print $i; break } } }' \
+"$FLOWQ" --help-fields | awk 'NF == 0 { exit } NR > 1 { print $1; if ($4 != "-") for (i = 4; i <= NF; i++) { if ($i ~ /,$/) { sub(/,$/, "", $i); print $i } else { print $i; break } } }' \
     >"$TMP/fields"
 # the "Record fields" subsection of flowq(5)
 sed -n '/^\.Ss Record fields/,/^\.S[sh] /p' "$TOP/man/flowq.5" >"$TMP/fieldsec"

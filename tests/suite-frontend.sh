@@ -41,7 +41,7 @@ for n in tcp-session heavy-hitters; do
     (cd "$TOP/queries" && expect "explain/$n -g" 0 "$TOP/tests/golden/explain/$n-g.txt" '*' \
         "$FLOWQ" --explain -g "$n.fq")
 done
-for n in stages nomerger; do
+for n in stages nomerger ipv6; do
     (cd "$TOP/tests/golden/dump" && expect "dump/$n" 0 "$n.dump" - "$FLOWQ" --dump-rules "$n.fq")
 done
 

@@ -112,9 +112,9 @@ int main(int argc, char **argv)
         return 2;
     fill(va, ia, n);
     fill(vb, ib, n);
-    bg[0] = (struct bgroups){n, NF, ia, va};
-    bg[1] = (struct bgroups){n, NF, ib, vb};
-    bg[2] = (struct bgroups){n, NF, ib, vb};
+    bg[0] = (struct bgroups){n, NF, ia, va, NULL};
+    bg[1] = (struct bgroups){n, NF, ib, vb, NULL};
+    bg[2] = (struct bgroups){n, NF, ib, vb, NULL};
 
     printf("merger_run, two branches of %zu groups\n", n);
     term = (struct fq_term){.kind = T_CMP, .op = OP_EQ, .l = gf(0, 3), .r = gf(1, 3)};

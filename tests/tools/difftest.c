@@ -55,7 +55,25 @@ static bool chance(struct rng *r, unsigned pct) {
  * reference's grouping is then quadratic. */
 enum { TR_DENSE, TR_WIDE, TR_BIG, TR_WRAP, TR_HUGE };
 
-static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n, int shape) {
+/* IPv6 addresses of the traces: a few, so that they group and join; one
+ * is ::ffff:10.0.0.1, which must stay apart from 10.0.0.1. */
+static const uint8_t pool6[6][16] = {
+    {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+    {0x20, 0x01, 0x0d, 0xb8, [15] = 2},
+    {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1},
+    {[10] = 0xff, 0xff, 10, 0, 0, 1},
+    {0xfe, 0x80, [15] = 1},
+    {0},
+};
+
+/* Address field f of x becomes an IPv6 address of the pool. */
+static void set6(struct rng *r, struct fq_rec *x, enum fq_field f, unsigned npool) {
+    x->v6 |= (uint8_t)(1u << f);
+    memcpy(x->ip6[f], pool6[rnd(r, npool)], 16);
+    memset((unsigned char *)x + fq_fields[f].offset, 0, 4);
+}
+
+static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n, int shape, unsigned v6pct) {
     static const uint16_t ports[] = {53, 80, 443, 1024, 1025, 1900, 5353};
     static const uint32_t bytes[] = {40, 100, 160, 321, 1500, 0xffffffffu};
     uint32_t uptime = 600000;
@@ -104,6 +122,15 @@ static void gen_trace(struct rng *r, struct fq_rec *recs, size_t n, int shape) {
         x->engine_type = (uint8_t)rnd(r, 2);
         x->engine_id = (uint8_t)rnd(r, 2);
         x->rec_id = i;
+        if (v6pct && chance(r, v6pct)) {
+            set6(r, x, F_SRCIP, 6);
+            if (chance(r, 80))
+                set6(r, x, F_DSTIP, 6);
+            if (chance(r, 50))
+                set6(r, x, F_NEXTHOP, 2);
+            if (chance(r, 20))
+                set6(r, x, F_EXADDR, 2);
+        }
         rec_derive(x);
     }
 }
@@ -139,6 +166,8 @@ struct mterm {
     uint64_t c, delta;
     unsigned plen;
     int ref;
+    bool c6;        /* address constant or prefix: IPv6 in c6b, not c */
+    uint8_t c6b[16];
 };
 
 struct mfilter {
@@ -157,6 +186,7 @@ struct gen {
     size_t nb;
     bool big;                /* every branch grouped on a small key */
     bool focus;              /* --grouper: one branch, a grouper, nothing else */
+    bool v6;                 /* the trace holds IPv6 addresses: so do constants */
     struct bdesc bd[3];      /* branches as written */
     unsigned nmod;           /* merger modules written (0: no merger) */
     int expm;                /* the exported one */
@@ -184,6 +214,36 @@ static uint64_t jitter(struct gen *g, uint64_t v, unsigned width) {
 static void put_addr(struct gen *g, uint64_t a) {
     fprintf(g->fp, "%u.%u.%u.%u", (unsigned)(a >> 24) & 255, (unsigned)(a >> 16) & 255,
             (unsigned)(a >> 8) & 255, (unsigned)a & 255);
+}
+
+/* An IPv6 address in one of the forms the scanner takes. */
+static void put_addr6(struct gen *g, const uint8_t *a) {
+    unsigned k = rnd(g->r, 4);
+    if (k < 2) {
+        char t[IP6_TEXT_MAX];
+        fwrite(t, 1, (size_t)(ip6_put(t, a) - t), g->fp);
+        return;
+    }
+    for (int i = 0; i < 8; i++)
+        fprintf(g->fp, k == 2 ? "%s%04X" : "%s%x", i ? ":" : "", (unsigned)a[2 * i] << 8 | a[2 * i + 1]);
+}
+
+/* An IPv6 constant near the trace's addresses: one of them, or one just
+ * beside (absent from the trace, between present ones). */
+static void pick6(struct gen *g, uint8_t *a) {
+    memcpy(a, pool6[rnd(g->r, 6)], 16);
+    if (chance(g->r, 50))
+        a[15] = (uint8_t)(a[15] + (chance(g->r, 50) ? 1 : 255));
+}
+
+static unsigned put_prefix6(struct gen *g, uint8_t *a) {
+    static const unsigned lens[] = {0, 8, 16, 32, 48, 64, 96, 112, 120, 127, 128};
+    unsigned plen = lens[rnd(g->r, 11)];
+    put_addr6(g, a);
+    fprintf(g->fp, "/%u", plen);
+    for (unsigned i = plen; i < 128; i++) /* host bits cleared (W-LEX-1 when set) */
+        a[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+    return plen;
 }
 
 static void put_uint(struct gen *g, uint64_t v, bool timelike) {
@@ -214,6 +274,27 @@ static unsigned put_prefix(struct gen *g, uint64_t a) {
 }
 
 static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">="};
+
+/* Constants of group conditions: the group's hint, or an IPv6 one. */
+static void put_gaddr(struct gen *g, uint64_t hint) {
+    uint8_t a[16];
+    if (g->v6 && chance(g->r, 60)) {
+        pick6(g, a);
+        put_addr6(g, a);
+    } else {
+        put_addr(g, hint);
+    }
+}
+
+static void put_gprefix(struct gen *g, uint64_t hint) {
+    uint8_t a[16];
+    if (g->v6 && chance(g->r, 60)) {
+        pick6(g, a);
+        put_prefix6(g, a);
+    } else {
+        put_prefix(g, hint);
+    }
+}
 
 static uint64_t put_delta(struct gen *g, bool timelike, bool allow_r) {
     /* huge deltas catch x + d computed with wrap-around */
@@ -262,18 +343,31 @@ static void gen_filter_term(struct gen *g, int nhelp, int self, struct mterm *m)
         m->a = pick_field(g, VT_ADDR);
         unsigned c = rnd(r, 10);
         fprintf(g->fp, "%s ", fname(g, m->a));
+        const struct fq_rec *x = g->n ? &g->recs[rnd(r, (unsigned)g->n)] : NULL;
+        m->c = x ? rec_get(x, m->a) : 0;
+        if (g->v6 && x && (x->v6 >> m->a & 1) && chance(r, 70)) {
+            m->c6 = true;
+            memcpy(m->c6b, x->ip6[m->a], 16);
+        } else if (g->v6 && chance(r, 25)) {
+            m->c6 = true;
+            pick6(g, m->c6b);
+        }
         if (c < 5) {
             m->k = MT_PREFIX;
             m->in = c < 2 || c == 3;
             fprintf(g->fp, "%s ", c < 2 ? "in" : c < 3 ? "notin" : c < 4 ? "=" : "!=");
-            m->c = sample(g, m->a);
-            m->plen = put_prefix(g, m->c);
+            if (m->c6)
+                m->plen = put_prefix6(g, m->c6b);
+            else
+                m->plen = put_prefix(g, m->c);
         } else if (c < 8) {
             m->k = MT_CONST;
             m->op = (enum fq_op)rnd(r, 6);
             fprintf(g->fp, "%s ", ops[m->op]);
-            m->c = sample(g, m->a);
-            put_addr(g, m->c);
+            if (m->c6)
+                put_addr6(g, m->c6b);
+            else
+                put_addr(g, m->c);
         } else {
             m->k = MT_FIELDS;
             m->op = (enum fq_op)rnd(r, 6);
@@ -348,9 +442,35 @@ static void gen_filter_body(struct gen *g, int nhelp, int self, struct mfilter *
 
 static bool model_filter(const struct gen *g, const struct mfilter *mf, const struct fq_rec *x);
 
+/* Address field f of x as the reference evaluator's value. */
+static struct ref_v model_addr(const struct fq_rec *x, enum fq_field f) {
+    struct ref_v v = {.k = RV_A, .u = rec_get(x, f)};
+    if ((v.a6 = (x->v6 >> f & 1) != 0))
+        memcpy(v.b, x->ip6[f], 16);
+    return v;
+}
+
 static bool model_term(const struct gen *g, const struct mterm *m, const struct fq_rec *x) {
     bool v = false;
     uint64_t a = rec_get(x, m->a);
+    bool addr = m->k != MT_REF && fq_fields[m->a].type == VT_ADDR;
+    struct ref_v av = addr ? model_addr(x, m->a) : (struct ref_v){.k = RV_U};
+    if (addr && m->k != MT_BIT) {
+        struct ref_v c = {.k = RV_A, .u = m->c, .a6 = m->c6};
+        memcpy(c.b, m->c6b, 16);
+        if (m->k == MT_PREFIX) {
+            uint64_t mask = m->plen && !m->c6 ? (0xffffffffu << (32 - m->plen)) & 0xffffffffu : 0;
+            v = m->c6 ? av.a6 && ref_in6(av.b, m->c6b, m->plen)
+                      : !av.a6 && (a & mask) == (m->c & mask);
+            v = v == m->in;
+        } else if (m->k == MT_CONST) {
+            v = ref_cmp_u(m->op, (uint64_t)(ref_acmp(&av, &c) + 1), 1, false, 0);
+        } else {
+            struct ref_v bv = model_addr(x, m->b);
+            v = ref_cmp_u(m->op, (uint64_t)(ref_acmp(&av, &bv) + 1), 1, false, 0);
+        }
+        return m->neg ? !v : v;
+    }
     switch (m->k) {
     case MT_REF:
         v = model_filter(g, &g->help[m->ref], x);
@@ -653,13 +773,13 @@ static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool me
             put_gf(g, x, a, merger);
             if (c2 == 0) {
                 fprintf(g->fp, " %s ", chance(r, 50) ? "in" : "notin");
-                put_prefix(g, a->hint);
+                put_gprefix(g, a->hint);
             } else if (c2 == 1 && (c = pick_gf(g, y, 1)) != NULL) {
                 fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
                 put_gf(g, y, c, merger);
             } else {
                 fprintf(g->fp, " %s ", ops[rnd(r, 6)]);
-                put_addr(g, a->hint);
+                put_gaddr(g, a->hint);
             }
             return;
         }
@@ -671,7 +791,7 @@ static void gen_gterm(struct gen *g, struct bdesc *const *bs, size_t nb, bool me
                 if ((a = pick_gf(g, x, 1)) != NULL && chance(r, 50))
                     put_gf(g, x, a, merger);
                 else
-                    put_addr(g, c->hint);
+                    put_gaddr(g, c->hint);
             } else if (c->k == GK_SU && chance(r, 30) && (a = pick_gf(g, x, 0)) != NULL &&
                        a->k == GK_U) {
                 put_gf(g, x, a, merger);
@@ -852,8 +972,11 @@ static struct fq_rec *gen_case(struct rng *r, size_t big, bool focus, size_t *n,
         *n = big;
     }
     struct fq_rec *recs = xcalloc(*n ? *n : 1, sizeof *recs);
-    gen_trace(r, recs, *n, shape);
+    /* half the cases hold IPv6 flows: a few, most, or all of them */
+    unsigned v6pct = chance(r, 50) ? 0 : chance(r, 40) ? 20 : chance(r, 60) ? 70 : 100;
+    gen_trace(r, recs, *n, shape, v6pct);
     memset(g, 0, sizeof *g);
+    g->v6 = v6pct > 0;
     g->r = r;
     g->recs = recs;
     g->n = *n;
@@ -948,7 +1071,7 @@ static bool check_filters(const struct gen *g, const struct fq_query *q, char *w
     }
     for (size_t b = 0; b < g->nb; b++)
         for (size_t i = 0; i < g->n; i++) {
-            struct ref_env e = {q, &g->recs[i], NULL};
+            struct ref_env e = {q, &g->recs[i], NULL, NULL};
             bool want = !g->hasbf[b] || model_filter(g, &g->bf[b], &g->recs[i]);
             if (ref_cnf(&e, q->branches[b].filter) != want) {
                 snprintf(why, wn,
@@ -1173,13 +1296,20 @@ static void print_trace(FILE *fp, const struct fq_rec *recs, size_t n) {
                 "unix_secs,unix_nsecs,sysUpTime,First,Last\n");
     for (size_t i = 0; i < n; i++) {
         const struct fq_rec *x = &recs[i];
-        fprintf(fp, "%llu,%llu,%llu,%u.%u.%u.%u,%u.%u.%u.%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u\n",
+        char a[2][IP6_TEXT_MAX];
+        for (int f = F_SRCIP; f <= F_DSTIP; f++) {
+            uint32_t v = (uint32_t)rec_get(x, (enum fq_field)f);
+            if (x->v6 >> f & 1)
+                *ip6_put(a[f], x->ip6[f]) = '\0';
+            else
+                snprintf(a[f], sizeof a[f], "%u.%u.%u.%u", v >> 24, (v >> 16) & 255,
+                         (v >> 8) & 255, v & 255);
+        }
+        fprintf(fp, "%llu,%llu,%llu,%s,%s,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u\n",
                 (unsigned long long)x->rec_id, (unsigned long long)x->stime,
-                (unsigned long long)x->etime, x->srcip >> 24, (x->srcip >> 16) & 255,
-                (x->srcip >> 8) & 255, x->srcip & 255, x->dstip >> 24, (x->dstip >> 16) & 255,
-                (x->dstip >> 8) & 255, x->dstip & 255, x->srcport, x->dstport, x->proto, x->packets,
-                x->bytes, x->tcp_flags, x->unix_secs, x->unix_nsecs, x->sysuptime, x->first,
-                x->last);
+                (unsigned long long)x->etime, a[0], a[1], x->srcport, x->dstport, x->proto,
+                x->packets, x->bytes, x->tcp_flags, x->unix_secs, x->unix_nsecs, x->sysuptime,
+                x->first, x->last);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "flowq.h"
 #include "ftio.h"
+#include "ip6.h"
 #include "out.h"
 #include "query.h"
 #include "record.h"
@@ -23,15 +24,31 @@
 
 /* A value in a condition, tagged by what it is rather than by the IR's
  * idea of it, so that a wrong type in the IR shows up as a mismatch. */
-enum ref_vkind { RV_U, RV_D, RV_SET, RV_PREFIX };
+enum ref_vkind { RV_U, RV_D, RV_SET, RV_PREFIX, RV_A };
 
+/* RV_A is an address: IPv4 in u, or (a6) IPv6 in b; RV_PREFIX an IPv4
+ * network in u or (a6) an IPv6 one in b. */
 struct ref_v {
     enum ref_vkind k;
     uint64_t u;
     double d;
     unsigned plen;
     const struct fq_set *set;
+    bool a6;
+    uint8_t b[16];
+    const struct ip6_tab *t6; /* RV_SET of addresses: what its IPv6 elements are */
 };
+
+/* A group value of address type (see ref_ctx) as an address. */
+static struct ref_v ref_key(const struct ip6_tab *t6, uint64_t k) {
+    struct ref_v v = {.k = RV_A, .u = k};
+    if (k >= IP6_KEY) {
+        v.a6 = true;
+        memcpy(v.b, t6->a[(k - IP6_KEY - 1) / 2], 16);
+        v.u = 0;
+    }
+    return v;
+}
 
 struct ref_group {
     size_t *mem;          /* record indices, in the order they joined */
@@ -55,7 +72,43 @@ struct ref_ctx {
     struct ref_branch *br;
     void **pool; /* sets, freed at the end */
     size_t npool, cappool;
+    /* The distinct IPv6 addresses of recs, ascending.  A group value of
+     * address type is IPv4 itself, or IP6_KEY + 2 * index + 1 (the
+     * printer's convention, ip6.h), which sorts as the addresses do. */
+    struct ip6_tab t6;
 };
+
+static int ref_cmp16(const void *a, const void *b) {
+    return memcmp(a, b, 16);
+}
+
+static void ref_addrs(struct ref_ctx *c) {
+    memset(&c->t6, 0, sizeof c->t6);
+    uint8_t(*a)[16] = xmalloc((4 * c->n + 1) * sizeof *a);
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        for (int f = F_SRCIP; f <= F_EXADDR; f++)
+            if (c->recs[i].v6 & 1u << f)
+                memcpy(a[n++], c->recs[i].ip6[f], 16);
+    qsort(a, n, 16, ref_cmp16);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || memcmp(a[k - 1], a[i], 16) != 0)
+            memcpy(a[k++], a[i], 16);
+    c->t6.a = a;
+    c->t6.n = c->t6.cap = k;
+    c->t6.ranked = true;
+}
+
+/* Field f of r as a group value: addresses as described at ref_ctx. */
+static uint64_t ref_get(const struct ref_ctx *c, const struct fq_rec *r, enum fq_field f) {
+    if (f > F_EXADDR || !(r->v6 & 1u << f))
+        return rec_get(r, f);
+    for (size_t i = 0; i < c->t6.n; i++)
+        if (memcmp(c->t6.a[i], r->ip6[f], 16) == 0)
+            return IP6_KEY + 2 * i + 1;
+    abort(); /* every address of recs is in the table */
+}
 
 static void *ref_keep(struct ref_ctx *c, void *p) {
     if (c->npool == c->cappool) {
@@ -114,11 +167,42 @@ static bool ref_positive(enum fq_op op) {
     return op == OP_EQ || op == OP_IN;
 }
 
+/* Addresses: every IPv4 one before every IPv6 one, each family by value. */
+static int ref_acmp(const struct ref_v *x, const struct ref_v *y) {
+    if (x->a6 != y->a6)
+        return x->a6 ? 1 : -1;
+    if (x->a6) {
+        int c = memcmp(x->b, y->b, 16);
+        return (c > 0) - (c < 0);
+    }
+    return x->u < y->u ? -1 : x->u > y->u;
+}
+
+/* The first plen bits of a and net agree, bit by bit. */
+static bool ref_in6(const uint8_t *a, const uint8_t *net, unsigned plen) {
+    for (unsigned i = 0; i < plen; i++)
+        if ((a[i / 8] >> (7 - i % 8) & 1) != (net[i / 8] >> (7 - i % 8) & 1))
+            return false;
+    return true;
+}
+
 static bool ref_compare(enum fq_op op, struct ref_v l, struct ref_v r, bool hd, uint64_t d) {
     if (r.k == RV_PREFIX) {
-        uint32_t mask = r.plen == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - r.plen));
-        bool in = ((uint32_t)l.u & mask) == (uint32_t)r.u;
+        uint32_t mask = r.plen == 0 || r.a6 ? 0 : (uint32_t)(0xffffffffu << (32 - r.plen));
+        bool in = r.a6 ? l.a6 && ref_in6(l.b, r.b, r.plen)
+                       : !l.a6 && ((uint32_t)l.u & mask) == (uint32_t)r.u;
         return ref_positive(op) ? in : !in;
+    }
+    if (l.k == RV_A || r.k == RV_A) {
+        if (r.k == RV_SET) {
+            bool in = false;
+            for (size_t i = 0; i < r.set->n; i++) {
+                struct ref_v m = ref_key(r.t6, r.set->v[i]);
+                in = in || ref_acmp(&l, &m) == 0;
+            }
+            return ref_positive(op) ? in : !in;
+        }
+        return ref_cmp_u(op, (uint64_t)(ref_acmp(&l, &r) + 1), 1, false, 0);
     }
     if (r.k == RV_SET && l.k == RV_SET) {
         bool eq = l.set->n == r.set->n;
@@ -187,21 +271,34 @@ struct ref_env {
     const struct fq_query *q;
     const struct fq_rec *rec;        /* filter */
     const union fq_val *const *rows; /* group conditions, by branch */
+    const struct ip6_tab *t6;        /* group conditions: ref_ctx.t6 */
 };
 
 static struct ref_v ref_expr(const struct ref_env *e, const struct fq_expr *x) {
-    struct ref_v v = {RV_U, 0, 0, 0, NULL};
+    struct ref_v v = {.k = RV_U};
     switch (x->kind) {
     case X_CONST:
         v.u = x->u;
+        if (x->type == VT_ADDR) {
+            v.k = RV_A;
+            if ((v.a6 = x->ip6 != NULL))
+                memcpy(v.b, x->ip6, 16);
+        }
         break;
     case X_PREFIX:
         v.k = RV_PREFIX;
         v.u = x->u;
         v.plen = x->plen;
+        if ((v.a6 = x->ip6 != NULL))
+            memcpy(v.b, x->ip6, 16);
         break;
     case X_FIELD:
         v.u = rec_get(e->rec, x->field);
+        if (fq_fields[x->field].type == VT_ADDR) {
+            v.k = RV_A;
+            if ((v.a6 = (e->rec->v6 >> x->field & 1) != 0))
+                memcpy(v.b, e->rec->ip6[x->field], 16);
+        }
         break;
     case X_GFIELD: {
         const struct fq_gfield *gf = &e->q->branches[x->branch].gfields[x->gfield];
@@ -212,6 +309,9 @@ static struct ref_v ref_expr(const struct ref_env *e, const struct fq_expr *x) {
         } else if (gf->type == VT_SET) {
             v.k = RV_SET;
             v.set = gv.set;
+            v.t6 = e->t6;
+        } else if (gf->type == VT_ADDR) {
+            v = ref_key(e->t6, gv.u);
         } else {
             v.u = gv.u;
         }
@@ -273,10 +373,11 @@ static int ref_bytime(const void *a, const void *b, void *recs) {
     return x->rec_id < y->rec_id ? -1 : x->rec_id > y->rec_id;
 }
 
-static bool ref_rule(const struct fq_grule *ru, const struct fq_rec *first,
-                     const struct fq_rec *last, const struct fq_rec *cand) {
+static bool ref_rule(const struct ref_ctx *c, const struct fq_grule *ru,
+                     const struct fq_rec *first, const struct fq_rec *last,
+                     const struct fq_rec *cand) {
     const struct fq_rec *refm = ru->dk == D_REL ? last : first;
-    return ref_cmp_u(ru->op, rec_get(refm, ru->l), rec_get(cand, ru->r), ru->dk != D_NONE,
+    return ref_cmp_u(ru->op, ref_get(c, refm, ru->l), ref_get(c, cand, ru->r), ru->dk != D_NONE,
                      ru->delta);
 }
 
@@ -309,7 +410,7 @@ static void ref_group(struct ref_ctx *c, struct ref_branch *b, const struct fq_b
                 const struct fq_gmodule *mo = &gr->modules[mi];
                 bool all = true;
                 for (size_t k = 0; k < mo->n && all; k++)
-                    all = ref_rule(&mo->rules[k], first, last, r);
+                    all = ref_rule(c, &mo->rules[k], first, last, r);
                 m[mi] = all;
                 any = any || all;
             }
@@ -342,7 +443,7 @@ static union fq_val ref_aggregate(struct ref_ctx *c, const struct ref_group *g, 
         /* the founding member counts for every module (Flowy's rule, §7.4) */
         if (gf->module >= 0 && i > 0 && !g->match[i * (nmod ? nmod : 1) + (size_t)gf->module])
             continue;
-        v[n++] = gf->fn == AGG_COUNT ? 0 : rec_get(&c->recs[g->mem[i]], gf->field);
+        v[n++] = gf->fn == AGG_COUNT ? 0 : ref_get(c, &c->recs[g->mem[i]], gf->field);
     }
     uint64_t acc = 0;
     unsigned __int128 exact = 0;
@@ -424,7 +525,7 @@ static void ref_branch(struct ref_ctx *c, size_t bi) {
     size_t *kept = xmalloc((c->n ? c->n : 1) * sizeof *kept);
     size_t nk = 0;
     for (size_t i = 0; i < c->n; i++) {
-        struct ref_env e = {c->q, &c->recs[i], NULL};
+        struct ref_env e = {c->q, &c->recs[i], NULL, NULL};
         if (ref_cnf(&e, qb->filter))
             kept[nk++] = i;
     }
@@ -449,7 +550,7 @@ static void ref_branch(struct ref_ctx *c, size_t bi) {
         for (size_t f = 0; f < qb->ngfields; f++)
             row[f] = ref_aggregate(c, &b->g[gi], nmod, &qb->gfields[f]);
         rows[bi] = row;
-        struct ref_env e = {c->q, NULL, rows};
+        struct ref_env e = {c->q, NULL, rows, &c->t6};
         if (ref_cnf(&e, qb->gfilter))
             b->kept[b->nkept++] = gi;
     }
@@ -470,7 +571,7 @@ static bool ref_in(const int *list, size_t n, int b) {
 static bool ref_exists(struct ref_ctx *c, const struct fq_mmodule *m, const int *freeb,
                        size_t nfree, size_t depth, const union fq_val **rows) {
     if (depth == nfree) {
-        struct ref_env e = {c->q, NULL, rows};
+        struct ref_env e = {c->q, NULL, rows, &c->t6};
         return ref_cnf(&e, &m->rules);
     }
     int b = freeb[depth];
@@ -501,7 +602,7 @@ static void ref_tuples(struct ref_ctx *c, const struct fq_mmodule *ex, size_t de
         }
         return;
     }
-    struct ref_env e = {q, NULL, rows};
+    struct ref_env e = {q, NULL, rows, &c->t6};
     if (!ref_cnf(&e, &ex->rules))
         return;
     for (size_t mi = 0; mi < q->nmodules; mi++) {
@@ -617,7 +718,9 @@ static int ref_group_rows(struct ref_ctx *c, const struct fq_mmodule *ex,
 /* Same contract as engine_run(): the whole query over recs[0..n). */
 static int ref_run(const struct fq_query *q, const struct fq_rec *recs, size_t n, bool groups,
                    struct out *o, struct engine_stats *st, struct fq_error *err) {
-    struct ref_ctx c = {q, recs, n, NULL, NULL, 0, 0};
+    struct ref_ctx c = {q, recs, n, NULL, NULL, 0, 0, {0}};
+    ref_addrs(&c);
+    out_set_ip6(o, &c.t6);
     c.br = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *c.br);
     st->nbranches = q->nbranches;
     st->branch = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *st->branch);
@@ -651,6 +754,7 @@ static int ref_run(const struct fq_query *q, const struct fq_rec *recs, size_t n
     for (size_t i = 0; i < c.npool; i++)
         free(c.pool[i]);
     free(c.pool);
+    free(c.t6.a);
     return rc;
 }
 

@@ -159,6 +159,94 @@ START_TEST(prefixes)
 }
 END_TEST
 
+static const uint8_t db8_1[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+                     db8_2[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2},
+                     db8_net[16] = {0x20, 0x01, 0x0d, 0xb8},
+                     mapped[16] = {[10] = 0xff, 0xff, 10, 0, 0, 1};
+
+static struct fq_expr a6(const uint8_t *a)
+{
+    return (struct fq_expr){.kind = X_CONST, .type = VT_ADDR, .width = 32, .ip6 = a};
+}
+
+static struct fq_expr a4(uint32_t a)
+{
+    return (struct fq_expr){.kind = X_CONST, .type = VT_ADDR, .width = 32, .u = a};
+}
+
+static struct fq_expr pfx6(const uint8_t *net, unsigned plen)
+{
+    return (struct fq_expr){.kind = X_PREFIX, .type = VT_PREFIX, .ip6 = net, .plen = plen};
+}
+
+/* IPv4 and IPv6 are distinct values; every IPv4 address sorts before
+ * every IPv6 one; a prefix holds addresses of its own family only. */
+START_TEST(ipv6_terms)
+{
+    struct fq_rec r4 = rec0(), r6 = rec0();
+    r4.srcip = 0x0a000001u;                     /* 10.0.0.1 */
+    r6.v6 = 1u << F_SRCIP | 1u << F_DSTIP;
+    memcpy(r6.ip6[F_SRCIP], db8_1, 16);
+    memcpy(r6.ip6[F_DSTIP], mapped, 16);       /* ::ffff:10.0.0.1 */
+    struct fq_expr s = fld(F_SRCIP), d = fld(F_DSTIP);
+    /* IPv6 constants */
+    ck_assert(eval1(cmp(s, OP_EQ, a6(db8_1)), &r6));
+    ck_assert(!eval1(cmp(s, OP_EQ, a6(db8_2)), &r6));
+    ck_assert(!eval1(cmp(s, OP_EQ, a6(db8_1)), &r4));
+    ck_assert(eval1(cmp(s, OP_NE, a6(db8_1)), &r4));
+    ck_assert(eval1(cmp(s, OP_LT, a6(db8_2)), &r6));
+    ck_assert(eval1(cmp(s, OP_LE, a6(db8_1)), &r6));
+    ck_assert(!eval1(cmp(s, OP_GT, a6(db8_1)), &r6));
+    ck_assert(eval1(cmp(s, OP_LT, a6(db8_1)), &r4)); /* IPv4 < IPv6 */
+    ck_assert(!eval1(cmp(s, OP_GE, a6(db8_1)), &r4));
+    ck_assert(eval1(cmp(a6(db8_2), OP_GT, s), &r6)); /* constant on the left */
+    /* IPv4 constants against IPv6 values (the fast path's v6 test) */
+    ck_assert(!eval1(cmp(d, OP_EQ, a4(0x0a000001u)), &r6)); /* ::ffff:10.0.0.1 != 10.0.0.1 */
+    ck_assert(eval1(cmp(d, OP_NE, a4(0x0a000001u)), &r6));
+    ck_assert(eval1(cmp(s, OP_EQ, a4(0x0a000001u)), &r4));
+    ck_assert(eval1(cmp(s, OP_GT, a4(0xffffffffu)), &r6));
+    ck_assert(eval1(cmp(s, OP_GE, a4(0xffffffffu)), &r6));
+    ck_assert(!eval1(cmp(s, OP_LT, a4(0xffffffffu)), &r6));
+    ck_assert(!eval1(cmp(s, OP_LE, a4(0xffffffffu)), &r6));
+    ck_assert(!eval1(cmp(s, OP_EQ, a4(0)), &r6)); /* the 32-bit member is 0 */
+    /* prefixes */
+    ck_assert(eval1(cmp(s, OP_IN, pfx6(db8_net, 32)), &r6));
+    ck_assert(!eval1(cmp(s, OP_NOTIN, pfx6(db8_net, 32)), &r6));
+    ck_assert(eval1(cmp(s, OP_IN, pfx6(db8_1, 128)), &r6));
+    ck_assert(!eval1(cmp(s, OP_IN, pfx6(db8_2, 127)), &r6)); /* ...:2/127 is ::2, ::3 */
+    ck_assert(eval1(cmp(s, OP_IN, pfx6(db8_1, 127)), &r6)); /* ...:0/127 holds ::1 */
+    ck_assert(!eval1(cmp(s, OP_IN, pfx6(db8_net, 0)), &r4)); /* ::/0 holds no IPv4 */
+    ck_assert(eval1(cmp(s, OP_NOTIN, pfx6(db8_net, 0)), &r4));
+    ck_assert(!eval1(cmp(s, OP_IN, pfx(0, 0)), &r6));        /* 0.0.0.0/0 holds no IPv6 */
+    ck_assert(eval1(cmp(s, OP_NOTIN, pfx(0, 0)), &r6));
+    ck_assert(eval1(cmp(s, OP_IN, pfx(0, 0)), &r4));
+    ck_assert(!eval1(cmp(d, OP_IN, pfx(0x0a000000u, 8)), &r6)); /* mapped is IPv6 */
+    /* field against field: family first, then value */
+    ck_assert(!eval1(cmp(s, OP_EQ, d), &r6));
+    ck_assert(eval1(cmp(s, OP_GT, d), &r6));       /* 2001:db8::1 > ::ffff:10.0.0.1 */
+    struct fq_rec mix = r4;                        /* srcip 10.0.0.1, dstip IPv6 */
+    mix.v6 = 1u << F_DSTIP;
+    memcpy(mix.ip6[F_DSTIP], db8_1, 16);
+    ck_assert(eval1(cmp(s, OP_LT, d), &mix));
+    ck_assert(eval1(cmp(s, OP_NE, d), &mix));
+    ck_assert(!eval1(cmp(s, OP_EQ, d), &mix));
+    memcpy(mix.ip6[F_SRCIP], db8_1, 16);
+    mix.v6 |= 1u << F_SRCIP;
+    mix.srcip = 0;
+    ck_assert(eval1(cmp(s, OP_EQ, d), &mix));
+    ck_assert(eval1(cmp(s, OP_GE, d), &mix));
+    /* bytes far apart: the order is by sign, not by the size of the difference */
+    static const uint8_t lo[16] = {[15] = 1}, hi[16] = {0xfe, 0x80, [15] = 1};
+    memcpy(mix.ip6[F_SRCIP], lo, 16);
+    memcpy(mix.ip6[F_DSTIP], hi, 16);
+    ck_assert(!eval1(cmp(s, OP_GT, d), &mix));
+    ck_assert(!eval1(cmp(s, OP_GE, d), &mix));
+    ck_assert(eval1(cmp(s, OP_LT, d), &mix));
+    ck_assert(eval1(cmp(d, OP_GT, s), &mix));
+    ck_assert(!eval1(cmp(s, OP_GE, a6(hi)), &mix));
+    ck_assert(eval1(cmp(d, OP_GT, a6(lo)), &mix));
+}
+
 START_TEST(bit_functions)
 {
     struct fq_rec r = rec0();   /* tcp_flags 0x12 */
@@ -291,6 +379,7 @@ int main(void)
     tcase_add_test(tc, fields_both_sides);
     tcase_add_test(tc, delta_table);
     tcase_add_test(tc, prefixes);
+    tcase_add_test(tc, ipv6_terms);
     tcase_add_test(tc, bit_functions);
     tcase_add_test(tc, structure);
     tcase_add_test(tc, run_flags);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ip6.h"
 #include "out.h"
 
 struct mem {
@@ -211,6 +212,168 @@ START_TEST(localtime_offsets)
     free(s);
     setenv("TZ", "UTC", 1);
     tzset();
+}
+END_TEST
+
+
+/* RFC 5952 text of the address text s names (parsed by inet_pton). */
+static void rfc5952(const char *in, const char *want)
+{
+    uint8_t a[16];
+    ck_assert_msg(ip6_parse(in, strlen(in), a), "%s", in);
+    char buf[IP6_TEXT_MAX];
+    *ip6_put(buf, a) = '\0';
+    ck_assert_str_eq(buf, want);
+}
+
+START_TEST(ipv6_text)
+{
+    /* RFC 5952 section 4 */
+    rfc5952("2001:0db8::0001", "2001:db8::1");                     /* 4.1 leading zeros */
+    rfc5952("2001:db8:0:0:0:0:2:1", "2001:db8::2:1");              /* 4.2.1 shorten */
+    rfc5952("2001:db8::0:1", "2001:db8::1");
+    rfc5952("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1");      /* 4.2.2 one group */
+    rfc5952("2001:0:0:1:0:0:0:1", "2001:0:0:1::1");                /* 4.2.3 longest run */
+    rfc5952("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");          /* 4.2.3 leftmost on ties */
+    rfc5952("2001:DB8::AAAA", "2001:db8::aaaa");                   /* 4.3 lowercase */
+    /* RFC 5952 section 2 forms of one address */
+    rfc5952("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");
+    rfc5952("2001:0db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");
+    rfc5952("2001:db8::0:1:0:0:1", "2001:db8::1:0:0:1");
+    rfc5952("2001:0db8::1:0:0:1", "2001:db8::1:0:0:1");
+    rfc5952("2001:db8:0000:0:1::1", "2001:db8::1:0:0:1");
+    rfc5952("2001:DB8:0:0:1::1", "2001:db8::1:0:0:1");
+    /* ends, all zeros, no compression at all, IPv4-mapped (section 5) */
+    rfc5952("::", "::");
+    rfc5952("::1", "::1");
+    rfc5952("1::", "1::");
+    rfc5952("1:0:0:0:0:0:0:0", "1::");
+    rfc5952("0:0:0:0:0:0:0:1", "::1");
+    rfc5952("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8");
+    rfc5952("0:1:2:3:4:5:6:7", "0:1:2:3:4:5:6:7");
+    rfc5952("fe80::0:0:1", "fe80::1");
+    rfc5952("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+    rfc5952("::ffff:192.0.2.1", "::ffff:192.0.2.1");
+    rfc5952("::ffff:c000:0201", "::ffff:192.0.2.1");
+    rfc5952("::ffff:255.255.255.255", "::ffff:255.255.255.255");
+    rfc5952("::192.0.2.1", "::c000:201");                          /* not mapped: hex */
+    rfc5952("64:ff9b::192.0.2.1", "64:ff9b::c000:201");
+    rfc5952("0:0:0:0:0:ffff:0:0", "::ffff:0.0.0.0");
+}
+END_TEST
+
+static const enum fq_field addrs[] = {F_SRCIP, F_DSTIP, F_NEXTHOP, F_EXADDR};
+
+static char *rec6(enum fq_fmt fmt, bool ip6, const enum fq_field *f, size_t nf)
+{
+    struct mem m;
+    struct out_opts o = {.fmt = fmt, .fields = f, .nfields = nf, .ip6 = ip6};
+    struct out *out = open_mem(&m, o);
+    struct fq_error err = {.offset = -1};
+    struct fq_rec r = rec();
+    r.v6 = 1u << F_SRCIP | 1u << F_NEXTHOP;
+    r.srcip = r.nexthop = 0;
+    ck_assert(ip6_parse("2001:db8::1", 11, r.ip6[F_SRCIP]));
+    ck_assert(ip6_parse("fe80::2", 7, r.ip6[F_NEXTHOP]));
+    ck_assert_int_eq(out_record(out, &r, &err), 0);
+    r.v6 = 0;
+    r.srcip = 0x01020304;
+    ck_assert_int_eq(out_record(out, &r, &err), 0);
+    return close_mem(&m, out);
+}
+
+START_TEST(ipv6_records)
+{
+    char *s = rec6(FMT_CSV, false, addrs, 4);
+    ck_assert_str_eq(s, "srcip,dstip,nexthop,exaddr\n"
+                        "2001:db8::1,224.0.0.251,fe80::2,127.0.0.1\n"
+                        "1.2.3.4,224.0.0.251,0.0.0.0,127.0.0.1\n");
+    free(s);
+    s = rec6(FMT_NDJSON, false, addrs, 4);
+    ck_assert_str_eq(s, "{\"srcip\":\"2001:db8::1\",\"dstip\":\"224.0.0.251\",\"nexthop\":\"fe80::2\","
+                        "\"exaddr\":\"127.0.0.1\"}\n"
+                        "{\"srcip\":\"1.2.3.4\",\"dstip\":\"224.0.0.251\",\"nexthop\":\"0.0.0.0\","
+                        "\"exaddr\":\"127.0.0.1\"}\n");
+    free(s);
+    s = rec6(FMT_TEXT, true, addrs, 2);   /* columns as wide as the longest IPv6 text */
+    ck_assert_str_eq(s, "srcip                                         dstip\n"
+                        "2001:db8::1                                   224.0.0.251\n"
+                        "1.2.3.4                                       224.0.0.251\n");
+    free(s);
+    s = rec6(FMT_TSV, false, NULL, 0);    /* the default columns' own code path */
+    ck_assert_str_eq(s, "stime\tetime\tsrcip\tsrcport\tdstip\tdstport\tproto\tpackets\tbytes\t"
+                        "tcp_flags\ttos\tinput\toutput\tsrc_as\tdst_as\tsrc_mask\tdst_mask\t"
+                        "nexthop\texaddr\tengine_type\tengine_id\tduration\n"
+                        "2009-12-07T22:58:54.835Z\t2009-12-07T22:58:55.835Z\t2001:db8::1\t5353\t"
+                        "224.0.0.251\t53\t17\t2\t4294967295\t0\t0\t0\t0\t0\t0\t0\t0\tfe80::2\t"
+                        "127.0.0.1\t0\t0\t1000\n"
+                        "2009-12-07T22:58:54.835Z\t2009-12-07T22:58:55.835Z\t1.2.3.4\t5353\t"
+                        "224.0.0.251\t53\t17\t2\t4294967295\t0\t0\t0\t0\t0\t0\t0\t0\t0.0.0.0\t"
+                        "127.0.0.1\t0\t0\t1000\n");
+    free(s);
+}
+END_TEST
+
+START_TEST(ft_refuses_ipv6)
+{
+    struct mem m;
+    struct out_opts o = {.fmt = FMT_FT, .zlevel = 0};
+    struct out *out = open_mem(&m, o);
+    struct fq_error err = {.offset = -1};
+    struct fq_rec r = rec();
+    ck_assert_int_eq(out_record(out, &r, &err), 0);
+    r.v6 = 1u << F_DSTIP;
+    r.dstip = 0;
+    r.rec_id = 7;
+    ck_assert_int_eq(out_record(out, &r, &err), FQ_E_OUTPUT);
+    ck_assert_str_eq(err.msg, "-o ft: flow-tools v5 records cannot hold IPv6 addresses (dstip of "
+                              "record 7); keep IPv4 flows only, e.g. with the filter term 'dstip "
+                              "in 0.0.0.0/0'");
+    struct fq_error e2 = {.offset = -1};
+    out_close(out, &e2);
+    fclose(m.fp);
+    free(m.buf);
+}
+END_TEST
+
+/* Group values of address type are keys (ip6.h): the table gives them back. */
+START_TEST(ipv6_rows)
+{
+    struct ip6_tab t = {0};
+    uint8_t a[16], b[16];
+    ck_assert(ip6_parse("2001:db8::2", 11, a));
+    ck_assert(ip6_parse("::1", 3, b));
+    ck_assert_uint_eq(ip6_tab_add(&t, a), 0);
+    ck_assert_uint_eq(ip6_tab_add(&t, b), 1);
+    ck_assert_uint_eq(ip6_tab_add(&t, a), 0);
+    uint32_t *rank = ip6_tab_rank(&t);
+    ck_assert_uint_eq(rank[0], 1);        /* ::1 sorts first */
+    ck_assert_uint_eq(rank[1], 0);
+    free(rank);
+    ck_assert_uint_eq(ip6_tab_key(&t, b), IP6_KEY + 1);
+    ck_assert_uint_eq(ip6_tab_key(&t, a), IP6_KEY + 3);
+    uint8_t c[16];
+    ck_assert(ip6_parse("::2", 3, c));    /* absent, between the two: an even key */
+    ck_assert_uint_eq(ip6_tab_key(&t, c), IP6_KEY + 2);
+    static const struct out_col col[] = {{"srcip", VT_ADDR, VT_UINT}, {"srcs", VT_SET, VT_ADDR}};
+    struct mem m;
+    struct out_opts o = {.fmt = FMT_CSV};
+    struct out *out = open_mem(&m, o);
+    out_set_ip6(out, &t);
+    struct fq_error err = {.offset = -1};
+    ck_assert_int_eq(out_begin_rows(out, col, 2, &err), 0);
+    struct fq_set *set = malloc(sizeof *set + 3 * sizeof(uint64_t));
+    set->n = 3;
+    set->v[0] = 0x0A000001;
+    set->v[1] = IP6_KEY + 1;
+    set->v[2] = IP6_KEY + 3;
+    union fq_val v[2] = {{.u = IP6_KEY + 3}, {.set = set}};
+    ck_assert_int_eq(out_row(out, v, &err), 0);
+    char *s = close_mem(&m, out);
+    ck_assert_str_eq(s, "srcip,srcs\n2001:db8::2,10.0.0.1 ::1 2001:db8::2\n");
+    free(s);
+    free(set);
+    ip6_tab_free(&t);
 }
 END_TEST
 
@@ -423,6 +586,10 @@ int main(void)
     tcase_add_test(tc, set_of_times_and_text_rows);
     tcase_add_test(tc, columns_declared_again);
     tcase_add_test(tc, ft_format);
+    tcase_add_test(tc, ipv6_text);
+    tcase_add_test(tc, ipv6_records);
+    tcase_add_test(tc, ipv6_rows);
+    tcase_add_test(tc, ft_refuses_ipv6);
     tcase_add_test(tc, write_errors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

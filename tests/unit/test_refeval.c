@@ -155,7 +155,7 @@ END_TEST
 
 START_TEST(filter_prefix_delta_and_refs) {
     struct fq_rec r = mkrec(0, 1000, 1300, 0x0a000105u, 80, 100);
-    struct ref_env e = {NULL, &r, NULL};
+    struct ref_env e = {NULL, &r, NULL, NULL};
     struct fq_term t;
     memset(&t, 0, sizeof t);
     t.kind = T_CMP;

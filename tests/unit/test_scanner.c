@@ -171,8 +171,57 @@ START_TEST(addresses)
     scan(&s, "1.2.3.4/33");
     ck_assert_str_eq(msg0(&s), "invalid prefix length in '1.2.3.4/33' (must be 0..32)");
     done(&s);
-    scan(&s, "fe80::1");
-    ck_assert_str_eq(msg0(&s), "invalid character ':'; IPv6 and MAC addresses are not supported");
+    scan(&s, "00:1b:21:3a:4f:5e");
+    ck_assert_str_eq(msg0(&s), "MAC addresses are not supported: '00:1b:21:3a:4f:5e'");
+    done(&s);
+    scan(&s, "a : b");
+    ck_assert_str_eq(msg0(&s), "invalid character ':'");
+    done(&s);
+    scan(&s, "1:2:3:4:5:6:7:8:9");
+    ck_assert_str_eq(msg0(&s), "invalid IPv6 address '1:2:3:4:5:6:7:8:9'");
+    done(&s);
+    scan(&s, "1::2::3");
+    ck_assert_str_eq(msg0(&s), "invalid IPv6 address '1::2::3'");
+    done(&s);
+    scan(&s, "2001:db8::/129");
+    ck_assert_str_eq(msg0(&s), "invalid prefix length in '2001:db8::/129' (must be 0..128)");
+    done(&s);
+}
+
+static const uint8_t ip6_1[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+START_TEST(ipv6)
+{
+    struct scan s;
+    scan(&s, "2001:db8::1 2001:DB8:0:0:0:0:0:1 :: ::ffff:1.2.3.4 fe80::1 2001:db8::/32 ::/0 "
+             "::1/128 2001:db8::1/64 srcip=::1");
+    ck_assert_uint_eq(s.n, 12);
+    ck_assert_int_eq(s.t[0].kind, IPV4);
+    ck_assert(s.t[0].lit.v6);
+    ck_assert_mem_eq(s.t[0].lit.ip6, ip6_1, 16);
+    ck_assert_uint_eq(s.t[0].lit.u, 0);
+    ck_assert_str_eq(s.t[0].text, "2001:db8::1");
+    ck_assert_mem_eq(s.t[1].lit.ip6, ip6_1, 16);            /* case and zeros don't matter */
+    static const uint8_t zero[16], mapped[16] = {[10] = 0xff, 0xff, 1, 2, 3, 4},
+                                   ll[16] = {0xfe, 0x80, [15] = 1};
+    ck_assert_mem_eq(s.t[2].lit.ip6, zero, 16);
+    ck_assert(s.t[2].lit.v6);
+    ck_assert_mem_eq(s.t[3].lit.ip6, mapped, 16);
+    ck_assert_mem_eq(s.t[4].lit.ip6, ll, 16);              /* not the name "fe80" */
+    ck_assert_int_eq(s.t[5].kind, PREFIX);
+    ck_assert_uint_eq(s.t[5].lit.plen, 32);
+    static const uint8_t net[16] = {0x20, 0x01, 0x0d, 0xb8};
+    ck_assert_mem_eq(s.t[5].lit.ip6, net, 16);
+    ck_assert_uint_eq(s.t[6].lit.plen, 0);
+    ck_assert_uint_eq(s.t[7].lit.plen, 128);
+    ck_assert_int_eq(s.t[8].kind, PREFIX);                  /* masked, with a warning */
+    ck_assert_mem_eq(s.t[8].lit.ip6, net, 16);
+    ck_assert_int_eq(s.t[9].kind, IDENT);
+    ck_assert_int_eq(s.t[10].kind, '=');
+    ck_assert_int_eq(s.t[11].kind, IPV4);
+    ck_assert_uint_eq(s.d.n, 1);
+    ck_assert_int_eq(s.d.v[0]->sev, DIAG_WARNING);
+    ck_assert_str_eq(msg0(&s), "prefix '2001:db8::1/64' has host bits set; using '2001:db8::/64'");
     done(&s);
 }
 
@@ -231,6 +280,7 @@ int main(void)
     tcase_add_test(tc, integers);
     tcase_add_test(tc, times);
     tcase_add_test(tc, addresses);
+    tcase_add_test(tc, ipv6);
     tcase_add_test(tc, strings_and_punctuation);
     tcase_add_test(tc, long_names_and_error_limit);
     suite_add_tcase(su, tc);
