@@ -85,6 +85,10 @@ struct in_src {
 struct ft_reader {
     char **paths;              /* expanded inputs; "-" is standard input */
     size_t npaths, next;
+    char **named;              /* the files named as operands (not found in a directory) */
+    size_t nnamed;
+    void (*warn)(const char *path, const char *msg);
+    bool skip_foreign;         /* ft_reader_opts.skip_foreign */
     bool verbose;
     const char *name;          /* current source, for messages */
     struct src s;
@@ -428,7 +432,7 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
 {
     static char *const dash[] = {"-"};
     static const struct ft_reader_opts none = {0};
-    struct list l = {0};
+    struct list l = {0}, named = {0};
     if (!o)
         o = &none;
     if (n == 0) {
@@ -442,11 +446,13 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
         } else if (stat(paths[i], &st) != 0) {
             fq_fail(err, FQ_E_INPUT, paths[i], -1, "cannot open: %s", strerror(errno));
             free_list(l.v, l.n);
+            free_list(named.v, named.n);
             return NULL;
         } else if (S_ISDIR(st.st_mode)) {
             size_t before = l.n, skipped = 0;
             if (walk(paths[i], o, 0, &l, &skipped, err)) {
                 free_list(l.v, l.n);
+                free_list(named.v, named.n);
                 return NULL;
             }
             if (l.n == before && o->warn) {
@@ -460,6 +466,7 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
             }
         } else {
             list_add(&l, xstrdup(paths[i]));
+            list_add(&named, xstrdup(paths[i]));
         }
     }
     if (o && o->win && o->win->on) {
@@ -481,6 +488,10 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
     *r = (struct ft_reader){.paths = l.v, .npaths = l.n, .verbose = o->verbose,
                               .s.fd = -1, .s.stopfd = -1};
     r->in.r = r;
+    r->named = named.v;
+    r->nnamed = named.n;
+    r->warn = o->warn;
+    r->skip_foreign = o->skip_foreign;
     if (o && o->win)
         r->win = *o->win;
     if (o && o->prog) {
@@ -1257,6 +1268,31 @@ static ssize_t next_format(struct ft_reader *r, struct fq_rec *buf, size_t cap, 
     return got;
 }
 
+/* A file a directory walk found whose first bytes no reader claims: not
+ * a trace (a README beside the flows), so it is skipped with a warning.
+ * A file named as an operand stays an error. */
+static int foreign(struct ft_reader *r, struct fq_error *err)
+{
+    if (!r->first_stream || strcmp(r->name, "-") == 0)
+        return 0;
+    for (size_t i = 0; i < r->nnamed && !r->skip_foreign; i++)
+        if (strcmp(r->named[i], r->name) == 0)
+            return 0;
+    ssize_t avail = src_fill(r, MAGIC_MAX, err);
+    if (avail < 0)
+        return -1;
+    const unsigned char *p = r->s.p + r->s.pos;
+    if (avail >= 2 && p[0] == 0xCF && p[1] == 0x10)
+        return 0;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if ((size_t)avail >= formats[i]->magic_len && formats[i]->probe(p, (size_t)avail))
+            return 0;
+    if (r->warn)
+        r->warn(r->name, avail ? "skipped: not a flow-tools, nfdump or IPFIX file"
+                               : "skipped: an empty file");
+    return 1;
+}
+
 ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
 {
     if (r->failed)
@@ -1270,7 +1306,13 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
                 goto fail;
         }
         if (r->st == S_HEADER) {
-            int h = format_open(r, err);
+            int h = foreign(r, err);
+            if (h > 0) {
+                src_close(r);
+                continue;
+            }
+            if (h == 0)
+                h = format_open(r, err);
             if (h == 0)
                 h = read_header(r, false, err);
             else if (h > 0)
@@ -1306,6 +1348,7 @@ void ft_reader_close(struct ft_reader *r)
         src_close(r);
     zp_free(r);
     free_list(r->paths, r->npaths);
+    free_list(r->named, r->nnamed);
     free(r);
 }
 

@@ -32,6 +32,10 @@ struct ft_reader_opts {
      * directory with no trace file, and, when verbose, each tmp* file
      * skipped.  The caller prints; the reader goes on. */
     void (*warn)(const char *path, const char *msg);
+    /* Skip a file no reader claims even when it is named as an operand,
+     * not only when a directory walk found it (the second reading, which
+     * names the files of the first; their identity is checked apart). */
+    bool skip_foreign;
 };
 
 struct ft_reader;

@@ -960,6 +960,7 @@ static int write_again(struct cli *c, const struct input *in, const uint64_t *bi
     struct ft_reader_opts ro = c->rd;
     ro.verbose = false;
     ro.warn = NULL; /* said the first time */
+    ro.skip_foreign = true;
     struct ft_reader *r = ft_reader_open(in->paths, in->npaths, &ro, err);
     if (!r)
         return err->code;

@@ -99,6 +99,27 @@ mkdir -p "$TMP/tmponly"
 cp "$TMP/a.ft" "$TMP/tmponly/tmp.1"
 printf 'flowq: %s: warning: no trace file in the directory, only 1 collector file (--all-files reads them)\n' "$TMP/tmponly" >"$TMP/tmponly.err"
 expect "directory of tmp* files only: a warning" 0 "$TMP/none.csv" "$TMP/tmponly.err" "$FLOWQ" --print -o csv "$TMP/tmponly"
+# A file in a directory that no reader claims (a README beside the flows,
+# an empty file) is skipped with a warning; named as an operand it is an
+# error.  The narrow rows' second reading skips it alike (and quietly).
+mkdir -p "$TMP/mixed"
+cp "$TMP/a.ft" "$TMP/mixed/a.ft"
+cp "$TMP/b.ft" "$TMP/mixed/c.ft"
+echo "# the flows of router r1" >"$TMP/mixed/README.md"
+: >"$TMP/mixed/b.empty"
+{ "$FLOWQ" --print -o csv "$TMP/a.ft"; "$FLOWQ" --print -o csv -q "$TMP/b.ft"; } >"$TMP/mixed.csv"
+printf 'flowq: %s: warning: skipped: %s\n' "$TMP/mixed/README.md" "not a flow-tools, nfdump or IPFIX file" \
+    "$TMP/mixed/b.empty" "an empty file" | sort >"$TMP/mixed.err"
+run "$FLOWQ" --print -o csv "$TMP/mixed"
+if [ "$rc" = 0 ] && cmp -s "$TMP/out" "$TMP/mixed.csv" && sort "$TMP/err" | cmp -s - "$TMP/mixed.err"; then
+    pass; else fail "directory with a README: exit $rc: $(head -c 300 "$TMP/err")"; fi
+expect_err "a README named as an operand stays an error" 4 'README.md: not a flow-tools file' \
+    "$FLOWQ" --print -o csv "$TMP/mixed/README.md"
+printf 'filter f { proto = 6 }\ngrouper g { module m { srcip = srcip } aggregate srcip, sum(bytes) as b }\n"input" -> S\nS branch A -> f -> g -> M\nM -> U -> "output"\nsplitter S {}\nmerger M { module m1 { branches A } }\nungrouper U {}\n' >"$TMP/mixed.fq"
+FLOWQ_ROWS=full "$FLOWQ" -o csv "$TMP/mixed.fq" "$TMP/mixed" >"$TMP/mf.csv" 2>/dev/null
+run env FLOWQ_ROWS=narrow "$FLOWQ" -o csv "$TMP/mixed.fq" "$TMP/mixed"
+if [ "$rc" = 0 ] && [ -s "$TMP/mf.csv" ] && cmp -s "$TMP/out" "$TMP/mf.csv" && sort "$TMP/err" | cmp -s - "$TMP/mixed.err"; then
+    pass; else fail "directory with a README, narrow rows: exit $rc: $(head -c 300 "$TMP/err")"; fi
 
 # -- output formats (goldens reviewed by hand) ---------------------------------
 expect "text" 0 "$D/small.text" - "$FLOWQ" --print "$D/small.ft"
