@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * The reader: the sources walk.c lists, each read through one large buffer (not mmapped: a file
- * truncated by another process would kill us with SIGBUS); a source holds
+ * The reader: the sources walk.c lists, each read through one large
+ * buffer (not mmapped: a file truncated by another process would kill us
+ * with SIGBUS); a source holds
  * one or more streams, each of the format its first bytes name: nfdump
  * and IPFIX through their decoders (input.h, nfdump.c, ipfix.c), and
  * flow-tools (FORMAT-flowtools.md) here (header, then raw records or one
