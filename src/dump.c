@@ -28,7 +28,8 @@ static void addr(FILE *fp, uint64_t a)
 static void addr6(FILE *fp, const uint8_t *a)
 {
     char t[IP6_TEXT_MAX];
-    fwrite(t, 1, (size_t)(ip6_put(t, a) - t), fp);
+    const char *end = ip6_put(t, a);
+    fwrite(t, 1, (size_t)(end - t), fp);
 }
 
 static void expr(FILE *fp, const struct fq_query *q, const struct fq_expr *e)

@@ -311,9 +311,9 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
     r->nnamed = l.nnamed;
     r->warn = o->warn;
     r->skip_foreign = o->skip_foreign;
-    if (o && o->win)
+    if (o->win)
         r->win = *o->win;
-    if (o && o->prog) {
+    if (o->prog) {
         r->prog = o->prog;
         progress_inputs(r->prog, r->paths, r->npaths);
     }

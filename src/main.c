@@ -305,17 +305,20 @@ static void parse_args(struct cli *c, int argc, char **argv)
     bool helpf = false, epoch = false, local = false;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, shortopts, longopts, &li)) != -1) {
+        /* getopt sets optarg for every option with a required argument;
+         * --stats alone takes an optional one and reads optarg itself. */
+        const char *arg = optarg ? optarg : "";
         switch (ch) {
         case 'n': c->check = true; break;
         case OPT_DUMP: c->dump = true; break;
         case OPT_EXPLAIN: c->explain = true; break;
         case 'D': {
-            const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg)
-                usage_error("-D needs NAME=VALUE, not '%s'", optarg);
+            const char *eq = strchr(arg, '=');
+            if (!eq || eq == arg)
+                usage_error("-D needs NAME=VALUE, not '%s'", arg);
             c->defs = xrealloc(c->defs, (c->ndefs + 1) * sizeof *c->defs);
-            char *name = xstrdup(optarg);
-            name[eq - optarg] = '\0';
+            char *name = xstrdup(arg);
+            name[eq - arg] = '\0';
             for (size_t i = 0; i < c->ndefs; i++)
                 if (strcmp(c->defs[i].name, name) == 0)
                     usage_error("-D defines '%s' twice", name);
@@ -326,68 +329,68 @@ static void parse_args(struct cli *c, int argc, char **argv)
         }
         case 'g': c->groups = true; break;
         case OPT_MAXT:
-            if (!parse_u64(optarg, &c->eng.max_tuples))
-                usage_error("--max-tuples needs a number, not '%s'", optarg);
+            if (!parse_u64(arg, &c->eng.max_tuples))
+                usage_error("--max-tuples needs a number, not '%s'", arg);
             break;
         case OPT_THREADS:
-            if (!parse_u64(optarg, &v) || v == 0 || v > 256)
-                usage_error("--threads needs a number from 1 to 256, not '%s'", optarg);
+            if (!parse_u64(arg, &v) || v == 0 || v > 256)
+                usage_error("--threads needs a number from 1 to 256, not '%s'", arg);
             c->eng.threads = (unsigned)v;
             break;
         case OPT_MAXMEM:
-            if (!parse_size(optarg, &c->rd.max_bytes))
-                usage_error("--max-memory needs a size such as 512M or 2G, not '%s'", optarg);
+            if (!parse_size(arg, &c->rd.max_bytes))
+                usage_error("--max-memory needs a size such as 512M or 2G, not '%s'", arg);
             break;
         case OPT_PRINT: c->print = true; break;
         case OPT_ALL: c->rd.all_files = true; break;
         case OPT_FROM:
             if (c->files_from)
                 usage_error("%s", "--files-from given twice");
-            c->files_from = optarg;
+            c->files_from = arg;
             break;
         case 't': {
             char why[256];
-            if (!twin_parse(optarg, wall_ms(), &c->win, why, sizeof why))
+            if (!twin_parse(arg, wall_ms(), &c->win, why, sizeof why))
                 usage_error("-t: %s", why);
             c->rd.win = &c->win;
             break;
         }
-        case 'o': c->out.fmt = parse_format(optarg); c->fmt_given = true; break;
+        case 'o': c->out.fmt = parse_format(arg); c->fmt_given = true; break;
         case OPT_FIELDS:
             if (c->fields_given)
                 usage_error("%s", "--fields given twice (list every field in one --fields)");
-            parse_fields(c, optarg);
+            parse_fields(c, arg);
             c->fields_given = true;
             break;
         case 'q': c->out.no_header = true; break;
         case OPT_EPOCH: c->out.tfmt = TFMT_EPOCH; c->tfmt_given = epoch = true; break;
         case OPT_LOCAL: local = c->tfmt_given = true; break;
         case 'z':
-            if (!parse_u64(optarg, &v) || v > 9)
-                usage_error("-z needs a level from 0 to 9, not '%s'", optarg);
+            if (!parse_u64(arg, &v) || v > 9)
+                usage_error("-z needs a level from 0 to 9, not '%s'", arg);
             c->out.zlevel = (int)v;
             break;
         case OPT_SORT: {
             char why[256];
             gsort_spec_free(&c->sort);
-            if (!gsort_parse(optarg, &c->sort, why, sizeof why))
+            if (!gsort_parse(arg, &c->sort, why, sizeof why))
                 usage_error("--sort: %s", why);
             c->sort_given = true;
             break;
         }
         case OPT_LIMIT:
-            if (!parse_u64(optarg, &c->sort.limit) || c->sort.limit == 0)
-                usage_error("--limit needs a count of 1 or more, not '%s'", optarg);
+            if (!parse_u64(arg, &c->sort.limit) || c->sort.limit == 0)
+                usage_error("--limit needs a count of 1 or more, not '%s'", arg);
             c->limit_given = true;
             break;
         case 'c':
-            if (!parse_u64(optarg, &c->out.max) || c->out.max == 0)
-                usage_error("-c needs a count of 1 or more, not '%s'", optarg);
+            if (!parse_u64(arg, &c->out.max) || c->out.max == 0)
+                usage_error("-c needs a count of 1 or more, not '%s'", arg);
             break;
         case 'w':
-            if (!*optarg)
+            if (!*arg)
                 usage_error("%s", "-w needs a file name");
-            c->wfile = optarg;
+            c->wfile = arg;
             break;
         case OPT_FORCE: c->force = true; break;
         case 'e': c->exit_status = true; break;

@@ -87,7 +87,7 @@ static void say_skipped(const struct ft_reader_opts *o, const char *path)
 static int walk(const char *dir, const struct ft_reader_opts *o, int depth, struct list *out,
                 size_t *skipped, struct fq_error *err)
 {
-    bool all = o && o->all_files;
+    bool all = o->all_files;
     if (depth > MAX_DEPTH)
         return fq_fail(err, FQ_E_INPUT, dir, -1, "directories nested too deep (a symlink loop?)");
     DIR *d = opendir(dir);
@@ -187,7 +187,7 @@ int walk_inputs(char *const *paths, size_t n, const struct ft_reader_opts *o,
             list_add(&named, xstrdup(paths[i]));
         }
     }
-    if (o && o->win && o->win->on) {
+    if (o->win && o->win->on) {
         size_t k = 0;
         for (size_t i = 0; i < l.n; i++) {
             if (strcmp(l.v[i], "-") != 0 &&

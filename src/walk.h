@@ -20,7 +20,8 @@ struct walk_list {
     size_t nnamed;
 };
 
-/* ops[0..n) as given (n == 0: standard input).  Warnings go to o->warn.
+/* ops[0..n) as given (n == 0: standard input); o is required.  Warnings go
+ * to o->warn (may be NULL).
  * Returns FQ_OK, or FQ_E_INPUT with *err filled (an operand that does not
  * exist, a directory that cannot be read). *out is owned by the caller. */
 int walk_inputs(char *const *ops, size_t n, const struct ft_reader_opts *o,

@@ -1131,7 +1131,7 @@ int main(int argc, char **argv)
     if (out.list == stdout && fflush(stdout) != 0 && errno == EPIPE)
         return 0;
     if (out.list && (ferror(out.list) | fclose(out.list)))
-        die(FQ_E_OUTPUT, strcmp(o.list, "-") ? o.list : "stdout", NULL);
+        die(FQ_E_OUTPUT, out.list == stdout ? "stdout" : o.list, NULL);
     udpx_close(out.udp);
     heap_free(&heap);
     free(g.nw.cs);
