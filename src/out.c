@@ -838,4 +838,11 @@ size_t out_count(const struct out *o)
 void out_set_ip6(struct out *o, const struct ip6_tab *t)
 {
     o->t6 = t;
+    if (!t || t->n == 0 || o->started || o->ip6)
+        return;
+    /* the run holds IPv6 addresses: text address columns fit them */
+    o->ip6 = true;
+    for (size_t i = 0; i < o->ncols; i++)
+        if (o->cols[i].type == VT_ADDR && o->cols[i].width < IP6_TEXT_MAX - 1)
+            o->cols[i].width = IP6_TEXT_MAX - 1;
 }

@@ -61,7 +61,9 @@ int out_close(struct out *o, struct fq_error *err);
 size_t out_count(const struct out *o);
 
 /* The table that turns IPv6 keys (ip6.h) of VT_ADDR row values back into
- * addresses; t must outlive the rows written.  Records need none. */
+ * addresses; t must outlive the rows written.  Records need none.  When
+ * the table holds addresses and nothing is written yet, text address
+ * columns widen to fit IPv6. */
 struct ip6_tab;
 void out_set_ip6(struct out *o, const struct ip6_tab *t);
 
