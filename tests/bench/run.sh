@@ -176,6 +176,24 @@ pair "5 skype-ipv6-failure (4 branches)" "$Q/skype-ipv6-failure.fq"
 pair "5 http-before-https (Allen, 2 big)" "$BQ/http-before-https.fq"
 pair "5 event-before-after (Allen, 3 branches)" "$Q/event-before-after.fq"
 pair "6 rdelta chains (tcp, < 1 s apart)" "$BQ/rdelta-chain.fq"
+
+# -- 7. nfdump files: flowq reading nfdump's own LZ4 copy of the records ----
+if [ -n "$nf" ]; then
+    lz="$DIR/nfdump-$N.lz4"
+    [ -s "$lz" ] || nfdump -R "$nf" -y -w "$lz" >/dev/null 2>&1 || rm -f "$lz"
+    if [ -s "$lz" ]; then
+        echo
+        bench "7 flowq --print -o csv, nfdump LZ4 file" "$N" "$B/flowq" --print -o csv "$lz"
+        tp=$T
+        bench "  nfdump -r FILE -q -o csv" "$N" nfdump -r "$lz" -q -o csv
+        echo "  flowq / nfdump: time $(ratio "$tp" "$T")"
+        bench "7 filter-only (tcp, dstport 80), nfdump LZ4" "$N" "$B/flowq" -o csv "$BQ/filter-only.fq" "$lz"
+        tp=$T
+        bench "  nfdump -r FILE -o csv 'proto tcp and dst port 80'" "$N" \
+            nfdump -r "$lz" -q -o csv 'proto tcp and dst port 80'
+        echo "  flowq / nfdump: time $(ratio "$tp" "$T")"
+    fi
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- front end: --check of a generated 10 MB query with 10 000 filters
