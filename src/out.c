@@ -490,6 +490,11 @@ static unsigned uint_width(unsigned bits)
     return bits <= 8 ? 3 : bits <= 16 ? 5 : bits <= 32 ? 10 : 20;
 }
 
+static unsigned addr_width(const struct out *o)
+{
+    return o->ip6 ? IP6_TEXT_MAX - 1 : 15;
+}
+
 static unsigned time_width(enum fq_tfmt t)
 {
     return t == TFMT_EPOCH ? 13 : t == TFMT_LOCAL ? 29 : 24;
@@ -517,7 +522,7 @@ static void col_init(struct out *o, struct col *c, const char *name, enum fq_vty
     unsigned w;
     switch (type) {
     case VT_TIME: w = time_width(o->tfmt); break;
-    case VT_ADDR: w = o->ip6 ? IP6_TEXT_MAX - 1 : 15; break;
+    case VT_ADDR: w = addr_width(o); break;
     case VT_UINT: w = uint_width(bits); break;
     case VT_REAL: w = 12; break;
     default: w = 0; break;
@@ -843,6 +848,6 @@ void out_set_ip6(struct out *o, const struct ip6_tab *t)
     /* the run holds IPv6 addresses: text address columns fit them */
     o->ip6 = true;
     for (size_t i = 0; i < o->ncols; i++)
-        if (o->cols[i].type == VT_ADDR && o->cols[i].width < IP6_TEXT_MAX - 1)
-            o->cols[i].width = IP6_TEXT_MAX - 1;
+        if (o->cols[i].type == VT_ADDR && o->cols[i].width < addr_width(o))
+            o->cols[i].width = addr_width(o);
 }

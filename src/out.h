@@ -28,8 +28,9 @@ struct out_opts {
     uint64_t max;                  /* -c: records or rows to write; 0 = all.
                                       The one past it is refused with
                                       FQ_E_CUT, which ends the run early */
-    bool ip6;                      /* text: address columns as wide as IPv6 text (set
-                                    * when an input format can hold IPv6) */
+    bool ip6;                      /* text: address columns as wide as IPv6 text
+                                    * from the first line (out_set_ip6 widens
+                                    * them too, before anything is written) */
 };
 
 /* A column of generic rows (group output). */
