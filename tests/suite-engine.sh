@@ -149,10 +149,10 @@ FQ
         printf 'tuple,branch,group,stime,etime,records,srcip,bytes,duration,total\n'
         printf 'tuple,branch,group,stime,etime,records,srcip,dstip,nexthop,exaddr,srcport,dstport,proto,tos,tcp_flags,packets,bytes,duration,input,output,src_as,dst_as,src_mask,dst_mask,engine_type,engine_id,unix_secs,unix_nsecs,sysUpTime,First,Last,rec_id\n'
     } >"$TMP/gcols.want"
-    run "$FLOWQ" -g -o csv "$TMP/gcols.fq" "$TOP/traces/example.ft"
+    run "$FLOWQ" -g -o csv "$TMP/gcols.fq" "$TOP/tests/data/io/small.ft"
     if [ "$rc" = 0 ] && grep '^tuple' "$TMP/out" | sort -u | cmp -s - "$TMP/gcols.want"; then pass; else
         fail "-g column names: exit $rc: $(grep '^tuple' "$TMP/out" | sort -u | head -c 600)"; fi
-    run "$FLOWQ" -g -o ndjson "$TMP/gcols.fq" "$TOP/traces/example.ft"
+    run "$FLOWQ" -g -o ndjson "$TMP/gcols.fq" "$TOP/tests/data/io/small.ft"
     if [ "$rc" = 0 ] && [ -s "$TMP/out" ] && ! grep -q '"stime".*"stime"\|"dOctets"\|"td"\|"srcaddr"' "$TMP/out"; then
         pass; else fail "-g ndjson keys: exit $rc: $(head -c 400 "$TMP/out")"; fi
 fi
