@@ -82,7 +82,8 @@ struct level {
  * group against millions, say). */
 enum { LAZY_SCANS = 4 };
 
-struct plan {
+/* How one merger module's branches are bound, level by level. */
+struct join_plan {
     const struct fq_mmodule *m;
     struct level *lv;
     size_t nlv;
@@ -96,17 +97,18 @@ struct plan {
     signed char *memo;          /* its result per group of it, -1 = unknown */
 };
 
-struct run {
+/* One merger run: the search for the tuples of the exported module. */
+struct join {
     const struct fq_query *q;
     const struct bgroups *bg;
     const union fq_val **rows;  /* per query branch: the bound group's values */
     uint32_t *cur;              /* per query branch: the bound group */
-    struct plan *plans;         /* per module */
+    struct join_plan *plans;    /* per module */
     size_t width;               /* branches of the exported module */
-    bool sorted;                /* emit in lexicographic order */
-    merger_emit_fn *emit;
+    bool sorted;                /* deliver in lexicographic order */
+    merger_tuple_fn *deliver;
     void *ctx;
-    int status;                 /* a non-zero emit() result */
+    int status;                 /* a non-zero deliver() result */
     uint64_t count;             /* output tuples so far */
     uint32_t *blk;              /* sorted: the tuples of the current block */
     size_t nblk, capblk;
@@ -431,7 +433,7 @@ static bool cmp_window(enum fq_op op, uint64_t a, bool hd, uint64_t d, uint64_t 
     }
 }
 
-static void plan_free(struct plan *p)
+static void plan_free(struct join_plan *p)
 {
     for (size_t i = 0; i < p->nlv; i++) {
         idx_free(&p->lv[i].ix);
@@ -463,7 +465,7 @@ static bool index_exact(const struct level *lv, size_t c)
 /* Plan module m with the branches marked in prebound[] already bound (the
  * exported module's, for a difference module); first_pos0: bind the
  * module's first branch first (sorted output). */
-static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m,
+static void plan_build(struct join *r, struct join_plan *p, const struct fq_mmodule *m,
                        const bool *prebound, bool first_pos0)
 {
     const struct fq_query *q = r->q;
@@ -574,9 +576,10 @@ static void plan_build(struct run *r, struct plan *p, const struct fq_mmodule *m
     free(br);
 }
 
-static bool search(struct run *r, struct plan *p, size_t l, bool exists);
+static bool search(struct join *r, struct join_plan *p, size_t l, bool exists);
 
-static bool clauses_hold(const struct run *r, const struct plan *p, const size_t *chk, size_t n)
+static bool clauses_hold(const struct join *r, const struct join_plan *p, const size_t *chk,
+                         size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!gcond_clause6(&p->m->rules.clauses[chk[i]], r->rows, r->bg[0].t6))
@@ -586,7 +589,7 @@ static bool clauses_hold(const struct run *r, const struct plan *p, const size_t
 
 /* Bind group g at level l and go deeper; true = stop (found, or failed).
  * g satisfies the level's exact join keys already. */
-static bool bind(struct run *r, struct plan *p, size_t l, uint32_t g, bool exists)
+static bool bind(struct join *r, struct join_plan *p, size_t l, uint32_t g, bool exists)
 {
     const struct level *lv = &p->lv[l];
 
@@ -598,19 +601,19 @@ static bool bind(struct run *r, struct plan *p, size_t l, uint32_t g, bool exist
 }
 
 /* Does module p match the current tuple? */
-static bool module_matches(struct run *r, struct plan *p)
+static bool module_matches(struct join *r, struct join_plan *p)
 {
     return clauses_hold(r, p, p->chk0, p->nchk0) && search(r, p, 0, true);
 }
 
 /* Is the current export tuple matched by another module?  Then it is not
  * output (7.6, point 2). */
-static bool excluded(struct run *r)
+static bool excluded(struct join *r)
 {
     const struct fq_query *q = r->q;
 
     for (size_t mi = 0; mi < q->nmodules; mi++) {
-        struct plan *p = &r->plans[mi];
+        struct join_plan *p = &r->plans[mi];
         if (mi == q->export_module || p->dead)
             continue;
         if (p->memo_branch < 0) {  /* no memo: search every time */
@@ -629,7 +632,7 @@ static bool excluded(struct run *r)
 
 /* An exported tuple is complete: count it, then hand it on (unsorted) or
  * keep it in the current block (sorted).  True = stop. */
-static bool emit(struct run *r, const struct plan *p)
+static bool tuple_found(struct join *r, const struct join_plan *p)
 {
     size_t w = r->width;
 
@@ -652,7 +655,7 @@ static bool emit(struct run *r, const struct plan *p)
         r->nblk++;
         return false;
     }
-    r->status = r->emit(r->ctx, t);
+    r->status = r->deliver(r->ctx, t);
     r->failed = r->status != 0;
     return r->failed;
 }
@@ -669,14 +672,14 @@ static int tuple_cmp(const void *a, const void *b, void *w)
 }
 
 /* Sorted output: hand on the current block in order.  True = stop. */
-static bool flush_block(struct run *r)
+static bool flush_block(struct join *r)
 {
     size_t w = r->width;
 
     if (r->nblk > 1)
         qsort_r(r->blk, r->nblk, w * sizeof *r->blk, tuple_cmp, &r->width);
     for (size_t i = 0; i < r->nblk; i++)
-        if ((r->status = r->emit(r->ctx, r->blk + i * w)) != 0) {
+        if ((r->status = r->deliver(r->ctx, r->blk + i * w)) != 0) {
             r->failed = true;
             return true;
         }
@@ -697,7 +700,7 @@ static bool keys_match(const struct level *lv, const union fq_val *v, const uint
 }
 
 /* Without an index, the candidates whose join keys and window fit. */
-static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *k, bool win,
+static bool scan_level(struct join *r, struct join_plan *p, size_t l, const uint64_t *k, bool win,
                        uint64_t lo, uint64_t hi, bool exists)
 {
     const struct level *lv = &p->lv[l];
@@ -716,7 +719,7 @@ static bool scan_level(struct run *r, struct plan *p, size_t l, const uint64_t *
 }
 
 /* Improper intervals are outside the windows' reach: keys only. */
-static bool search_improper(struct run *r, struct plan *p, size_t l, const uint64_t *k,
+static bool search_improper(struct join *r, struct join_plan *p, size_t l, const uint64_t *k,
                             bool exists)
 {
     const struct level *lv = &p->lv[l];
@@ -730,7 +733,7 @@ static bool search_improper(struct run *r, struct plan *p, size_t l, const uint6
 
 /* R_ALLEN_OR: each term's window, in the index of its end-point; a group
  * met in an earlier term's window is not bound again. */
-static bool search_or(struct run *r, struct plan *p, size_t l, const uint64_t *k, bool exists)
+static bool search_or(struct join *r, struct join_plan *p, size_t l, const uint64_t *k, bool exists)
 {
     const struct level *lv = &p->lv[l];
     const struct bgroups *b = &r->bg[lv->branch];
@@ -763,10 +766,10 @@ static bool search_or(struct run *r, struct plan *p, size_t l, const uint64_t *k
     return search_improper(r, p, l, k, exists);
 }
 
-static bool search(struct run *r, struct plan *p, size_t l, bool exists)
+static bool search(struct join *r, struct join_plan *p, size_t l, bool exists)
 {
     if (l == p->nlv)
-        return exists ? true : emit(r, p);
+        return exists ? true : tuple_found(r, p);
 
     struct level *lv = &p->lv[l];
     const struct idx *ix = &lv->ix;
@@ -856,13 +859,13 @@ static int collect(void *ctx, const uint32_t *g)
 }
 
 static int merger_go(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
-                     unsigned lazy, bool sorted, merger_emit_fn *fn, void *ctx,
+                     unsigned lazy, bool sorted, merger_tuple_fn *fn, void *ctx,
                      uint64_t *ntuples, struct fq_error *err)
 {
     const struct fq_mmodule *em = &q->modules[q->export_module];
     size_t nb = q->nbranches;
-    struct run r = {.q = q, .bg = bg, .width = em->nbranches, .sorted = sorted, .emit = fn,
-                    .ctx = ctx, .max = max_tuples, .lazy = lazy, .err = err};
+    struct join r = {.q = q, .bg = bg, .width = em->nbranches, .sorted = sorted, .deliver = fn,
+                     .ctx = ctx, .max = max_tuples, .lazy = lazy, .err = err};
     bool *pre = xcalloc(nb ? nb : 1, sizeof *pre);
 
     r.rows = xcalloc(nb ? nb : 1, sizeof *r.rows);
@@ -875,7 +878,7 @@ static int merger_go(const struct fq_query *q, const struct bgroups *bg, uint64_
         if (mi != q->export_module)
             plan_build(&r, &r.plans[mi], &q->modules[mi], pre, false);
 
-    struct plan *ep = &r.plans[q->export_module];
+    struct join_plan *ep = &r.plans[q->export_module];
     if (!ep->dead && em->nbranches > 0 && clauses_hold(&r, ep, ep->chk0, ep->nchk0))
         search(&r, ep, 0, false);
 
@@ -894,7 +897,7 @@ static int merger_go(const struct fq_query *q, const struct bgroups *bg, uint64_
 }
 
 int merger_stream(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
-                  bool sorted, merger_emit_fn *fn, void *ctx, uint64_t *ntuples,
+                  bool sorted, merger_tuple_fn *fn, void *ctx, uint64_t *ntuples,
                   struct fq_error *err)
 {
     return merger_go(q, bg, max_tuples, LAZY_SCANS, sorted, fn, ctx, ntuples, err);

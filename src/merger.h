@@ -48,10 +48,10 @@ int merger_run(const struct fq_query *q, const struct bgroups *bg, uint64_t max_
  * tuples sharing one first group; without, in any order and none are
  * kept (enough for the ungrouper, which needs only which groups occur).
  * *ntuples (may be NULL) gets the number of tuples produced. */
-typedef int merger_emit_fn(void *ctx, const uint32_t *g);
+typedef int merger_tuple_fn(void *ctx, const uint32_t *g);
 
 int merger_stream(const struct fq_query *q, const struct bgroups *bg, uint64_t max_tuples,
-                  bool sorted, merger_emit_fn *fn, void *ctx, uint64_t *ntuples,
+                  bool sorted, merger_tuple_fn *fn, void *ctx, uint64_t *ntuples,
                   struct fq_error *err);
 
 /* merger_run, with the number of probes of a join level answered by

@@ -425,7 +425,7 @@ static int reserve(struct out *o, size_t n, struct fq_error *err)
     return FQ_OK;
 }
 
-static int emit(struct out *o, const char *s, size_t n, struct fq_error *err)
+static int put(struct out *o, const char *s, size_t n, struct fq_error *err)
 {
     if (reserve(o, n, err))
         return err->code;
@@ -581,7 +581,7 @@ static int write_header(struct out *o, struct fq_error *err)
             p = pad_cell(cell, p, c, i + 1 == o->ncols);
         o->len += (size_t)(p - start);
     }
-    return emit(o, "\n", 1, err);
+    return put(o, "\n", 1, err);
 }
 
 struct out *out_open(FILE *fp, const struct out_opts *opts, struct fq_error *err)
@@ -749,7 +749,7 @@ int out_row(struct out *o, const union fq_val *vals, struct fq_error *err)
         return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "internal error: a row before out_begin_rows");
     bool json = o->fmt == FMT_JSON || o->fmt == FMT_NDJSON;
     char sep = sep_of(o->fmt);
-    if (o->fmt == FMT_JSON && emit(o, o->count ? ",\n" : "[\n", 2, err))
+    if (o->fmt == FMT_JSON && put(o, o->count ? ",\n" : "[\n", 2, err))
         return err->code;
     for (size_t i = 0; i < o->ncols; i++) {
         const struct col *c = &o->cols[i];
@@ -793,9 +793,9 @@ int out_row(struct out *o, const union fq_val *vals, struct fq_error *err)
             p = pad_cell(cell, p, c, i + 1 == o->ncols);
         o->len = (size_t)(p - o->buf);
     }
-    if (json && emit(o, o->ncols ? "}" : "{}", o->ncols ? 1 : 2, err))
+    if (json && put(o, o->ncols ? "}" : "{}", o->ncols ? 1 : 2, err))
         return err->code;
-    if (o->fmt != FMT_JSON && emit(o, "\n", 1, err))
+    if (o->fmt != FMT_JSON && put(o, "\n", 1, err))
         return err->code;
     o->count++;
     if (o->len > o->cap / 2)
@@ -816,7 +816,7 @@ int out_close(struct out *o, struct fq_error *err)
         if (!o->started)
             rc = write_header(o, err);
         if (!rc && o->fmt == FMT_JSON)
-            rc = o->count ? emit(o, "\n]\n", 3, err) : emit(o, "[]\n", 3, err);
+            rc = o->count ? put(o, "\n]\n", 3, err) : put(o, "[]\n", 3, err);
         if (!rc)
             rc = out_flush(o, err);
         if (!rc) {
