@@ -44,7 +44,7 @@ struct engine_stats {
  * filter saying which pass it.  Rows start full; engine_in_narrow keeps
  * only the fields the query reads after its filters, and then the run
  * cannot write the records themselves: it hands back which rows to write,
- * and the caller reads them again from the input (main.c's second pass). */
+ * and the caller reads them again from the input (run.c's second reading). */
 struct engine_in;
 struct engine_in *engine_in_new(const struct fq_query *q, bool groups);
 void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n);

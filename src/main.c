@@ -23,9 +23,7 @@
 #include "out.h"
 #include "plan.h"
 #include "record.h"
-#include "rows.h"
-#include "spool.h"
-#include "stream.h"
+#include "run.h"
 #include "twin.h"
 #include "util.h"
 
@@ -49,6 +47,7 @@ struct cli {
     int progress;               /* 1 --progress, -1 --no-progress, 0 auto */
     const char *files_from;
     struct engine_opts eng;
+    enum fq_rows_mode rows;
 };
 
 static const char usage_line[] =
@@ -823,16 +822,7 @@ static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_err
     struct out *o = out_open(d.fp, &c->out, err);
     size_t nout = 0;
     if (o) {
-        enum { CHUNK = 4096 };
-        struct fq_rec *buf = xmalloc(CHUNK * sizeof *buf);
-        ssize_t got;
-        while ((got = ft_reader_next(r, buf, CHUNK, err)) > 0) {
-            for (ssize_t i = 0; i < got; i++)
-                if (out_record(o, &buf[i], err))
-                    goto done;
-        }
-    done:
-        free(buf);
+        fq_run_print(r, o, err);
         uncut(err);
         progress_stop(c);
         nout = out_count(o);
@@ -844,162 +834,6 @@ static int run_print(struct cli *c, char **inputs, size_t ninputs, struct fq_err
     if (err->code)
         return err->code;
     return c->exit_status && nout == 0 ? FQ_E_NOMATCH : FQ_OK;
-}
-
-/* ---- the query's input: read once, and again for narrow rows */
-
-struct input {
-    struct engine_in *e;
-    char **paths;               /* regular files, to be read again; NULL: cannot be */
-    struct stat *id;            /* each file as it was before the first reading */
-    size_t npaths;
-};
-
-static void input_free(struct input *in)
-{
-    engine_in_free(in->e);
-    for (size_t i = 0; i < in->npaths; i++)
-        free(in->paths[i]);
-    free(in->paths);
-    free(in->id);
-}
-
-/* The same file, not rewritten since (what make and rsync trust). */
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-enum {
-    READ_CHUNK = 1 << 15,       /* records decoded at a time */
-    SPOOL_BUDGET = 32 << 20,    /* bytes of records the second pass sorts in memory */
-};
-
-/* The memory the kept records may take before they are narrowed: a
- * quarter of physical memory, as sort(1) sizes its buffer from it, or
- * --max-memory. */
-static uint64_t memory_budget(const struct cli *c)
-{
-    if (c->rd.max_bytes)
-        return c->rd.max_bytes;
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || psize <= 0)
-        return (uint64_t)1 << 30;
-    return (uint64_t)pages * (uint64_t)psize / 4;
-}
-
-/* When the records to keep outgrow the memory budget and the inputs are regular
- * files, only the fields the query reads after its filters are kept, and
- * the records to write are read again from the files (write_again).
- * FLOWQ_ROWS=full or =narrow fixes the choice (tests use both). */
-static int read_input(struct cli *c, char **inputs, size_t ninputs, struct input *in,
-                      struct fq_error *err)
-{
-    struct ft_reader *r = ft_reader_open(inputs, ninputs, &c->rd, err);
-    if (!r)
-        return err->code;
-    size_t np;
-    char *const *paths = ft_reader_paths(r, &np);
-    struct stat *id = xcalloc(np ? np : 1, sizeof *id);
-    bool files = true;
-    for (size_t i = 0; i < np && files; i++)
-        files = strcmp(paths[i], "-") != 0 && stat(paths[i], &id[i]) == 0 && S_ISREG(id[i].st_mode);
-    const char *parts = getenv("FLOWQ_PARTITIONS");
-    if (parts)
-        c->eng.partitions = (unsigned)strtoul(parts, NULL, 10);
-    const char *mode = getenv("FLOWQ_ROWS");
-    bool never = mode && strcmp(mode, "full") == 0, now = mode && strcmp(mode, "narrow") == 0;
-    /* -g writes group records only: the rows need never be written */
-    bool narrowed = c->groups || (files && now && !never);
-    if (narrowed)
-        engine_in_narrow(in->e);
-    bool may = files && !never && !narrowed;
-    uint64_t budget = memory_budget(c);
-    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
-    ssize_t got;
-    while ((got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0) {
-        engine_in_add(in->e, buf, (size_t)got);
-        if (may && engine_in_bytes(in->e) > budget) {
-            engine_in_narrow(in->e);
-            may = false;
-        }
-        if (c->rd.max_bytes && !may && engine_in_bytes(in->e) > c->rd.max_bytes) {
-            fq_fail(err, FQ_E_OUTPUT, NULL, -1,
-                    "the records to keep in memory exceed --max-memory (%llu bytes at "
-                    "record %llu); filter more or raise --max-memory",
-                    (unsigned long long)c->rd.max_bytes,
-                    (unsigned long long)engine_in_read(in->e));
-            got = -1;
-            break;
-        }
-    }
-    free(buf);
-    if (got == 0 && files && !engine_in_rows(in->e)->full && !c->groups) {
-        in->paths = xcalloc(np ? np : 1, sizeof *in->paths);
-        for (size_t i = 0; i < np; i++)
-            in->paths[i] = xstrdup(paths[i]);
-        in->npaths = np;
-        in->id = id;
-        id = NULL;
-    }
-    free(id);
-    ft_reader_close(r);
-    if (got < 0)
-        return err->code;
-    engine_in_trim(in->e);
-    return FQ_OK;
-}
-
-/* The second pass of narrow rows: read the files again, decoding only the
- * records marked in bits (by rec_id), put them into (stime, rec_id) order
- * through the spool and write them.  A file that changed in between is an
- * input error, not a wrong answer: each file must still be the one stat
- * saw before the first reading, with as many records. */
-static int write_again(struct cli *c, const struct input *in, const uint64_t *bits,
-                       uint64_t count, struct out *o, struct fq_error *err)
-{
-    uint64_t first = engine_in_read(in->e);
-    for (size_t i = 0; i < in->npaths; i++) {
-        struct stat now;
-        if (stat(in->paths[i], &now) != 0 || !same_file(&in->id[i], &now))
-            return fq_fail(err, FQ_E_INPUT, in->paths[i], -1,
-                           "the file changed while flowq was reading it");
-    }
-    struct ft_reader_opts ro = c->rd;
-    ro.verbose = false;
-    ro.warn = NULL; /* said the first time */
-    ro.skip_foreign = true;
-    struct ft_reader *r = ft_reader_open(in->paths, in->npaths, &ro, err);
-    if (!r)
-        return err->code;
-    ft_reader_want(r, bits, first);
-    struct spool *sp = spool_new(SPOOL_BUDGET);
-    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
-    ssize_t got;
-    while ((got = ft_reader_next(r, buf, READ_CHUNK, err)) > 0)
-        if (spool_add(sp, buf, (size_t)got, err) != FQ_OK) {
-            got = -1;
-            break;
-        }
-    uint64_t nread = ft_reader_count(r);
-    ft_reader_close(r);
-    if (got >= 0 && (nread != first || spool_count(sp) != count)) {
-        fq_fail(err, FQ_E_INPUT, NULL, -1,
-                "the input changed while flowq was reading it (%llu records the first time, "
-                "%llu the second)",
-                (unsigned long long)first, (unsigned long long)nread);
-        got = -1;
-    }
-    while (got >= 0 && (got = spool_next(sp, buf, READ_CHUNK, err)) > 0)
-        for (size_t i = 0; i < (size_t)got; i++)
-            if (out_record(o, &buf[i], err) != FQ_OK) {
-                got = -1;
-                break;
-            }
-    free(buf);
-    spool_free(sp);
-    return got < 0 ? err->code : FQ_OK;
 }
 
 static int run_query(struct cli *c, const char *qpath, char **inputs, size_t ninputs,
@@ -1050,21 +884,16 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     size_t nout = 0;
     bool cut = false;
     progress_start(c, false);
-    /* A query that only filters keeps nothing: it streams (stream.h). */
-    struct stream *sm = stream_new(q, c->groups, &c->rd);
-    struct input in = {.e = sm ? NULL : engine_in_new(q, c->groups)};
-    int rrc = sm ? stream_read(sm, inputs, ninputs, err) : read_input(c, inputs, ninputs, &in, err);
+    struct fq_run_opts ro = {
+        .rd = c->rd, .eng = c->eng, .groups = c->groups, .rows = c->rows};
+    struct fq_run *run = fq_run_read(q, inputs, ninputs, &ro, err);
     progress_stop(c);
-    if (rrc == FQ_OK && dest_open(&d, c, err) == FQ_OK) {
+    /* the destination only once the input is read: a missing input leaves
+     * no output file, not even a header */
+    if (run && dest_open(&d, c, err) == FQ_OK) {
         struct out *o = out_open(d.fp, &c->out, err);
         if (o) {
-            c->eng.groups = c->groups;
-            uint64_t *bits = NULL;
-            if (sm)
-                stream_run(sm, &c->eng, o, &st, err);
-            else if (engine_run_in(q, in.e, &c->eng, o, &bits, &st, err) == FQ_OK && bits)
-                write_again(c, &in, bits, st.records_out, o, err);
-            free(bits);
+            fq_run_write(run, o, &st, err);
             cut = uncut(err);
             nout = out_count(o);
             out_close(o, err);
@@ -1075,12 +904,27 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
             print_stats(c, q, &st, cut, now_ms() - t0, err);
     }
     engine_stats_free(&st);
-    stream_free(sm);
-    input_free(&in);
+    fq_run_free(run);
     query_free(q);
     if (err->code)
         return err->code;
     return c->exit_status && nout == 0 ? FQ_E_NOMATCH : FQ_OK;
+}
+
+/* Test settings of the run path: FLOWQ_ROWS=full or =narrow fixes the
+ * engine's rows (run.h), FLOWQ_PARTITIONS the partition count (engine.h),
+ * so that the suites cover both rows and the partitioned runs on small
+ * inputs. */
+static void run_env(struct cli *c)
+{
+    const char *parts = getenv("FLOWQ_PARTITIONS");
+    if (parts)
+        c->eng.partitions = (unsigned)strtoul(parts, NULL, 10);
+    const char *mode = getenv("FLOWQ_ROWS");
+    if (mode && strcmp(mode, "full") == 0)
+        c->rows = FQ_ROWS_FULL;
+    else if (mode && strcmp(mode, "narrow") == 0)
+        c->rows = FQ_ROWS_NARROW;
 }
 
 /* Everything parse_args and collect_inputs allocated; the first nops
@@ -1109,6 +953,7 @@ int main(int argc, char **argv)
     /* A closed pipe must end the run quietly: see EPIPE, not SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     parse_args(&c, argc, argv);
+    run_env(&c);
 
     char **ops = argv + optind;
     size_t nops = (size_t)(argc - optind);

@@ -196,7 +196,7 @@ else
     fail "flowq-gen could not make the 300000-record trace"
 fi
 
-# --- narrow rows (FLOWQ_ROWS, see main.c read_input): the engine keeps
+# --- narrow rows (FLOWQ_ROWS, see src/run.c read_engine): the engine keeps
 # only the fields it reads after the filters and reads the records to
 # write again from the files.  Every query, records and -g, text and
 # --stats, must come out exactly as from full rows.

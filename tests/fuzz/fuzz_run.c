@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * libFuzzer target: the whole run.  The input is a query, a NUL byte, then
  * a trace (no NUL: an empty trace).  The query is compiled, the trace read
- * through a memfd, and the engine writes to a memory stream, one thread,
+ * through a memfd by the run path (run.h) into a memory stream, one thread,
  * with a small tuple limit so the combinatorics of a random query cannot
  * stall the fuzzer.  A finished run must leave a closed output and either
  * FQ_OK or an error status with a message.
@@ -14,9 +14,8 @@
 #include <unistd.h>
 
 #include "compile.h"
-#include "engine.h"
-#include "ftio.h"
 #include "out.h"
+#include "run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,38 +36,32 @@ static int fuzz_memfd(const uint8_t *data, size_t size)
     return fd;
 }
 
+/* The run as flowq runs it (run.h): stream or engine, the trace read
+ * from its file. */
 static void fuzz_run(const struct fq_query *q, int fd, bool groups, enum fq_fmt fmt)
 {
     char path[64];
     snprintf(path, sizeof path, "/dev/fd/%d", fd);
     char *p = path;
     struct fq_error err = {.code = FQ_OK, .offset = -1};
-    struct ft_reader_opts ro = {0};
-    struct fq_rec *recs = NULL;
-    size_t n = 0;
-    if (ft_read_all(&p, 1, &ro, &recs, &n, &err) != FQ_OK) {
-        free(recs);
-        return;
-    }
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
-    if (mem) {
-        struct out_opts oo = {.fmt = fmt, .tfmt = TFMT_EPOCH};
-        struct out *o = out_open(mem, &oo, &err);
-        if (o) {
-            struct engine_opts eo = {.threads = 1, .max_tuples = 5000, .groups = groups};
-            struct engine_stats st = {0};
-            int rc = engine_run(q, recs, n, &eo, o, &st, &err);
-            if (rc != FQ_OK && err.code == FQ_OK)
-                abort();
-            engine_stats_free(&st);
-            out_close(o, &err);
-        }
-        fclose(mem);
-        free(buf);
+    if (!mem)
+        return;
+    struct out_opts oo = {.fmt = fmt, .tfmt = TFMT_EPOCH};
+    struct out *o = out_open(mem, &oo, &err);
+    if (o) {
+        struct fq_run_opts ro = {.eng = {.threads = 1, .max_tuples = 5000}, .groups = groups};
+        struct engine_stats st = {0};
+        int rc = fq_run_query(q, &p, 1, &ro, o, &st, &err);
+        if (rc != FQ_OK && err.code == FQ_OK)
+            abort();
+        engine_stats_free(&st);
+        out_close(o, &err);
     }
-    free(recs);
+    fclose(mem);
+    free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

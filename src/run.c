@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT
+ * The run path (run.h): stream or engine, the memory budget that narrows
+ * the engine's rows, and the second reading of the files for the records
+ * narrow rows no longer hold.  The second reading trusts a file only if
+ * it is still the one stat saw before the first.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run.h"
+#include "spool.h"
+#include "stream.h"
+#include "util.h"
+
+enum {
+    READ_CHUNK = 1 << 15,       /* records decoded at a time */
+    SPOOL_BUDGET = 32 << 20,    /* bytes of records the second reading sorts in memory */
+};
+
+struct fq_run {
+    const struct fq_query *q;
+    struct fq_run_opts o;
+    struct stream *sm;          /* the query only filters; else e */
+    struct engine_in *e;
+    char **paths;               /* regular files, to be read again; NULL: cannot be */
+    struct stat *id;            /* each file as it was before the first reading */
+    size_t npaths;
+};
+
+void fq_run_free(struct fq_run *r)
+{
+    if (!r)
+        return;
+    stream_free(r->sm);
+    engine_in_free(r->e);
+    for (size_t i = 0; i < r->npaths; i++)
+        free(r->paths[i]);
+    free(r->paths);
+    free(r->id);
+    free(r);
+}
+
+/* The same file, not rewritten since (what make and rsync trust). */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* The memory the kept records may take before they are narrowed: a
+ * quarter of physical memory, as sort(1) sizes its buffer from it, or
+ * --max-memory. */
+static uint64_t memory_budget(const struct fq_run_opts *o)
+{
+    if (o->budget)
+        return o->budget;
+    if (o->rd.max_bytes)
+        return o->rd.max_bytes;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0)
+        return (uint64_t)1 << 30;
+    return (uint64_t)pages * (uint64_t)psize / 4;
+}
+
+/* The records into the engine.  When the records to keep outgrow the
+ * memory budget and the inputs are regular files, only the fields the
+ * query reads after its filters are kept, and the records to write are
+ * read again from the files (write_again); the rows mode may fix the
+ * choice. */
+static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
+                       struct fq_error *err)
+{
+    const struct fq_run_opts *o = &r->o;
+    struct ft_reader *rd = ft_reader_open(inputs, ninputs, &o->rd, err);
+    if (!rd)
+        return err->code;
+    size_t np;
+    char *const *paths = ft_reader_paths(rd, &np);
+    struct stat *id = xcalloc(np ? np : 1, sizeof *id);
+    bool files = true;
+    for (size_t i = 0; i < np && files; i++)
+        files = strcmp(paths[i], "-") != 0 && stat(paths[i], &id[i]) == 0 && S_ISREG(id[i].st_mode);
+    bool never = o->rows == FQ_ROWS_FULL, now = o->rows == FQ_ROWS_NARROW;
+    /* -g writes group records only: the rows need never be written */
+    bool narrowed = o->groups || (files && now && !never);
+    if (narrowed)
+        engine_in_narrow(r->e);
+    bool may = files && !never && !narrowed;
+    uint64_t budget = memory_budget(o);
+    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
+    ssize_t got;
+    while ((got = ft_reader_next(rd, buf, READ_CHUNK, err)) > 0) {
+        engine_in_add(r->e, buf, (size_t)got);
+        if (may && engine_in_bytes(r->e) > budget) {
+            engine_in_narrow(r->e);
+            may = false;
+        }
+        if (o->rd.max_bytes && !may && engine_in_bytes(r->e) > o->rd.max_bytes) {
+            fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                    "the records to keep in memory exceed --max-memory (%llu bytes at "
+                    "record %llu); filter more or raise --max-memory",
+                    (unsigned long long)o->rd.max_bytes,
+                    (unsigned long long)engine_in_read(r->e));
+            got = -1;
+            break;
+        }
+    }
+    free(buf);
+    if (got == 0 && files && !engine_in_rows(r->e)->full && !o->groups) {
+        r->paths = xcalloc(np ? np : 1, sizeof *r->paths);
+        for (size_t i = 0; i < np; i++)
+            r->paths[i] = xstrdup(paths[i]);
+        r->npaths = np;
+        r->id = id;
+        id = NULL;
+    }
+    free(id);
+    ft_reader_close(rd);
+    if (got < 0)
+        return err->code;
+    engine_in_trim(r->e);
+    return FQ_OK;
+}
+
+struct fq_run *fq_run_read(const struct fq_query *q, char *const *paths, size_t n,
+                           const struct fq_run_opts *o, struct fq_error *err)
+{
+    struct fq_run *r = xcalloc(1, sizeof *r);
+    r->q = q;
+    r->o = *o;
+    r->o.eng.groups = o->groups;
+    /* A query that only filters keeps nothing: it streams (stream.h). */
+    r->sm = stream_new(q, o->groups, &o->rd);
+    if (!r->sm)
+        r->e = engine_in_new(q, o->groups);
+    int rc = r->sm ? stream_read(r->sm, paths, n, err) : read_engine(r, paths, n, err);
+    /* the progress line covers the first reading; its owner may end it now */
+    r->o.rd.prog = NULL;
+    if (rc != FQ_OK) {
+        fq_run_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* The second reading of narrow rows: read the files again, decoding only
+ * the records marked in bits (by rec_id), put them into (stime, rec_id)
+ * order through the spool and write them.  A file that changed in
+ * between is an input error, not a wrong answer: each file must still be
+ * the one stat saw before the first reading, with as many records. */
+static int write_again(const struct fq_run *r, const uint64_t *bits, uint64_t count,
+                       struct out *o, struct fq_error *err)
+{
+    uint64_t first = engine_in_read(r->e);
+    for (size_t i = 0; i < r->npaths; i++) {
+        struct stat now;
+        if (stat(r->paths[i], &now) != 0 || !same_file(&r->id[i], &now))
+            return fq_fail(err, FQ_E_INPUT, r->paths[i], -1,
+                           "the file changed while flowq was reading it");
+    }
+    struct ft_reader_opts ro = r->o.rd;
+    ro.verbose = false;
+    ro.warn = NULL; /* said the first time */
+    ro.skip_foreign = true;
+    struct ft_reader *rd = ft_reader_open(r->paths, r->npaths, &ro, err);
+    if (!rd)
+        return err->code;
+    ft_reader_want(rd, bits, first);
+    struct spool *sp = spool_new(SPOOL_BUDGET);
+    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
+    ssize_t got;
+    while ((got = ft_reader_next(rd, buf, READ_CHUNK, err)) > 0)
+        if (spool_add(sp, buf, (size_t)got, err) != FQ_OK) {
+            got = -1;
+            break;
+        }
+    uint64_t nread = ft_reader_count(rd);
+    ft_reader_close(rd);
+    if (got >= 0 && (nread != first || spool_count(sp) != count)) {
+        fq_fail(err, FQ_E_INPUT, NULL, -1,
+                "the input changed while flowq was reading it (%llu records the first time, "
+                "%llu the second)",
+                (unsigned long long)first, (unsigned long long)nread);
+        got = -1;
+    }
+    while (got >= 0 && (got = spool_next(sp, buf, READ_CHUNK, err)) > 0)
+        for (size_t i = 0; i < (size_t)got; i++)
+            if (out_record(o, &buf[i], err) != FQ_OK) {
+                got = -1;
+                break;
+            }
+    free(buf);
+    spool_free(sp);
+    return got < 0 ? err->code : FQ_OK;
+}
+
+int fq_run_write(struct fq_run *r, struct out *out, struct engine_stats *st,
+                 struct fq_error *err)
+{
+    if (r->sm) {
+        stream_run(r->sm, &r->o.eng, out, st, err);
+        return err->code;
+    }
+    uint64_t *bits = NULL;
+    if (engine_run_in(r->q, r->e, &r->o.eng, out, &bits, st, err) == FQ_OK && bits)
+        write_again(r, bits, st->records_out, out, err);
+    free(bits);
+    return err->code;
+}
+
+int fq_run_query(const struct fq_query *q, char *const *paths, size_t n,
+                 const struct fq_run_opts *o, struct out *out, struct engine_stats *st,
+                 struct fq_error *err)
+{
+    struct fq_run *r = fq_run_read(q, paths, n, o, err);
+    if (!r)
+        return err->code;
+    int rc = fq_run_write(r, out, st, err);
+    fq_run_free(r);
+    return rc;
+}
+
+int fq_run_print(struct ft_reader *r, struct out *out, struct fq_error *err)
+{
+    enum { CHUNK = 4096 };
+    struct fq_rec *buf = xmalloc(CHUNK * sizeof *buf);
+    ssize_t got;
+    int rc = FQ_OK;
+    while (rc == FQ_OK && (got = ft_reader_next(r, buf, CHUNK, err)) > 0)
+        for (ssize_t i = 0; i < got && rc == FQ_OK; i++)
+            rc = out_record(out, &buf[i], err);
+    free(buf);
+    return err->code;
+}
