@@ -6,11 +6,14 @@
  * file behind input.h).  The reader numbers the records across all of
  * them.  Every input byte is accounted for: a stream ends only at the end
  * of its source or where another stream's header starts; anything else is
- * an error naming the source and the byte offset.
+ * an error naming the source and the byte offset.  Several regular files
+ * are read in parallel, one per worker thread, and returned exactly as
+ * reading them in turn would.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "ftio.h"
 #include "input.h"
 #include "ipfix.h"
+#include "jobs.h"
 #include "nfdump.h"
 #include "util.h"
 #include "walk.h"
@@ -46,16 +50,37 @@ struct src {
     int stopfd;                /* >= 0: readable when the reader is being closed */
 };
 
-enum state { S_IDLE, S_HEADER, S_RECORDS };   /* of the current source */
+enum state { S_IDLE, S_HEADER, S_RECORDS };   /* of a cursor's source */
 
 /* Tried in order on every stream's first bytes (input.h).  The first is
  * also the format of last resort: its open says what is wrong with bytes
  * no format claims (flow-tools' "bad magic", "empty input"). */
 static const struct in_format *const formats[] = {&in_flowtools, &in_nfdump, &in_ipfix};
 
+struct cursor;
+
 struct in_src {
-    struct ft_reader *r;
+    struct cursor *c;
 };
+
+/* One source being read, stream by stream.  The reader has one; with
+ * parallel reading every worker has its own, numbering its file's records
+ * from 0 (the reader adds where the file starts). */
+struct cursor {
+    struct ft_reader *r;       /* the options; r->bytes is shared */
+    const char *name;          /* for messages */
+    struct src s;
+    bool open;
+    enum state st;
+    bool first_stream;         /* no stream of this source read yet */
+    const struct in_format *fmt; /* the current stream's (S_RECORDS) */
+    void *fst;                 /* its decoder state */
+    struct in_src in;          /* the source as the decoders see it */
+    uint64_t id;               /* rec_id of the next record */
+    const char *skipped;       /* set when the source was skipped: why */
+};
+
+struct par;
 
 struct ft_reader {
     char **paths;              /* expanded inputs; "-" is standard input */
@@ -65,23 +90,25 @@ struct ft_reader {
     void (*warn)(const char *path, const char *msg);
     bool skip_foreign;         /* ft_reader_opts.skip_foreign */
     bool verbose;
-    const char *name;          /* current source, for messages */
-    struct src s;
-    bool open;
-    enum state st;
-    bool first_stream;         /* no stream of this source read yet */
-    const struct in_format *fmt; /* the current stream's (S_RECORDS) */
-    void *fst;                 /* its decoder state */
-    struct in_src in;          /* the source as the decoders see it */
-    uint64_t id;               /* rec_id of the next record */
+    unsigned threads;          /* ft_reader_opts.threads */
+    struct cursor cur;         /* reading one source after another */
+    struct par *par;           /* or reading files in parallel */
+    bool started;              /* the first ft_reader_next chose between them */
+    uint64_t id;               /* rec_id of the next record returned */
     const uint64_t *want;      /* ft_reader_want: bits by rec_id, or NULL for all */
+    uint64_t nwant;
     struct fq_twin win;        /* -t; records outside it get no rec_id */
     struct progress *prog;
-    uint64_t bytes;            /* read from all sources (atomic: a decoder's
-                                  thread may read too) */
-    uint64_t nwant;
+    uint64_t bytes;            /* read from all sources (atomic: decoders'
+                                  and readers' threads add to it) */
     bool failed;
 };
+
+static void cursor_init(struct cursor *c, struct ft_reader *r)
+{
+    *c = (struct cursor){.r = r, .s.fd = -1, .s.stopfd = -1};
+    c->in.c = c;
+}
 
 struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_reader_opts *o,
                                  struct fq_error *err)
@@ -96,8 +123,8 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
      * directories: paths NULL, npaths 0) ends the first ft_reader_next. */
     struct ft_reader *r = xmalloc(sizeof *r);
     *r = (struct ft_reader){.paths = l.paths, .npaths = l.n, .verbose = o->verbose,
-                              .s.fd = -1, .s.stopfd = -1};
-    r->in.r = r;
+                              .threads = o->threads};
+    cursor_init(&r->cur, r);
     r->named = l.named;
     r->nnamed = l.nnamed;
     r->warn = o->warn;
@@ -111,45 +138,44 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
     return r;
 }
 
-static void src_close(struct ft_reader *r)
+static void src_close(struct cursor *c)
 {
-    struct src *s = &r->s;
+    struct src *s = &c->s;
     if (s->fd > 0)
         close(s->fd);
     free(s->buf);
     memset(s, 0, sizeof *s);
     s->fd = -1;
     s->stopfd = -1;
-    r->open = false;
-    r->st = S_IDLE;
+    c->open = false;
+    c->st = S_IDLE;
 }
 
-static int src_open(struct ft_reader *r, const char *path, struct fq_error *err)
+static int src_open(struct cursor *c, const char *path, struct fq_error *err)
 {
-    struct src *s = &r->s;
+    struct src *s = &c->s;
     memset(s, 0, sizeof *s);
     s->fd = -1;
     s->stopfd = -1;
     int fd;
     if (strcmp(path, "-") == 0) {
         fd = STDIN_FILENO;
-        r->name = stdin_name;
+        c->name = stdin_name;
     } else {
-        r->name = path;
+        c->name = path;
         fd = open(path, O_RDONLY);
         if (fd < 0)
             return fq_fail(err, FQ_E_INPUT, path, -1, "cannot open: %s", strerror(errno));
     }
-    if (r->verbose)
-        fprintf(stderr, "flowq: reading %s\n", r->name);
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     s->fd = fd;
     s->cap = RBUF_BYTES;
     s->buf = xmalloc(s->cap);
     s->p = s->buf;
-    r->open = true;
-    r->st = S_HEADER;
-    r->first_stream = true;
+    c->open = true;
+    c->st = S_HEADER;
+    c->first_stream = true;
+    c->skipped = NULL;
     return FQ_OK;
 }
 
@@ -158,11 +184,18 @@ static uint64_t src_off(const struct src *s)
     return s->base + s->pos;
 }
 
+static int read_error(const struct cursor *c, struct fq_error *err)
+{
+    uint64_t at = c->s.base + c->s.len;
+    return fq_fail(err, FQ_E_INPUT, c->name, (int64_t)at, "read error at byte %llu: %s",
+                   (unsigned long long)at, strerror(errno));
+}
+
 /* Make at least need unread bytes available unless the source ends first;
  * returns the unread byte count, or -1 on a read error. */
-static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
+static ssize_t src_fill(struct cursor *c, size_t need, struct fq_error *err)
 {
-    struct src *s = &r->s;
+    struct src *s = &c->s;
     if (s->len - s->pos >= need || s->eof)
         return (ssize_t)(s->len - s->pos);
     if (s->pos) {
@@ -181,13 +214,10 @@ static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
          * ends once the reader is closed: wait for either. */
         if (s->stopfd >= 0) {
             struct pollfd pf[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stopfd, .events = POLLIN}};
-            if (poll(pf, 2, -1) < 0 && errno != EINTR) {
-                fq_fail(err, FQ_E_INPUT, r->name, (int64_t)(s->base + s->len), "read error at byte %llu: %s",
-                        (unsigned long long)(s->base + s->len), strerror(errno));
-                return -1;
-            }
+            if (poll(pf, 2, -1) < 0 && errno != EINTR)
+                return read_error(c, err), -1;
             if (pf[1].revents) {
-                fq_fail(err, FQ_E_INPUT, r->name, -1, "reading stopped");
+                fq_fail(err, FQ_E_INPUT, c->name, -1, "reading stopped");
                 return -1;
             }
             if (!pf[0].revents)
@@ -196,17 +226,14 @@ static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
         ssize_t got = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got < 0) {
-            fq_fail(err, FQ_E_INPUT, r->name, (int64_t)(s->base + s->len), "read error at byte %llu: %s",
-                    (unsigned long long)(s->base + s->len), strerror(errno));
-            return -1;
-        }
+        if (got < 0)
+            return read_error(c, err), -1;
         if (got == 0) {
             s->eof = true;
             break;
         }
         s->len += (size_t)got;
-        __atomic_fetch_add(&r->bytes, (uint64_t)got, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&c->r->bytes, (uint64_t)got, __ATOMIC_RELAXED);
     }
     return (ssize_t)(s->len - s->pos);
 }
@@ -214,29 +241,29 @@ static ssize_t src_fill(struct ft_reader *r, size_t need, struct fq_error *err)
 /* The source as input.h's decoders see it. */
 ssize_t in_fill(struct in_src *in, size_t need, const unsigned char **p, struct fq_error *err)
 {
-    ssize_t got = src_fill(in->r, need, err);
-    *p = in->r->s.p + in->r->s.pos;
+    ssize_t got = src_fill(in->c, need, err);
+    *p = in->c->s.p + in->c->s.pos;
     return got;
 }
 
 void in_skip(struct in_src *in, size_t n)
 {
-    in->r->s.pos += n;
+    in->c->s.pos += n;
 }
 
 uint64_t in_off(const struct in_src *in)
 {
-    return src_off(&in->r->s);
+    return src_off(&in->c->s);
 }
 
 const char *in_name(const struct in_src *in)
 {
-    return in->r->name;
+    return in->c->name;
 }
 
 void in_set_stop(struct in_src *in, int fd)
 {
-    in->r->s.stopfd = fd;
+    in->c->s.stopfd = fd;
 }
 
 /* ---- streams ----------------------------------------------------------- */
@@ -249,122 +276,368 @@ static const struct in_format *claim(const unsigned char *p, size_t n)
     return NULL;
 }
 
-static struct in_ctx ctx_of(struct ft_reader *r)
+static struct in_ctx ctx_of(struct cursor *c)
 {
-    return (struct in_ctx){.src = &r->in, .id = r->id, .want = r->want, .nwant = r->nwant,
+    const struct ft_reader *r = c->r;
+    return (struct in_ctx){.src = &c->in, .id = c->id, .want = r->want, .nwant = r->nwant,
                            .win = r->win.on ? &r->win : NULL};
 }
 
 /* At a stream's first byte: open the decoder of the format that claims
  * it.  Returns 1 if a stream was opened, 0 at the clean end of the source
  * (after its first stream), -1 on error. */
-static int stream_open(struct ft_reader *r, struct fq_error *err)
+static int stream_open(struct cursor *c, struct fq_error *err)
 {
-    ssize_t avail = src_fill(r, MAGIC_MAX, err);
+    ssize_t avail = src_fill(c, MAGIC_MAX, err);
     if (avail < 0)
         return -1;
-    if (avail == 0 && !r->first_stream)
+    if (avail == 0 && !c->first_stream)
         return 0;
-    const struct in_format *f = claim(r->s.p + r->s.pos, (size_t)avail);
+    const struct in_format *f = claim(c->s.p + c->s.pos, (size_t)avail);
     if (!f)
         f = formats[0];
-    struct in_ctx c = ctx_of(r);
-    r->fst = f->open(&c, err);
-    if (!r->fst)
+    struct in_ctx x = ctx_of(c);
+    c->fst = f->open(&x, err);
+    if (!c->fst)
         return -1;
-    r->fmt = f;
-    r->first_stream = false;
-    r->st = S_RECORDS;
+    c->fmt = f;
+    c->first_stream = false;
+    c->st = S_RECORDS;
     return 1;
 }
 
-static void stream_close(struct ft_reader *r)
+static void stream_close(struct cursor *c)
 {
-    if (r->fmt)
-        r->fmt->close(r->fst);
-    r->fmt = NULL;
-    r->fst = NULL;
-}
-
-/* Records of the current stream; at its end another stream of any format
- * may follow. */
-static ssize_t stream_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
-{
-    struct in_ctx c = ctx_of(r);
-    ssize_t got = r->fmt->next(r->fst, &c, buf, cap, err);
-    r->id = c.id;
-    if (got == 0) {
-        stream_close(r);
-        r->st = S_HEADER;
-    }
-    return got;
+    if (c->fmt)
+        c->fmt->close(c->fst);
+    c->fmt = NULL;
+    c->fst = NULL;
 }
 
 /* A file a directory walk found whose first bytes no reader claims: not
  * a trace (a README beside the flows), so it is skipped with a warning.
  * A file named as an operand stays an error. */
-static int foreign(struct ft_reader *r, struct fq_error *err)
+static int foreign(struct cursor *c, struct fq_error *err)
 {
-    if (!r->first_stream || strcmp(r->name, "-") == 0)
+    const struct ft_reader *r = c->r;
+    if (!c->first_stream || c->name == stdin_name)
         return 0;
     for (size_t i = 0; i < r->nnamed && !r->skip_foreign; i++)
-        if (strcmp(r->named[i], r->name) == 0)
+        if (strcmp(r->named[i], c->name) == 0)
             return 0;
-    ssize_t avail = src_fill(r, MAGIC_MAX, err);
+    ssize_t avail = src_fill(c, MAGIC_MAX, err);
     if (avail < 0)
         return -1;
-    if (claim(r->s.p + r->s.pos, (size_t)avail))
+    if (claim(c->s.p + c->s.pos, (size_t)avail))
         return 0;
-    if (r->warn)
-        r->warn(r->name, avail ? "skipped: not a flow-tools, nfdump or IPFIX file"
-                               : "skipped: an empty file");
+    c->skipped = avail ? "skipped: not a flow-tools, nfdump or IPFIX file"
+                       : "skipped: an empty file";
     return 1;
+}
+
+/* Records of the open source, stream after stream.  Returns the count,
+ * 0 when the source has ended (closed; c->skipped says if it was left
+ * out), -1 on error. */
+static ssize_t cursor_next(struct cursor *c, struct fq_rec *buf, size_t cap,
+                           struct fq_error *err)
+{
+    for (;;) {
+        if (c->st == S_HEADER) {
+            int h = foreign(c, err);
+            if (h == 0)
+                h = stream_open(c, err);
+            else if (h > 0)
+                h = 0;
+            if (h < 0)
+                return -1;
+            if (h == 0) {
+                src_close(c);
+                return 0;
+            }
+            continue;
+        }
+        struct in_ctx x = ctx_of(c);
+        ssize_t got = c->fmt->next(c->fst, &x, buf, cap, err);
+        c->id = x.id;
+        if (got != 0)
+            return got;
+        /* at a stream's end another stream of any format may follow */
+        stream_close(c);
+        c->st = S_HEADER;
+    }
+}
+
+static void cursor_close(struct cursor *c)
+{
+    stream_close(c);
+    if (c->open)
+        src_close(c);
+}
+
+/* A source begins (in input order, whichever thread reads it). */
+static void say_reading(const struct ft_reader *r, const char *path)
+{
+    if (r->verbose)
+        fprintf(stderr, "flowq: reading %s\n", strcmp(path, "-") ? path : stdin_name);
+}
+
+/* A source ended: say so if it was left out. */
+static void say_skipped(const struct ft_reader *r, const char *path, const char *why)
+{
+    if (why && r->warn)
+        r->warn(path, why);
+}
+
+/* One source after another, on the caller's thread. */
+static ssize_t next_in_turn(struct ft_reader *r, struct fq_rec *buf, size_t cap,
+                            struct fq_error *err)
+{
+    struct cursor *c = &r->cur;
+    for (;;) {
+        if (!c->open) {
+            if (r->next == r->npaths)
+                return 0;
+            const char *path = r->paths[r->next++];
+            say_reading(r, path);
+            if (src_open(c, path, err))
+                return -1;
+        }
+        ssize_t got = cursor_next(c, buf, cap, err);
+        if (got != 0) {
+            r->id = c->id;
+            return got;
+        }
+        say_skipped(r, c->name, c->skipped);
+    }
+}
+
+/* ---- reading files in parallel ----------------------------------------- */
+
+/* Each file is decoded on a worker thread (jobs.h) into a short queue of
+ * chunks; the caller takes them file by file, in order, shifting each
+ * file's rec_ids by the records before it.  Workers take files in order,
+ * so the file the caller waits for is always being read, and a worker
+ * ahead of the caller waits once its queue holds PAR_AHEAD chunks: memory
+ * stays threads x PAR_AHEAD x PAR_CHUNK records whatever the input. */
+enum { PAR_CHUNK = 8192, PAR_AHEAD = 4 };
+
+struct chunk {
+    struct chunk *next;
+    size_t n;
+    struct fq_rec rec[];
+};
+
+struct slot {                  /* one file */
+    struct chunk *head, *tail;
+    size_t queued;
+    bool done;
+    struct fq_error err;       /* done: FQ_OK or why the file failed */
+    const char *skipped;       /* done: the file was left out, why */
+};
+
+struct par {
+    struct ft_reader *r;
+    struct slot *slot;         /* one per path */
+    pthread_mutex_t lock;
+    pthread_cond_t more;       /* a chunk queued or a file done */
+    pthread_cond_t room;       /* a chunk taken, or stop */
+    bool stop;                 /* the reader is closing */
+    pthread_t pool;            /* runs jobs_run: the workers */
+    size_t at;                 /* the file the caller takes from */
+    struct chunk *taking;      /* its chunk being taken, from rec[taken] */
+    size_t taken;
+    uint64_t base;             /* rec_id of file at's first record */
+};
+
+/* Queue a decoded chunk; false when the reader is closing. */
+static bool par_put(struct par *p, struct slot *sl, struct chunk *ch)
+{
+    pthread_mutex_lock(&p->lock);
+    while (sl->queued >= PAR_AHEAD && !p->stop)
+        pthread_cond_wait(&p->room, &p->lock);
+    bool ok = !p->stop;
+    if (ok) {
+        ch->next = NULL;
+        if (sl->tail)
+            sl->tail->next = ch;
+        else
+            sl->head = ch;
+        sl->tail = ch;
+        sl->queued++;
+        pthread_cond_broadcast(&p->more);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return ok;
+}
+
+static void par_file(void *ctx, size_t j)
+{
+    struct par *p = ctx;
+    struct slot *sl = &p->slot[j];
+    struct fq_error err = {.code = FQ_OK, .offset = -1};
+    struct cursor c;
+    cursor_init(&c, p->r);
+    pthread_mutex_lock(&p->lock);
+    bool stop = p->stop;
+    pthread_mutex_unlock(&p->lock);
+    if (!stop && src_open(&c, p->r->paths[j], &err) == FQ_OK) {
+        for (;;) {
+            struct chunk *ch = xmalloc(sizeof *ch + PAR_CHUNK * sizeof ch->rec[0]);
+            ssize_t got = cursor_next(&c, ch->rec, PAR_CHUNK, &err);
+            ch->n = got > 0 ? (size_t)got : 0;
+            if (got <= 0 || !par_put(p, sl, ch)) {
+                free(ch);
+                break;
+            }
+        }
+    }
+    cursor_close(&c);
+    pthread_mutex_lock(&p->lock);
+    sl->done = true;
+    sl->err = err;
+    sl->skipped = c.skipped;
+    pthread_cond_broadcast(&p->more);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void *par_pool(void *arg)
+{
+    struct par *p = arg;
+    jobs_run(p->r->threads, p->r->npaths, par_file, p);
+    return NULL;
+}
+
+/* Read in parallel when it cannot change a thing: several regular files,
+ * every record wanted (the second reading picks records by global rec_id,
+ * and reads one file after another). */
+static void par_start(struct ft_reader *r)
+{
+    r->started = true;
+    if (r->want || r->npaths < 2)
+        return;
+    if (r->threads == 0)
+        r->threads = jobs_cpus();
+    if (r->threads < 2)
+        return;
+    for (size_t i = 0; i < r->npaths; i++)
+        if (strcmp(r->paths[i], "-") == 0)
+            return;
+    struct par *p = xcalloc(1, sizeof *p);
+    p->r = r;
+    p->slot = xcalloc(r->npaths, sizeof *p->slot);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->more, NULL);
+    pthread_cond_init(&p->room, NULL);
+    if (pthread_create(&p->pool, NULL, par_pool, p) != 0) {
+        pthread_cond_destroy(&p->room);
+        pthread_cond_destroy(&p->more);
+        pthread_mutex_destroy(&p->lock);
+        free(p->slot);
+        free(p);
+        return;
+    }
+    r->par = p;
+    say_reading(r, r->paths[0]);
+}
+
+/* The next chunk of file p->at, or NULL when the file is done. */
+static struct chunk *par_take(struct par *p)
+{
+    struct slot *sl = &p->slot[p->at];
+    pthread_mutex_lock(&p->lock);
+    while (!sl->head && !sl->done)
+        pthread_cond_wait(&p->more, &p->lock);
+    struct chunk *ch = sl->head;
+    if (ch) {
+        sl->head = ch->next;
+        if (!sl->head)
+            sl->tail = NULL;
+        sl->queued--;
+        pthread_cond_broadcast(&p->room);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return ch;
+}
+
+static ssize_t next_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap,
+                             struct fq_error *err)
+{
+    struct par *p = r->par;
+    while (!p->taking) {
+        if (p->at == r->npaths)
+            return 0;
+        p->taking = par_take(p);
+        p->taken = 0;
+        if (p->taking)
+            break;
+        struct slot *sl = &p->slot[p->at];
+        if (sl->err.code != FQ_OK) {
+            *err = sl->err;
+            return -1;
+        }
+        say_skipped(r, r->paths[p->at], sl->skipped);
+        p->base = r->id;
+        r->next = ++p->at;
+        if (p->at < r->npaths)
+            say_reading(r, r->paths[p->at]);
+    }
+    struct chunk *ch = p->taking;
+    size_t k = ch->n - p->taken < cap ? ch->n - p->taken : cap;
+    memcpy(buf, ch->rec + p->taken, k * sizeof *buf);
+    for (size_t i = 0; i < k; i++)
+        buf[i].rec_id += p->base;
+    p->taken += k;
+    r->id += k;
+    if (p->taken == ch->n) {
+        free(ch);
+        p->taking = NULL;
+    }
+    return (ssize_t)k;
+}
+
+static void par_stop(struct par *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_broadcast(&p->room);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->pool, NULL);
+    free(p->taking);
+    for (size_t i = 0; i < p->r->npaths; i++)
+        for (struct chunk *ch = p->slot[i].head, *nx; ch; ch = nx) {
+            nx = ch->next;
+            free(ch);
+        }
+    pthread_cond_destroy(&p->room);
+    pthread_cond_destroy(&p->more);
+    pthread_mutex_destroy(&p->lock);
+    free(p->slot);
+    free(p);
 }
 
 ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
 {
     if (r->failed)
         return -1;
-    while (cap) {
-        if (!r->open) {
-            if (r->next == r->npaths)
-                return 0;
-            if (src_open(r, r->paths[r->next++], err))
-                goto fail;
-        }
-        if (r->st == S_HEADER) {
-            int h = foreign(r, err);
-            if (h == 0)
-                h = stream_open(r, err);
-            else if (h > 0)
-                h = 0;
-            if (h < 0)
-                goto fail;
-            if (h == 0)
-                src_close(r);
-            continue;
-        }
-        ssize_t got = stream_next(r, buf, cap, err);
-        if (got < 0)
-            goto fail;
-        if (got > 0) {
-            progress_update(r->prog, r->next, __atomic_load_n(&r->bytes, __ATOMIC_RELAXED), r->id);
-            return got;
-        }
-    }
-    return 0;
-fail:
-    r->failed = true;
-    return -1;
+    if (!cap)
+        return 0;
+    if (!r->started)
+        par_start(r);
+    ssize_t got = r->par ? next_parallel(r, buf, cap, err) : next_in_turn(r, buf, cap, err);
+    if (got < 0)
+        r->failed = true;
+    else if (got > 0)
+        progress_update(r->prog, r->next, __atomic_load_n(&r->bytes, __ATOMIC_RELAXED), r->id);
+    return got;
 }
 
 void ft_reader_close(struct ft_reader *r)
 {
     if (!r)
         return;
-    stream_close(r);
-    if (r->open)
-        src_close(r);
+    if (r->par)
+        par_stop(r->par);
+    cursor_close(&r->cur);
     struct walk_list l = {r->paths, r->npaths, r->named, r->nnamed};
     walk_list_free(&l);
     free(r);
