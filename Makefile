@@ -71,7 +71,7 @@ $(BUILD)/obj/%.o: src/%.c $(if $(GEN_OBJ),$(BUILD)/gen/parser.h $(BUILD)/gen/sca
 
 # A stamp per backend, so that switching ISAL in one build directory
 # rebuilds the reader.
-$(BUILD)/obj/ftio.o: $(BUILD)/obj/isal-$(ISAL).stamp
+$(BUILD)/obj/zin.o: $(BUILD)/obj/isal-$(ISAL).stamp
 $(BUILD)/obj/isal-$(ISAL).stamp:
 	@mkdir -p $(@D)
 	@rm -f $(BUILD)/obj/isal-*.stamp

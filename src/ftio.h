@@ -21,6 +21,9 @@
 struct ft_reader_opts {
     bool all_files;            /* do not skip tmp* in directories */
     bool verbose;              /* name each file on stderr as it is opened */
+    /* Threads that read files in parallel (one file each, the records
+     * returned exactly as read in order); 0 = one per core, 1 = none. */
+    unsigned threads;
     uint64_t max_bytes;        /* --max-memory, for the reader's callers (main.c's
                                   read_input, stream.c); 0 = no limit */
     const struct fq_twin *win; /* -t: only records overlapping it, and time-named

@@ -56,6 +56,7 @@
 #include <sys/types.h>
 
 #include "flowq.h"
+#include "input.h"
 #include "record.h"
 
 /* Where the decoder's bytes come from: fill makes at least need unread
@@ -103,10 +104,7 @@ ssize_t ipfix_next(struct ipfix_reader *r, struct fq_rec *buf, size_t cap, struc
 /* Frees r (NULL is fine); closes a file ipfix_open_fd opened. */
 void ipfix_close(struct ipfix_reader *r);
 
-#if __has_include("input.h")
-#include "input.h"
 /* The decoder as one of the reader's formats (ipfix_in.c, input.h). */
 extern const struct in_format in_ipfix;
-#endif
 
 #endif

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * The IPFIX decoder (ipfix.h) behind the reader's per-format interface
  * (input.h): bytes through in_fill/in_skip, records numbered and filtered
- * by the reader's rec_id and want set.  It is compiled once input.h is in
- * the tree; then ftio.c lists in_ipfix in its formats[] instead of calling
- * ipfix.h itself (ipfix_start/next_ipfix there).
+ * by the reader's rec_id, want set and window.
  */
-#if __has_include("input.h")
 #include <stdlib.h>
 
 #include "input.h"
@@ -54,13 +51,9 @@ static ssize_t ix_next(void *vst, struct in_ctx *c, struct fq_rec *buf, size_t c
         if (got <= 0)
             return got;
         size_t k = 0;
-        for (size_t i = 0; i < (size_t)got; i++) {
-            uint64_t id = c->id++;
-            if (in_wanted(c, id)) {
-                buf[k] = buf[i];
-                buf[k++].rec_id = id;
-            }
-        }
+        for (size_t i = 0; i < (size_t)got; i++)
+            if (in_take(c, &buf[i]))
+                buf[k++] = buf[i];
         if (k)
             return (ssize_t)k;
     }
@@ -83,4 +76,3 @@ const struct in_format in_ipfix = {
     .next = ix_next,
     .close = ix_close,
 };
-#endif

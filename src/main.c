@@ -340,7 +340,7 @@ static void parse_args(struct cli *c, int argc, char **argv)
         case OPT_THREADS:
             if (!parse_u64(arg, &v) || v == 0 || v > 256)
                 usage_error("--threads needs a number from 1 to 256, not '%s'", arg);
-            c->eng.threads = (unsigned)v;
+            c->eng.threads = c->rd.threads = (unsigned)v;
             break;
         case OPT_MAXMEM:
             if (!parse_size(arg, &c->rd.max_bytes))

@@ -748,19 +748,20 @@ static ssize_t nfd_next(void *arg, struct in_ctx *c, struct fq_rec *buf, size_t 
         const unsigned char *rp = st->p + st->pos;
         char why[200];
         if (type == T_V3 || type == T_COMMON) {
-            uint64_t id = c->id++;
-            if (in_wanted(c, id)) {
+            if (!in_need(c)) {
+                in_pass(c);
+            } else {
                 long bad;
                 if (type == T_COMMON)
-                    bad = dec_v1(st, rp, size, &buf[k], id, why, sizeof why);
+                    bad = dec_v1(st, rp, size, &buf[k], c->id, why, sizeof why);
                 else if (size < 12)
                     bad = 2, snprintf(why, sizeof why, "V3 record of %zu bytes, less than its header",
                                       size);
                 else
-                    bad = dec_v3(rp, size, &buf[k], id, why, sizeof why);
+                    bad = dec_v3(rp, size, &buf[k], c->id, why, sizeof why);
                 if (bad >= 0)
                     return rec_fail(st, c, err, st->pos + (size_t)bad, why), -1;
-                k++;
+                k += in_take(c, &buf[k]);
             }
         } else if (type == T_MAP) {
             if (add_map(st, rp, size, why, sizeof why))

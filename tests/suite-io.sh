@@ -170,3 +170,40 @@ if ls "$TMP" | grep -q 'w.csv.tmp'; then fail "-w left a temporary file"; else p
 if grep -qx 'rc=0' "$TMP/pipe.rc" && [ ! -s "$TMP/pipe.err" ]; then pass; else
     fail "closed pipe: $(cat "$TMP/pipe.rc") $(head -c 200 "$TMP/pipe.err")"
 fi
+
+# -- files read in parallel: exactly what reading them in turn gives ---------
+# Flow-tools (zlib and plain), nfdump and IPFIX files in one directory with
+# a file no reader claims: records, rec_ids, -t numbering, queries,
+# --stats, the order of -v's messages and a truncated file's error.
+if [ -x "$FLOWQ_GEN" ]; then
+    P="$TMP/par"
+    mkdir -p "$P"
+    for i in 1 2 3; do "$FLOWQ_GEN" -n 40000 -s "$i" -z $((i % 2 * 6)) -w "$P/f$i.ft"; done
+    cp "$TOP/tests/data/nfdump/v5-lz4.nfcapd" "$P/g1"
+    cp "$TOP/tests/data/ipfix/milli-bi.ipfix" "$P/g2"
+    echo "not flows" >"$P/README"
+    F=rec_id,stime,srcip,dstip,bytes
+    # par NAME ARGS...: --threads 1 and --threads 3 alike, stdout and stderr
+    par() {
+        _n=$1
+        shift
+        "$FLOWQ" --threads 1 "$@" >"$TMP/par1.out" 2>"$TMP/par1.err"
+        _r=$?
+        expect "parallel read: $_n" "$_r" "$TMP/par1.out" "$TMP/par1.err" "$FLOWQ" --threads 3 "$@"
+    }
+    par "--print" --print -o csv --fields "$F" "$P"
+    [ "$(wc -l <"$TMP/par1.out")" -gt 120000 ] && pass || fail "parallel read: too few records"
+    par "-v -t" -v --print -o csv --fields "$F" -t 2026-11-28T00:10/2026-11-28T00:40 "$P"
+    par "-c" --print -c 7 -o csv --fields "$F" "$P"
+    for t in 1 3; do
+        "$FLOWQ" --threads $t --stats="$TMP/pst$t" -o csv --fields "$F" \
+            "$TOP/queries/tcp-session.fq" "$P" >"$TMP/pq$t" 2>&1
+        sed -i 's/"elapsed_ms": [0-9]*/"elapsed_ms": 0/' "$TMP/pst$t"
+    done
+    [ -s "$TMP/pq1" ] && cmp -s "$TMP/pq1" "$TMP/pq3" && cmp -s "$TMP/pst1" "$TMP/pst3" && pass ||
+        fail "parallel read: tcp-session: output or --stats differ"
+    head -c 300000 "$P/f2.ft" >"$P/f2b.ft"
+    par "truncated file" --print -o csv --fields "$F" "$P"
+    [ "$_r" = 4 ] && grep -q "f2b.ft: .*byte" "$TMP/par1.err" && pass ||
+        fail "parallel read: truncated file: exit $_r: $(cat "$TMP/par1.err")"
+fi

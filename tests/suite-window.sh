@@ -60,6 +60,33 @@ expect "window: --time, RFC 3339 with a space" 0 "$TMP/want" - \
 expect "window: --print" 0 "$TMP/pwant" - \
     "$FLOWQ" --print -o csv -t 2026-11-28T00:30/2026-11-28T00:45:10 "$T"
 
+# ---- nfdump and IPFIX input: the window applies to every format alike
+# win_print FILE START END_INSIDE END_EXCL: --print -t equals the records
+# the window's rule keeps, neither none nor all of them.
+win_print() {
+    "$FLOWQ" --print -o csv "$1" >"$TMP/fall"
+    awk -F, -v s="$2" -v e="$4" 'NR == 1 || ($2 >= s && $1 < e)' "$TMP/fall" >"$TMP/fwant"
+    k=$(wc -l <"$TMP/fwant"); n=$(wc -l <"$TMP/fall")
+    [ "$k" -gt 2 ] && [ "$k" -lt "$n" ] && pass || fail "window: $1: $k of $n rows kept"
+    expect "window: --print $(basename "$1")" 0 "$TMP/fwant" - \
+        "$FLOWQ" --print -o csv -t "$2/$3" "$1"
+}
+win_print "$TOP/tests/data/nfdump/v5-lz4.nfcapd" 2026-11-28T00:20:00 \
+    2026-11-28T00:40:00 2026-11-28T00:40:01
+win_print "$TOP/tests/data/nfdump/pcap-v4v6.nfcapd" 2026-11-28T10:00:05 \
+    2026-11-28T10:00:09 2026-11-28T10:00:10
+win_print "$TOP/tests/data/ipfix/milli-bi.ipfix" 2023-11-14T22:13:21 \
+    2023-11-14T22:13:22 2023-11-14T22:13:23
+# a query over mixed formats (one input holding both streams): the same as the filter
+cat "$TOP/tests/data/nfdump/v5-lz4.nfcapd" "$TOP/tests/data/ipfix/milli.ipfix" >"$TMP/mixed"
+win_fq "$(ms 2026-11-28T00:20:00)" "$(ms 2026-11-28T00:40:01)" >"$TMP/win2.fq"
+"$FLOWQ" -o csv "$TMP/win2.fq" "$TMP/mixed" >"$TMP/mwant"
+for rows in full narrow; do
+    FLOWQ_ROWS=$rows expect "window: mixed nfdump+IPFIX ($rows rows)" 0 "$TMP/mwant" - \
+        "$FLOWQ" -o csv -t 2026-11-28T00:20/2026-11-28T00:40:00 \
+        "$TMP/all.fq" "$TMP/mixed"
+done
+
 # ---- boundaries, on a record of known times
 "$FLOWQ" --print -q -o csv --fields stime,etime --epoch "$T" | awk -F, '$2 > $1 + 1 { print; exit }' >"$TMP/rec"
 IFS=, read -r st et <"$TMP/rec"
