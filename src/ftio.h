@@ -24,8 +24,8 @@ struct ft_reader_opts {
     /* Threads that read files in parallel (one file each, the records
      * returned exactly as read in order); 0 = one per core, 1 = none. */
     unsigned threads;
-    uint64_t max_bytes;        /* --max-memory, for the reader's callers (main.c's
-                                  read_input, stream.c); 0 = no limit */
+    uint64_t max_bytes;        /* --max-memory, for the reader's callers (run.c,
+                                  stream.c); 0 = no limit */
     const struct fq_twin *win; /* -t: only records overlapping it, and time-named
                                   files and directories outside it not opened
                                   (twin.h); NULL or !on = all */
