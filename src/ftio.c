@@ -84,7 +84,7 @@ struct par;
 
 struct ft_reader {
     char **paths;              /* expanded inputs; "-" is standard input */
-    size_t npaths, next;
+    size_t npaths, next;       /* next: files begun */
     char **named;              /* the files named as operands (not found in a directory) */
     size_t nnamed;
     void (*warn)(const char *path, const char *msg);
@@ -403,10 +403,9 @@ static ssize_t next_in_turn(struct ft_reader *r, struct fq_rec *buf, size_t cap,
                 return -1;
         }
         ssize_t got = cursor_next(c, buf, cap, err);
-        if (got != 0) {
-            r->id = c->id;
+        r->id = c->id;          /* records passed over (ft_reader_want) count too */
+        if (got != 0)
             return got;
-        }
         say_skipped(r, c->name, c->skipped);
     }
 }
@@ -537,6 +536,7 @@ static void par_start(struct ft_reader *r)
         return;
     }
     r->par = p;
+    r->next = 1;               /* files begun, as the progress line counts them */
     say_reading(r, r->paths[0]);
 }
 
@@ -577,9 +577,10 @@ static ssize_t next_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap
         }
         say_skipped(r, r->paths[p->at], sl->skipped);
         p->base = r->id;
-        r->next = ++p->at;
-        if (p->at < r->npaths)
+        if (++p->at < r->npaths) {
+            r->next = p->at + 1;
             say_reading(r, r->paths[p->at]);
+        }
     }
     struct chunk *ch = p->taking;
     size_t k = ch->n - p->taken < cap ? ch->n - p->taken : cap;
