@@ -528,6 +528,8 @@ static int parse_legacy(struct in_src *s, bool probe, const unsigned char *p, bo
 static int parse_header(struct in_src *s, bool probe, struct fmt *f, uint32_t *hlen,
                         struct fq_error *err)
 {
+    *f = (struct fmt){0};
+    *hlen = 0;
     const unsigned char *p;
     ssize_t avail = in_fill(s, 8, &p, err);
     if (avail < 0)

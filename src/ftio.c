@@ -566,10 +566,9 @@ static ssize_t next_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap
     while (!p->taking) {
         if (p->at == r->npaths)
             return 0;
-        p->taking = par_take(p);
         p->taken = 0;
-        if (p->taking)
-            break;
+        if ((p->taking = par_take(p)) != NULL)
+            continue;
         struct slot *sl = &p->slot[p->at];
         if (sl->err.code != FQ_OK) {
             *err = sl->err;
