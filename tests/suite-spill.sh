@@ -86,6 +86,24 @@ if [ ! -e "$TMP/w.csv" ]; then pass; else fail "spill: TMPDIR missing left the -
 echo "flowq: cannot write temporary file in $TMP/g200k.ft: Not a directory" >"$TMP/notdir.err"
 expect "spill: TMPDIR a file" 5 - "$TMP/notdir.err" \
     env TMPDIR="$TMP/g200k.ft" "$FLOWQ" --max-memory 256K -o json "$Q/heavy-hitters.fq" "$TMP/g200k.ft"
+# a full disk while the partitions are written: one line, status 5, no
+# -w file, nothing left behind
+MNT="$TMP/full"
+mkdir -p "$MNT"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null; then
+    echo "flowq: cannot write temporary file in $MNT: No space left on device" >"$TMP/full.err"
+    expect "spill: full disk" 5 - "$TMP/full.err" \
+        env TMPDIR="$MNT" "$FLOWQ" --max-memory 256K -o csv "$Q/tcp-session.fq" "$TMP/g200k.ft"
+    expect "spill: full disk, -w" 5 - "$TMP/full.err" \
+        env TMPDIR="$MNT" "$FLOWQ" --max-memory 256K -o csv -w "$TMP/w.csv" \
+        "$Q/tcp-session.fq" "$TMP/g200k.ft"
+    if [ ! -e "$TMP/w.csv" ] && [ -z "$(ls -A "$MNT")" ]; then pass; else
+        fail "spill: a full disk left $(ls -A "$MNT" "$TMP/w.csv" 2>&1 | tr '\n' ' ')"
+    fi
+    umount "$MNT"
+else
+    echo "note: suite-spill: cannot mount a small tmpfs (not root?); the full-disk test skipped"
+fi
 # what fits needs no temporary file
 "$FLOWQ" -o csv "$Q/tcp-session.fq" "$TMP/g200k.ft" >"$TMP/ts.csv"
 expect "spill: no spill, TMPDIR missing" 0 "$TMP/ts.csv" - \
