@@ -8,6 +8,7 @@
  * branch, no rules) is skipped: kept groups mark their members directly.
  */
 #include "engine.h"
+#include "engine_in.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -467,24 +468,6 @@ bool engine_same_branch(const struct fq_query *q, size_t a, size_t b)
 
 /* ---- the input: kept records as rows, with their filter bits */
 
-struct engine_in {
-    struct fq_rows rows;
-    uint8_t *mask;              /* mw bytes per row: bit f set if filter f passes */
-    size_t mw, mcap;            /* mcap: rows the mask has room for */
-    uint8_t *scratch;           /* the masks of one block */
-    struct filt **f;            /* the distinct branch filters */
-    size_t nf;
-    int *filter;                /* per branch: its bit, or -1 if it takes every record */
-    bool all;                   /* some branch takes every record */
-    bool kept_all_pass;         /* one filter and no such branch: each row passed it */
-    bool need[F_COUNT];         /* the fields read after the filters */
-    uint64_t nread;
-    /* A partition's input (run_partitions): one mask bit per branch, and
-     * twins only where their keys split the rows alike. */
-    const struct fq_plan *plan;
-    struct ip6_tab t6;          /* the IPv6 addresses of the rows (rows.h) */
-};
-
 static void need_rule_fields(const struct fq_grouper *g, bool *need)
 {
     for (size_t m = 0; g && m < g->nmodules; m++)
@@ -922,7 +905,7 @@ struct part_runs {
 
 /* Which partition each branch sends row i to (SIZE_MAX: not kept). */
 static void row_parts(const struct engine_in *in, const struct fq_plan *plan, size_t np,
-                      size_t i, size_t *to)
+                      unsigned level, size_t i, size_t *to)
 {
     const unsigned char *row = row_at(&in->rows, i);
     for (size_t b = 0; b < plan->nbranches; b++) {
@@ -934,8 +917,61 @@ static void row_parts(const struct engine_in *in, const struct fq_plan *plan, si
         uint64_t v[F_COUNT];
         for (size_t k = 0; k < pb->nkey; k++)
             v[k] = row_get(&in->rows, row, pb->key[k]);
-        to[b] = (size_t)((plan_hash(v, pb->nkey) >> 32) * np >> 32);
+        uint64_t h = plan_hash(v, pb->nkey);
+        if (level)              /* other bits for each level of splitting */
+            h = fq_mix64(h + level);
+        to[b] = (size_t)((h >> 32) * np >> 32);
     }
+}
+
+size_t engine_in_row_dests(const struct engine_in *in, const struct fq_plan *plan, size_t np,
+                           unsigned level, size_t i, size_t *dest, uint8_t *masks)
+{
+    size_t nb = plan->nbranches, mw = (nb + 7) / 8, k = 0;
+    size_t *to = dest;          /* k <= b below: dest[k] overwrites only used entries */
+    row_parts(in, plan, np, level, i, to);
+    for (size_t b = 0; b < nb; b++) {
+        if (to[b] == SIZE_MAX)
+            continue;
+        size_t p = to[b];
+        uint8_t *m = &masks[k * mw];
+        memset(m, 0, mw);
+        for (size_t c = b; c < nb; c++)
+            if (to[c] == p) {
+                m[c / 8] |= (uint8_t)(1u << (c % 8));
+                to[c] = SIZE_MAX;
+            }
+        dest[k++] = p;
+    }
+    return k;
+}
+
+struct engine_in *engine_in_part_new(const struct engine_in *like, const struct fq_plan *plan,
+                                     size_t nbranches)
+{
+    struct engine_in *pi = xcalloc(1, sizeof *pi);
+    rows_init_like(&pi->rows, &like->rows);
+    pi->rows.full = false;
+    pi->mw = (nbranches + 7) / 8;
+    pi->f = xcalloc(1, sizeof *pi->f);
+    pi->filter = xcalloc(nbranches ? nbranches : 1, sizeof *pi->filter);
+    for (size_t b = 0; b < nbranches; b++)
+        pi->filter[b] = (int)b;
+    memcpy(pi->need, like->need, sizeof pi->need);
+    pi->nread = like->nread;
+    pi->plan = plan;
+    return pi;
+}
+
+void engine_in_add_rows(struct engine_in *in, const unsigned char *row, const uint8_t *mask)
+{
+    size_t at = in->rows.n;
+    rows_append_rows(&in->rows, row, 1);
+    if (in->mcap < in->rows.n) {
+        in->mcap = in->rows.cap;
+        in->mask = xrealloc(in->mask, in->mcap * in->mw);
+    }
+    memcpy(&in->mask[at * in->mw], mask, in->mw);
 }
 
 /* The partitions' inputs: each row once in every partition one of its
@@ -944,58 +980,64 @@ static void split_rows(struct part_runs *ps, const struct engine_in *in)
 {
     size_t nb = ps->q->nbranches, mw = (nb + 7) / 8;
     ps->in = xcalloc(ps->np, sizeof *ps->in);
-    for (size_t p = 0; p < ps->np; p++) {
-        struct engine_in *pi = xcalloc(1, sizeof *pi);
-        rows_init_like(&pi->rows, &in->rows);
-        pi->mw = mw;
-        pi->nf = 0;
-        pi->f = xcalloc(1, sizeof *pi->f);
-        pi->filter = xcalloc(nb ? nb : 1, sizeof *pi->filter);
-        for (size_t b = 0; b < nb; b++)
-            pi->filter[b] = (int)b;
-        memcpy(pi->need, in->need, sizeof pi->need);
-        pi->nread = in->nread;
-        pi->plan = ps->plan;
-        ps->in[p] = pi;
-    }
-    size_t *to = xmalloc((nb ? nb : 1) * sizeof *to);
-    uint8_t m[64];
+    for (size_t p = 0; p < ps->np; p++)
+        ps->in[p] = engine_in_part_new(in, ps->plan, nb);
+    size_t *dest = xmalloc((nb ? nb : 1) * sizeof *dest);
+    uint8_t *m = xmalloc((nb ? nb : 1) * mw);
     for (size_t i = 0; i < in->rows.n; i++) {
-        row_parts(in, ps->plan, ps->np, i, to);
-        for (size_t b = 0; b < nb; b++) {
-            if (to[b] == SIZE_MAX)
-                continue;
-            size_t p = to[b];
-            memset(m, 0, mw);
-            for (size_t c = b; c < nb; c++)
-                if (to[c] == p) {
-                    m[c / 8] |= (uint8_t)(1u << (c % 8));
-                    to[c] = SIZE_MAX;
-                }
-            struct engine_in *pi = ps->in[p];
-            size_t at = pi->rows.n;
-            rows_append_rows(&pi->rows, row_at(&in->rows, i), 1);
-            if (pi->mcap < pi->rows.n) {
-                pi->mcap = pi->rows.cap;
-                pi->mask = xrealloc(pi->mask, pi->mcap * mw);
-            }
-            memcpy(&pi->mask[at * mw], m, mw);
-        }
+        size_t k = engine_in_row_dests(in, ps->plan, ps->np, 0, i, dest, m);
+        for (size_t j = 0; j < k; j++)
+            engine_in_add_rows(ps->in[dest[j]], row_at(&in->rows, i), &m[j * mw]);
     }
-    free(to);
+    free(dest);
+    free(m);
 }
 
-/* One partition: marks by rec_id (its rows are never written from here). */
+int engine_run_part(const struct fq_query *q, struct engine_in *pi, const struct engine_opts *eo,
+                    pthread_mutex_t *lock, uint64_t *bits, size_t nwords,
+                    struct engine_stats *sum, struct fq_error *err)
+{
+    struct engine_stats st = {0};
+    uint64_t *mine = NULL;
+    int rc = engine_run_in(q, pi, eo, NULL, &mine, &st, err);
+    engine_in_free(pi);
+    if (lock)
+        pthread_mutex_lock(lock);
+    for (size_t w = 0; mine && w < nwords; w++)
+        bits[w] |= mine[w];
+    for (size_t b = 0; b < st.nbranches; b++) {
+        sum->branch[b].filtered += st.branch[b].filtered;
+        sum->branch[b].groups += st.branch[b].groups;
+        sum->branch[b].groups_kept += st.branch[b].groups_kept;
+    }
+    sum->tuples += st.tuples;
+    if (lock)
+        pthread_mutex_unlock(lock);
+    free(mine);
+    engine_stats_free(&st);
+    return rc;
+}
+
+int engine_parts_done(const struct fq_query *q, const struct engine_opts *eo, uint64_t nread,
+                      const uint64_t *bits, size_t nwords, struct engine_stats *st,
+                      struct fq_error *err)
+{
+    for (size_t b = 0; b < q->nbranches; b++)
+        st->branch[b].records_in = eo->records_read ? eo->records_read : nread;
+    if (eo->max_tuples && st->tuples > eo->max_tuples)
+        return merger_too_many(eo->max_tuples, err);
+    for (size_t w = 0; bits && w < nwords; w++)
+        st->records_out += (uint64_t)__builtin_popcountll(bits[w]);
+    return FQ_OK;
+}
+
+/* One partition of run_partitions, on a worker thread. */
 static void part_job(void *ctx, size_t p)
 {
     struct part_runs *ps = ctx;
-    struct engine_in *pi = ps->in[p];
-    pi->rows.full = false;
-    struct engine_stats st = {0};
     struct fq_error err = {.code = FQ_OK, .offset = -1};
-    uint64_t *bits = NULL;
-    int rc = engine_run_in(ps->q, pi, &ps->eo, NULL, &bits, &st, &err);
-    engine_in_free(pi);
+    int rc = engine_run_part(ps->q, ps->in[p], &ps->eo, &ps->lock, ps->bits, ps->nwords,
+                             &ps->sum, &err);
     ps->in[p] = NULL;
     pthread_mutex_lock(&ps->lock);
     if (rc != FQ_OK && (ps->rc == FQ_OK || p < ps->failed)) {
@@ -1003,17 +1045,7 @@ static void part_job(void *ctx, size_t p)
         ps->failed = p;
         ps->err = err;
     }
-    for (size_t w = 0; bits && w < ps->nwords; w++)
-        ps->bits[w] |= bits[w];
-    for (size_t b = 0; b < st.nbranches; b++) {
-        ps->sum.branch[b].filtered += st.branch[b].filtered;
-        ps->sum.branch[b].groups += st.branch[b].groups;
-        ps->sum.branch[b].groups_kept += st.branch[b].groups_kept;
-    }
-    ps->sum.tuples += st.tuples;
     pthread_mutex_unlock(&ps->lock);
-    free(bits);
-    engine_stats_free(&st);
 }
 
 /* Full rows: the marked ones written in (stime, rec_id) order. */
@@ -1053,18 +1085,15 @@ static int run_partitions(const struct fq_query *q, struct engine_in *in,
     free(ps.in);
     engine_stats_free(st);
     *st = ps.sum;
-    for (size_t b = 0; b < q->nbranches; b++)
-        st->branch[b].records_in = eo->records_read ? eo->records_read : in->nread;
+    bool full = in->rows.full;
     int rc = ps.rc;
     if (rc != FQ_OK)
         *err = ps.err;
-    else if (eo->max_tuples && st->tuples > eo->max_tuples)
-        rc = merger_too_many(eo->max_tuples, err);
-    else if (in->rows.full)
+    else
+        rc = engine_parts_done(q, eo, in->nread, full ? NULL : ps.bits, ps.nwords, st, err);
+    if (rc == FQ_OK && full)
         rc = write_marked_rows(in, ps.bits, out, &st->records_out, err);
-    if (rc == FQ_OK && !in->rows.full) {
-        for (size_t w = 0; w < ps.nwords; w++)
-            st->records_out += (uint64_t)__builtin_popcountll(ps.bits[w]);
+    if (rc == FQ_OK && !full) {
         if (out_bits) {
             *out_bits = ps.bits;
             ps.bits = NULL;

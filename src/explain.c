@@ -129,6 +129,20 @@ static void module_text(FILE *fp, const struct fq_query *q, size_t m)
     fputc('\n', fp);
 }
 
+/* What happens past the memory budget (run.c, spill.h). */
+static void memory_text(FILE *fp, const struct fq_plan *p)
+{
+    if (p->path == PATH_STREAM)
+        return;                 /* the path says it */
+    if (p->partitionable && (p->path == PATH_DIRECT || p->path == PATH_JOIN))
+        fputs("memory: past the budget, kept records from regular files are narrowed, then "
+              "split by the partition key into a temporary file and run one partition at a "
+              "time\n", fp);
+    else
+        fputs("memory: the kept records stay in memory, narrowed to the fields the query "
+              "reads past the budget or with -g; past --max-memory the query stops\n", fp);
+}
+
 void plan_explain(FILE *fp, const struct fq_query *q, const struct fq_plan *p)
 {
     fprintf(fp, "path: %s\n", path_text(p->path));
@@ -136,6 +150,7 @@ void plan_explain(FILE *fp, const struct fq_query *q, const struct fq_plan *p)
         branch_text(fp, q, b);
     for (size_t k = 0; k < q->nmodules; k++)
         module_text(fp, q, k == 0 ? q->export_module : k - (k <= q->export_module));
+    memory_text(fp, p);
     if (!p->partitionable) {
         fprintf(fp, "partitions: one, because %s\n", p->why);
         return;

@@ -137,6 +137,12 @@ static void widen(struct fq_rows *R)
     *R = N;
 }
 
+void rows_fix_layout(struct fq_rows *R)
+{
+    if (!R->full && !R->flags)
+        widen(R);
+}
+
 static void reserve(struct fq_rows *R, size_t n)
 {
     assert(!R->borrowed);
@@ -187,6 +193,12 @@ void rows_rank(struct fq_rows *R)
     if (!R->t6 || R->t6->ranked)
         return;
     uint32_t *rank = ip6_tab_rank(R->t6);
+    rows_apply_rank(R, rank);
+    free(rank);
+}
+
+void rows_apply_rank(struct fq_rows *R, const uint32_t *rank)
+{
     for (size_t i = 0; R->has6 && i < R->n; i++) {
         unsigned char *row = R->p + i * R->stride;
         for (unsigned f = F_SRCIP; f <= F_EXADDR; f++)
@@ -197,7 +209,6 @@ void rows_rank(struct fq_rows *R)
                 memcpy(row + R->off[f], &id, 4);
             }
     }
-    free(rank);
 }
 
 void row_rec(const struct fq_rows *R, size_t i, struct fq_rec *r)

@@ -112,6 +112,16 @@ void rows_append_rows(struct fq_rows *R, const unsigned char *rows, size_t n);
  * Idempotent. */
 void rows_rank(struct fq_rows *R);
 
+/* Rows of R that were copied out before rows_rank (rows_append_rows'
+ * copies, with R's t6) hold ids: rank (ip6_tab_rank's) makes them keys.
+ * rows_rank is ip6_tab_rank and this. */
+void rows_apply_rank(struct fq_rows *R, const uint32_t *rank);
+
+/* Narrow rows take now the layout an IPv6 record would give them (the
+ * v6 flags byte, when an address is stored), so that it never changes
+ * after: rows copied out (to a file) keep the stride of later ones. */
+void rows_fix_layout(struct fq_rows *R);
+
 /* Full rows to the narrower layout of need, in place (a row never grows). */
 void rows_narrow(struct fq_rows *R, const bool *need);
 

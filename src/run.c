@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "run.h"
+#include "spill.h"
 #include "spool.h"
 #include "stream.h"
 #include "util.h"
@@ -24,6 +26,8 @@ struct fq_run {
     struct fq_run_opts o;
     struct stream *sm;          /* the query only filters; else e */
     struct engine_in *e;
+    struct fq_plan *plan;       /* e's, made when the rows may spill */
+    struct spill *spill;        /* e's rows past the budget, in partitions; NULL: in memory */
     char **paths;               /* regular files, to be read again; NULL: cannot be */
     struct stat *id;            /* each file as it was before the first reading */
     size_t npaths;
@@ -34,6 +38,8 @@ void fq_run_free(struct fq_run *r)
     if (!r)
         return;
     stream_free(r->sm);
+    spill_free(r->spill);
+    plan_free(r->plan);
     engine_in_free(r->e);
     for (size_t i = 0; i < r->npaths; i++)
         free(r->paths[i]);
@@ -64,11 +70,56 @@ static uint64_t memory_budget(const struct fq_run_opts *o)
     return (uint64_t)pages * (uint64_t)psize / 4;
 }
 
+/* Why the kept rows of r cannot go to temporary files (NULL: they can):
+ * they are narrow, and the plan splits them into partitions each run to
+ * marks by rec_id. */
+static const char *why_no_spill(struct fq_run *r, bool files)
+{
+    if (!files)
+        return "the input is not regular files, which could be read a second time";
+    if (engine_in_rows(r->e)->full)
+        return "the rows keep whole records (FLOWQ_ROWS=full, or the query reads every field)";
+    if (r->o.groups)
+        return "-g writes the groups as the merger makes them, in one run";
+    if (!r->plan)
+        r->plan = plan_make(r->q, false);
+    if (!r->plan->partitionable)
+        return r->plan->why;
+    if (r->plan->path != PATH_DIRECT && r->plan->path != PATH_JOIN)
+        return "its path marks no records to write";
+    return NULL;
+}
+
+/* After records were added to the engine's narrow rows: past the limit
+ * they go to the partitions of a spill (started at the first time), past
+ * --max-memory without a spill it is an error. */
+static int keep_bounded(struct fq_run *r, bool files, uint64_t limit, struct fq_error *err)
+{
+    uint64_t bytes = engine_in_bytes(r->e);
+    if (r->spill)
+        return bytes > limit / 2 ? spill_put(r->spill, r->e, err) : FQ_OK;
+    if (bytes <= limit)
+        return FQ_OK;
+    const char *why = why_no_spill(r, files);
+    if (!why) {
+        r->spill = spill_new(r->q, r->plan, (size_t)limit);
+        return spill_put(r->spill, r->e, err);
+    }
+    if (!r->o.rd.max_bytes || bytes <= r->o.rd.max_bytes)
+        return FQ_OK;           /* without --max-memory, memory follows the input */
+    return fq_fail(err, FQ_E_OUTPUT, NULL, -1,
+                   "the records to keep exceed --max-memory (%llu bytes at record %llu) and "
+                   "cannot go to temporary files: %s; filter more or raise --max-memory",
+                   (unsigned long long)r->o.rd.max_bytes,
+                   (unsigned long long)engine_in_read(r->e), why);
+}
+
 /* The records into the engine.  When the records to keep outgrow the
  * memory budget and the inputs are regular files, only the fields the
  * query reads after its filters are kept, and the records to write are
  * read again from the files (write_again); the rows mode may fix the
- * choice. */
+ * choice.  When even those outgrow it, they spill (spill.h) if the query
+ * splits into partitions. */
 static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
                        struct fq_error *err)
 {
@@ -89,6 +140,7 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
         engine_in_narrow(r->e);
     bool may = files && !never && !narrowed;
     uint64_t budget = memory_budget(o);
+    uint64_t limit = o->rd.max_bytes && o->rd.max_bytes < budget ? o->rd.max_bytes : budget;
     struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
     ssize_t got;
     while ((got = ft_reader_next(rd, buf, READ_CHUNK, err)) > 0) {
@@ -97,17 +149,14 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
             engine_in_narrow(r->e);
             may = false;
         }
-        if (o->rd.max_bytes && !may && engine_in_bytes(r->e) > o->rd.max_bytes) {
-            fq_fail(err, FQ_E_OUTPUT, NULL, -1,
-                    "the records to keep in memory exceed --max-memory (%llu bytes at "
-                    "record %llu); filter more or raise --max-memory",
-                    (unsigned long long)o->rd.max_bytes,
-                    (unsigned long long)engine_in_read(r->e));
+        if (!may && keep_bounded(r, files, limit, err) != FQ_OK) {
             got = -1;
             break;
         }
     }
     free(buf);
+    if (got == 0 && r->spill && spill_put(r->spill, r->e, err) != FQ_OK)
+        got = -1;
     if (got == 0 && files && !engine_in_rows(r->e)->full && !o->groups) {
         r->paths = xcalloc(np ? np : 1, sizeof *r->paths);
         for (size_t i = 0; i < np; i++)
@@ -120,7 +169,8 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
     ft_reader_close(rd);
     if (got < 0)
         return err->code;
-    engine_in_trim(r->e);
+    if (!r->spill)              /* spilled rows keep IPv6 ids until spill_run */
+        engine_in_trim(r->e);
     return FQ_OK;
 }
 
@@ -204,7 +254,9 @@ int fq_run_write(struct fq_run *r, struct out *out, struct engine_stats *st,
         return err->code;
     }
     uint64_t *bits = NULL;
-    if (engine_run_in(r->q, r->e, &r->o.eng, out, &bits, st, err) == FQ_OK && bits)
+    int rc = r->spill ? spill_run(r->spill, r->e, &r->o.eng, &bits, st, err)
+                      : engine_run_in(r->q, r->e, &r->o.eng, out, &bits, st, err);
+    if (rc == FQ_OK && bits)
         write_again(r, bits, st->records_out, out, err);
     free(bits);
     return err->code;

@@ -7,8 +7,6 @@
  */
 #include "spool.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -60,69 +58,18 @@ struct spool {
     struct merge m;     /* reading from runs */
 };
 
-static int tmp_fail(const struct spool *s, const char *what, int e, struct fq_error *err)
-{
-    return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "cannot %s temporary file in %s: %s", what, s->dir,
-                   strerror(e));
-}
-
-/* A new temporary file without a name (O_TMPFILE), or unlinked at once
- * where the file system cannot do that: nothing is left behind whatever
- * way the process ends.  The error is mkostemp's either way. */
-static int tmp_open(const struct spool *s, struct fq_error *err)
-{
-#ifdef O_TMPFILE
-    int tfd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (tfd >= 0)
-        return tfd;
-#endif
-    size_t len = strlen(s->dir) + sizeof "/flowq-spool-XXXXXX";
-    char *path = xmalloc(len);
-    snprintf(path, len, "%s/flowq-spool-XXXXXX", s->dir);
-    int fd = mkostemp(path, O_CLOEXEC);
-    int e = errno;
-    if (fd >= 0)
-        unlink(path);
-    free(path);
-    if (fd < 0)
-        tmp_fail(s, "write", e, err);
-    return fd;
-}
-
+/* Records to and from the temporary file (util.h's tmp_* name s->dir in
+ * their errors). */
 static int write_all(const struct spool *s, int fd, const struct fq_rec *r, size_t n,
                      struct fq_error *err)
 {
-    const char *p = (const char *)r;
-    size_t len = n * sizeof *r;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return tmp_fail(s, "write", w < 0 ? errno : ENOSPC, err);
-        p += w;
-        len -= (size_t)w;
-    }
-    return FQ_OK;
+    return tmp_write(fd, s->dir, r, n * sizeof *r, err);
 }
 
 static int read_at(const struct spool *s, int fd, struct fq_rec *r, size_t n, uint64_t at,
                    struct fq_error *err)
 {
-    char *p = (char *)r;
-    size_t len = n * sizeof *r;
-    off_t off = (off_t)(at * sizeof *r);
-    while (len) {
-        ssize_t got = pread(fd, p, len, off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)   /* 0: the file is shorter than what was written */
-            return tmp_fail(s, "read", got < 0 ? errno : EIO, err);
-        p += got;
-        len -= (size_t)got;
-        off += got;
-    }
-    return FQ_OK;
+    return tmp_pread(fd, s->dir, r, n * sizeof *r, at * sizeof *r, err);
 }
 
 /* ---- sorting one run in memory */
@@ -218,7 +165,7 @@ static void clear_padding(struct fq_rec *v, size_t n)
 
 static int spill(struct spool *s, struct fq_error *err)
 {
-    if (s->fd < 0 && (s->fd = tmp_open(s, err)) < 0)
+    if (s->fd < 0 && (s->fd = tmp_open(s->dir, err)) < 0)
         return err->code;
     sort_run(s->mem, s->n);
     clear_padding(s->mem, s->n);
@@ -238,8 +185,7 @@ struct spool *spool_new(size_t budget)
     size_t cap = budget / (sizeof(struct fq_rec) + SORT_KEY);
     s->cap = cap < 1 ? 1 : cap > UINT32_MAX ? UINT32_MAX : cap;
     s->bufrecs = cap > (size_t)(FANIN + 1) * MIN_READ ? cap : (size_t)(FANIN + 1) * MIN_READ;
-    const char *dir = getenv("TMPDIR");
-    s->dir = xstrdup(dir && *dir ? dir : "/tmp");
+    s->dir = xstrdup(tmp_dir());
     s->fd = -1;
     return s;
 }
@@ -388,7 +334,7 @@ static ssize_t merge_next(const struct spool *s, struct merge *m, struct fq_rec 
 /* One pass: every FANIN consecutive runs become one run of a new file. */
 static int merge_pass(struct spool *s, struct fq_error *err)
 {
-    int fd = tmp_open(s, err);
+    int fd = tmp_open(s->dir, err);
     if (fd < 0)
         return err->code;
     size_t nnew = (s->nruns + FANIN - 1) / FANIN;

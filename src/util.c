@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flowq.h"
 
@@ -125,4 +128,70 @@ const char *nearest_name(const char *name, const char *const *candidates)
         }
     }
     return best;
+}
+
+/* ---- temporary files */
+
+const char *tmp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+static int tmp_fail(const char *dir, const char *what, int e, struct fq_error *err)
+{
+    return fq_fail(err, FQ_E_OUTPUT, NULL, -1, "cannot %s temporary file in %s: %s", what, dir,
+                   strerror(e));
+}
+
+/* The error is mkostemp's either way. */
+int tmp_open(const char *dir, struct fq_error *err)
+{
+#ifdef O_TMPFILE
+    int tfd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (tfd >= 0)
+        return tfd;
+#endif
+    size_t len = strlen(dir) + sizeof "/flowq-spool-XXXXXX";
+    char *path = xmalloc(len);
+    snprintf(path, len, "%s/flowq-spool-XXXXXX", dir);
+    int fd = mkostemp(path, O_CLOEXEC);
+    int e = errno;
+    if (fd >= 0)
+        unlink(path);
+    free(path);
+    if (fd < 0)
+        tmp_fail(dir, "write", e, err);
+    return fd;
+}
+
+int tmp_write(int fd, const char *dir, const void *p, size_t len, struct fq_error *err)
+{
+    const char *c = p;
+    while (len) {
+        ssize_t w = write(fd, c, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return tmp_fail(dir, "write", w < 0 ? errno : ENOSPC, err);
+        c += w;
+        len -= (size_t)w;
+    }
+    return FQ_OK;
+}
+
+int tmp_pread(int fd, const char *dir, void *p, size_t len, uint64_t off, struct fq_error *err)
+{
+    char *c = p;
+    while (len) {
+        ssize_t got = pread(fd, c, len, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)   /* 0: the file is shorter than what was written */
+            return tmp_fail(dir, "read", got < 0 ? errno : EIO, err);
+        c += got;
+        len -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return FQ_OK;
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct fq_error;
+
 /* On failure these print "flowq: out of memory" and exit 5: there is no
  * useful way to continue a query without its data. */
 void *xmalloc(size_t n);
@@ -59,5 +61,25 @@ unsigned edit_distance(const char *a, const char *b, unsigned cap);
 /* The candidate (NULL-terminated list) nearest to name, at most two edits
  * away; NULL when none is. */
 const char *nearest_name(const char *name, const char *const *candidates);
+
+/* ---- nameless temporary files (the spool's sorted runs, the engine's
+ * spilled partitions) */
+
+/* The directory for temporary files: $TMPDIR when set and not empty,
+ * else /tmp.  The string is the environment's; do not free it. */
+const char *tmp_dir(void);
+
+/* A new temporary file in dir without a name there (O_TMPFILE, or
+ * unlinked at once where the file system cannot do that), read-write:
+ * nothing is left behind whatever way the process ends.  Returns the
+ * descriptor (the caller closes it), or -1 with *err filled
+ * (FQ_E_OUTPUT, "cannot write temporary file in DIR: REASON"). */
+int tmp_open(const char *dir, struct fq_error *err);
+
+/* Writes p[0..len) at fd's position, or reads len bytes at offset off;
+ * a short write (a full disk) or read is an error like tmp_open's, dir
+ * naming the file's directory.  Return FQ_OK or FQ_E_OUTPUT. */
+int tmp_write(int fd, const char *dir, const void *p, size_t len, struct fq_error *err);
+int tmp_pread(int fd, const char *dir, void *p, size_t len, uint64_t off, struct fq_error *err);
 
 #endif

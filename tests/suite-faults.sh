@@ -335,9 +335,10 @@ EOF
     [ ! -s "$TMP/out" ] || "$FK" jsoncheck "$TMP/out" >/dev/null && pass ||
         fail "faults: --max-tuples output is not well-formed JSON"
 
-    # --max-memory: 3000 records kept (96 bytes each) do not fit in 64 KiB;
+    # --max-memory: 3000 records kept (96 bytes each) do not fit in 64 KiB,
+    # and a merger without rules cannot split them (tests/suite-spill.sh);
     # they fit in 1 MiB, with the same output as no limit.
-    echo "flowq: the records to keep in memory exceed --max-memory (65536 bytes at record 3000); filter more or raise --max-memory" \
+    echo "flowq: the records to keep exceed --max-memory (65536 bytes at record 3000) and cannot go to temporary files: merger module M has no rules: every combination of groups is a tuple; filter more or raise --max-memory" \
         >"$TMP/maxm.err"
     expect "faults: --max-memory 64K" 5 - "$TMP/maxm.err" \
         "$FLOWQ" --max-memory 64K -o csv "$TMP/cross.fq" "$TMP/t3k.ft"

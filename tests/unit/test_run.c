@@ -3,7 +3,10 @@
  * grouped query goes through the engine with full rows, with narrow rows
  * (the second reading of the file), and in auto mode with a budget so
  * small that the rows narrow after the first chunk; all must print the
- * same bytes.  A missing input fails in fq_run_read, before any output.
+ * same bytes; with that budget the narrow rows spill to $TMPDIR (spill.h),
+ * which a missing directory shows, and a query that cannot split fails
+ * past --max-memory with the reason.  A missing input fails in
+ * fq_run_read, before any output.
  */
 #include <check.h>
 #include <stdio.h>
@@ -39,8 +42,9 @@ static const char want[] = "rec_id,proto,bytes\n"
 
 static const enum fq_field cols[] = {F_REC_ID, F_PROTO, F_BYTES};
 
-/* The query over path with the given rows mode and budget, as csv. */
-static char *run(const char *path, enum fq_rows_mode rows, uint64_t budget, int *rc)
+/* The query over n copies of path with the given rows mode and budget,
+ * as csv. */
+static char *run_n(const char *path, size_t n, enum fq_rows_mode rows, uint64_t budget, int *rc)
 {
     struct fq_error err = {.code = FQ_OK, .offset = -1};
     struct fq_query *q = query_compile(query, strlen(query), "run.fq", stderr, &err);
@@ -53,15 +57,24 @@ static char *run(const char *path, enum fq_rows_mode rows, uint64_t budget, int 
     ck_assert_ptr_nonnull(o);
     struct fq_run_opts ro = {.eng = {.threads = 1}, .rows = rows, .budget = budget};
     struct engine_stats st = {0};
-    char *p = (char *)path;
-    *rc = fq_run_query(q, &p, 1, &ro, o, &st, &err);
+    char **p = calloc(n, sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (char *)path;
+    *rc = fq_run_query(q, p, n, &ro, o, &st, &err);
+    free(p);
     if (*rc == FQ_OK)
-        ck_assert_uint_eq(st.records_out, 6);
+        ck_assert_uint_eq(st.records_out, 6 * n);
     engine_stats_free(&st);
     out_close(o, &err);
     fclose(fp);
     query_free(q);
     return buf;
+}
+
+static char *run(const char *path, enum fq_rows_mode rows, uint64_t budget, int *rc)
+{
+    return run_n(path, 1, rows, budget, rc);
 }
 
 START_TEST(rows_modes_agree)
@@ -77,6 +90,56 @@ START_TEST(rows_modes_agree)
         ck_assert_msg(strcmp(s, want) == 0, "mode %zu:\n%s", i, s);
         free(s);
     }
+}
+END_TEST
+
+START_TEST(spill_goes_to_tmpdir)
+{
+    int rc;
+    setenv("TMPDIR", "tests/data/io/no-such-dir", 1);
+    /* 2400 rows: more than a partition's write buffer holds */
+    char *s = run_n(TRACE, 400, FQ_ROWS_AUTO, 1, &rc);
+    ck_assert_int_eq(rc, FQ_E_OUTPUT);
+    ck_assert_str_eq(s, "rec_id,proto,bytes\n");  /* no record */
+    free(s);
+    s = run(TRACE, FQ_ROWS_NARROW, 0, &rc);     /* fits: no temporary file */
+    ck_assert_int_eq(rc, FQ_OK);
+    ck_assert_str_eq(s, want);
+    free(s);
+    unsetenv("TMPDIR");         /* /tmp: spilled, the same bytes as in memory */
+    char *mem = run_n(TRACE, 400, FQ_ROWS_FULL, 0, &rc);
+    ck_assert_int_eq(rc, FQ_OK);
+    s = run_n(TRACE, 400, FQ_ROWS_AUTO, 1, &rc);
+    ck_assert_int_eq(rc, FQ_OK);
+    ck_assert_uint_gt(strlen(s), 2400 * 8);
+    ck_assert_str_eq(s, mem);
+    free(s);
+    free(mem);
+}
+END_TEST
+
+START_TEST(unsplittable_over_max_memory)
+{
+    static const char allen[] = "splitter S {}\n"
+                                "merger M { module m { branches A, B\n A < B } export m }\n"
+                                "ungrouper U {}\n"
+                                "\"input\" -> S\n"
+                                "S branch A -> M\n"
+                                "S branch B -> M\n"
+                                "M -> U -> \"output\"\n";
+    struct fq_error err = {.code = FQ_OK, .offset = -1};
+    struct fq_query *q = query_compile(allen, strlen(allen), "allen.fq", stderr, &err);
+    ck_assert_ptr_nonnull(q);
+    char *p = (char *)TRACE;
+    struct fq_run_opts ro = {.eng = {.threads = 1}, .rd = {.max_bytes = 1}};
+    ck_assert_ptr_null(fq_run_read(q, &p, 1, &ro, &err));
+    ck_assert_int_eq(err.code, FQ_E_OUTPUT);
+    ck_assert_str_eq(err.msg,
+                     "the records to keep exceed --max-memory (1 bytes at record 6) and cannot "
+                     "go to temporary files: merger module m has no equality rule between "
+                     "branches A and B (its rules start at line 3); filter more or raise "
+                     "--max-memory");
+    query_free(q);
 }
 END_TEST
 
@@ -98,7 +161,10 @@ int main(void)
 {
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("run");
+    tcase_set_timeout(tc, 60);  /* hundreds of readings of the file under ASan */
     tcase_add_test(tc, rows_modes_agree);
+    tcase_add_test(tc, spill_goes_to_tmpdir);
+    tcase_add_test(tc, unsplittable_over_max_memory);
     tcase_add_test(tc, missing_input_fails_before_output);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
