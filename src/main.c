@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * The command line: options, input and output set-up, error reporting and
  * exit statuses.  The only file that prints errors or calls exit().
+ * Built twice: as flowq, and with FQ_MPI as flowq-mpi, which reads its
+ * input across the ranks of an MPI job (mpi/dist.h); every rank runs this
+ * same code, and only rank 0 is heard.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,12 @@
 #include "run.h"
 #include "twin.h"
 #include "util.h"
+#ifdef FQ_MPI
+#include "dist.h"
+#define run_read dist_run_read
+#else
+#define run_read fq_run_read
+#endif
 
 struct cli {
     struct out_opts out;
@@ -886,7 +895,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     progress_start(c, false);
     struct fq_run_opts ro = {
         .rd = c->rd, .eng = c->eng, .groups = c->groups, .rows = c->rows};
-    struct fq_run *run = fq_run_read(q, inputs, ninputs, &ro, err);
+    struct fq_run *run = run_read(q, inputs, ninputs, &ro, err);
     progress_stop(c);
     /* the destination only once the input is read: a missing input leaves
      * no output file, not even a header */
@@ -941,8 +950,33 @@ static void cli_free(struct cli *c, char **inputs, size_t ninputs, size_t nops)
     gsort_spec_free(&c->sort);
 }
 
+#ifdef FQ_MPI
+/* flowq-mpi: standard input is rank 0's alone, so it can hold neither the
+ * query, nor input names, nor records; ranks other than 0 write nothing
+ * (their stdout and stderr are /dev/null already): no -w or --stats file,
+ * no progress line. */
+static void mpi_cli(struct cli *c, int rank, const char *qpath, char **ops, size_t nops)
+{
+    bool reads_stdin = nops == 0 && !c->files_from && !c->check && !c->dump && !c->explain;
+    for (size_t i = 0; i < nops; i++)
+        reads_stdin |= strcmp(ops[i], "-") == 0;
+    if (reads_stdin || (qpath && strcmp(qpath, "-") == 0) ||
+        (c->files_from && strcmp(c->files_from, "-") == 0))
+        usage_error("%s", "flowq-mpi reads the query, --files-from and traces from files: "
+                          "standard input is not shared with the other ranks");
+    if (rank) {
+        c->wfile = NULL;
+        c->stats_file = NULL;
+        c->progress = -1;
+    }
+}
+#endif
+
 int main(int argc, char **argv)
 {
+#ifdef FQ_MPI
+    int rank = dist_start(&argc, &argv);
+#endif
     struct cli c = {0};
     c.eng.max_tuples = 100000000;
     /* umask() can only be read by setting it: done here, before any
@@ -969,6 +1003,9 @@ int main(int argc, char **argv)
     }
     if (qpath && strcmp(qpath, "-") == 0 && c.files_from && strcmp(c.files_from, "-") == 0)
         usage_error("%s", "the query and --files-from cannot both come from standard input");
+#ifdef FQ_MPI
+    mpi_cli(&c, rank, qpath, ops, nops);
+#endif
     size_t ninputs;
     char **inputs = collect_inputs(&c, ops, nops, &ninputs);
     bool reads_stdin = ninputs == 0 && !c.check && !c.dump;
@@ -988,5 +1025,8 @@ int main(int argc, char **argv)
     else if (err.code && err.msg[0])
         report(&err);
     cli_free(&c, inputs, ninputs, nops);
+#ifdef FQ_MPI
+    rc = dist_end(rc);
+#endif
     return rc;
 }
