@@ -569,6 +569,19 @@ static char *read_file(const char *path, size_t *len, struct fq_error *err)
     return buf;
 }
 
+/* Standard output is a terminal the user reads.  Under mpirun, rank 0's
+ * standard output is mpirun's pseudo-terminal whatever mpirun itself
+ * writes to, so flowq-mpi cannot tell, and takes it as not one (it does
+ * not refuse -o ft there; mpirun passes the bytes unchanged). */
+static bool stdout_tty(void)
+{
+#ifdef FQ_MPI
+    return false;
+#else
+    return isatty(STDOUT_FILENO);
+#endif
+}
+
 /* Output destination.  -w never replaces what is not a regular file:
  * - a regular file (after --force) or a new name is written as a temporary
  *   file beside it, renamed over it only when everything was written; a
@@ -644,7 +657,7 @@ static int dest_open(struct dest *d, const struct cli *c, struct fq_error *err)
         st.st_ino == so.st_ino)
         w = NULL; /* standard output itself */
     if (!w) {
-        if (c->out.fmt == FMT_FT && !c->force && isatty(STDOUT_FILENO))
+        if (c->out.fmt == FMT_FT && !c->force && stdout_tty())
             return fq_fail(err, FQ_E_USAGE, NULL, -1,
                            "refusing to write binary -o ft to a terminal (use -w FILE, a pipe, or --force)");
         d->fp = stdout;
@@ -803,7 +816,7 @@ static int print_stats(const struct cli *c, const struct fq_query *q, const stru
 static struct progress *progress_start(struct cli *c, bool prints)
 {
     bool tty = isatty(STDERR_FILENO);
-    if (c->progress < 0 || (c->progress == 0 && (!tty || (prints && isatty(STDOUT_FILENO)))))
+    if (c->progress < 0 || (c->progress == 0 && (!tty || (prints && stdout_tty()))))
         return NULL;
     c->rd.prog = progress_new(stderr, c->progress > 0 ? 0 : 1000, tty);
     return c->rd.prog;
