@@ -153,11 +153,12 @@ bench: all $(TOOL_BIN)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(BUILD)/flowq $(BUILD)/flowq-gen $(DESTDIR)$(PREFIX)/bin/
+	if [ -x $(BUILD)/flowq-mpi ]; then install -m 755 $(BUILD)/flowq-mpi $(DESTDIR)$(PREFIX)/bin/; fi
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/flowq $(DESTDIR)$(PREFIX)/bin/flowq-gen \
+	rm -f $(DESTDIR)$(PREFIX)/bin/flowq $(DESTDIR)$(PREFIX)/bin/flowq-gen $(DESTDIR)$(PREFIX)/bin/flowq-mpi \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/flowq*.1 $(DESTDIR)$(PREFIX)/share/man/man5/flowq*.5
 
 clean:
