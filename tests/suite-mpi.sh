@@ -3,10 +3,10 @@
 # messages and exit status byte for byte, for N = 1, 2, 3, on a generated
 # directory of four files of different sizes (so that every rank count
 # deals them differently): every query in queries/, -g (with --sort and
-# --limit), the output formats, -c, -e, -t, -w, global rec_ids; and the
-# errors: a missing operand, corrupt files in different ranks' shares (the
-# earliest in walk order is the one reported), a foreign file, a query
-# error, standard input.  Skipped (with a note) when mpirun or
+# --limit), the output formats, -c, -e, -t, -w, global rec_ids, records
+# sent in several messages; and the errors: a missing operand, corrupt
+# files in different ranks' shares (the earliest in walk order is the one
+# reported), a foreign file, a query error, standard input.  Skipped (with a note) when mpirun or
 # $BUILD/flowq-mpi is absent.  Sourced by tests/run-all.sh with
 # tests/lib.sh; uses $FLOWQ $FLOWQ_GEN $TOP $BUILD $TMP.
 
@@ -72,6 +72,12 @@ mpi_rc "-o ft" 0 -o ft -z 6 "$Q" d
 mpi_rc "-t window" 0 -t 2026-11-28T00:40Z/2026-11-28T01:05Z --stats -o csv "$T" d
 mpi_rc "-e, nothing" 1 -e -t 2026-12-01 "$Q" d
 mpi_rc "files named twice" 0 -o csv "$Q" d/d.ft d d/a.ft
+
+# more kept records than one message carries (32768): sent in several
+mkdir -p "$D/big"
+"$FLOWQ_GEN" -n 40000 -s 11 --start 2026-11-28T00:00:00Z -w "$D/big/f1.ft"
+"$FLOWQ_GEN" -n 40000 -s 12 --start 2026-11-28T01:00:00Z -w "$D/big/f2.ft"
+mpi_rc "records in several messages" 0 --stats -o csv --fields rec_id,stime,srcip,bytes "$T" big
 
 # -w: rank 0 alone writes the file
 rm -f "$D/w.ft" "$D/wm.ft"
