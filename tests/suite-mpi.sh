@@ -3,10 +3,11 @@
 # messages and exit status byte for byte, for N = 1, 2, 3, on a generated
 # directory of four files of different sizes (so that every rank count
 # deals them differently): every query in queries/, -g (with --sort and
-# --limit), the output formats, -c, -e, -t, -w, global rec_ids, records
-# sent in several messages; and the errors: a missing operand, corrupt
-# files in different ranks' shares (the earliest in walk order is the one
-# reported), a foreign file, a query error, standard input.  Skipped (with a note) when mpirun or
+# --limit), the output formats, -c, -e, -t, -w, --files-from, --print,
+# global rec_ids, records sent in several messages; and the errors: a
+# missing operand, corrupt files in different ranks' shares (the earliest
+# in walk order is the one reported), a foreign file, --max-tuples, a
+# query error, standard input.  Skipped (with a note) when mpirun or
 # $BUILD/flowq-mpi is absent.  Sourced by tests/run-all.sh with
 # tests/lib.sh; uses $FLOWQ $FLOWQ_GEN $TOP $BUILD $TMP.
 
@@ -72,6 +73,12 @@ mpi_rc "-o ft" 0 -o ft -z 6 "$Q" d
 mpi_rc "-t window" 0 -t 2026-11-28T00:40Z/2026-11-28T01:05Z --stats -o csv "$T" d
 mpi_rc "-e, nothing" 1 -e -t 2026-12-01 "$Q" d
 mpi_rc "files named twice" 0 -o csv "$Q" d/d.ft d d/a.ft
+mkdir -p "$D/empty"
+mpi_rc "a directory without traces" 0 --stats "$Q" empty
+(cd "$D" && ls d/*.ft >list)
+mpi_rc "--files-from" 0 --files-from list -o csv "$Q"
+mpi_rc "--max-tuples" 5 --max-tuples 1 "$Q" d
+mpi_rc "--print" 0 --print -c 100 -o csv d
 
 # more kept records than one message carries (32768): sent in several
 mkdir -p "$D/big"

@@ -362,8 +362,6 @@ struct fq_run *dist_run_read(const struct fq_query *q, char *const *ops, size_t 
         uint64_t nread = number(&s, &k);
         run = fq_run_new(q, o);
         gather_records(run, &k);
-        free(k.rec);
-        k.rec = NULL;
         fq_run_added(run, rank == 0 ? nread : 0);
     }
     free(k.rec);
