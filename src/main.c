@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * The command line: options, input and output set-up, error reporting and
  * exit statuses.  The only file that prints errors or calls exit().
+ * Built twice: as flowq, and with FQ_MPI as flowq-mpi, which reads its
+ * input across the ranks of an MPI job (mpi/dist.h); every rank runs this
+ * same code, and only rank 0 is heard.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,12 @@
 #include "run.h"
 #include "twin.h"
 #include "util.h"
+#ifdef FQ_MPI
+#include "dist.h"
+#define run_read dist_run_read
+#else
+#define run_read fq_run_read
+#endif
 
 struct cli {
     struct out_opts out;
@@ -561,6 +570,19 @@ static char *read_file(const char *path, size_t *len, struct fq_error *err)
     return buf;
 }
 
+/* Standard output is a terminal the user reads.  Under mpirun, rank 0's
+ * standard output is mpirun's pseudo-terminal whatever mpirun itself
+ * writes to, so flowq-mpi cannot tell, and takes it as not one (it does
+ * not refuse -o ft there; mpirun passes the bytes unchanged). */
+static bool stdout_tty(void)
+{
+#ifdef FQ_MPI
+    return false;
+#else
+    return isatty(STDOUT_FILENO);
+#endif
+}
+
 /* Output destination.  -w never replaces what is not a regular file:
  * - a regular file (after --force) or a new name is written as a temporary
  *   file beside it, renamed over it only when everything was written; a
@@ -636,7 +658,7 @@ static int dest_open(struct dest *d, const struct cli *c, struct fq_error *err)
         st.st_ino == so.st_ino)
         w = NULL; /* standard output itself */
     if (!w) {
-        if (c->out.fmt == FMT_FT && !c->force && isatty(STDOUT_FILENO))
+        if (c->out.fmt == FMT_FT && !c->force && stdout_tty())
             return fq_fail(err, FQ_E_USAGE, NULL, -1,
                            "refusing to write binary -o ft to a terminal (use -w FILE, a pipe, or --force)");
         d->fp = stdout;
@@ -795,7 +817,7 @@ static int print_stats(const struct cli *c, const struct fq_query *q, const stru
 static struct progress *progress_start(struct cli *c, bool prints)
 {
     bool tty = isatty(STDERR_FILENO);
-    if (c->progress < 0 || (c->progress == 0 && (!tty || (prints && isatty(STDOUT_FILENO)))))
+    if (c->progress < 0 || (c->progress == 0 && (!tty || (prints && stdout_tty()))))
         return NULL;
     c->rd.prog = progress_new(stderr, c->progress > 0 ? 0 : 1000, tty);
     return c->rd.prog;
@@ -887,7 +909,7 @@ static int run_query(struct cli *c, const char *qpath, char **inputs, size_t nin
     progress_start(c, false);
     struct fq_run_opts ro = {
         .rd = c->rd, .eng = c->eng, .groups = c->groups, .rows = c->rows};
-    struct fq_run *run = fq_run_read(q, inputs, ninputs, &ro, err);
+    struct fq_run *run = run_read(q, inputs, ninputs, &ro, err);
     progress_stop(c);
     /* the destination only once the input is read: a missing input leaves
      * no output file, not even a header */
@@ -942,8 +964,33 @@ static void cli_free(struct cli *c, char **inputs, size_t ninputs, size_t nops)
     gsort_spec_free(&c->sort);
 }
 
+#ifdef FQ_MPI
+/* flowq-mpi: standard input is rank 0's alone, so it can hold neither the
+ * query, nor input names, nor records; ranks other than 0 write nothing
+ * (their stdout and stderr are /dev/null already): no -w or --stats file,
+ * no progress line. */
+static void mpi_cli(struct cli *c, int rank, const char *qpath, char **ops, size_t nops)
+{
+    bool reads_stdin = nops == 0 && !c->files_from && !c->check && !c->dump && !c->explain;
+    for (size_t i = 0; i < nops; i++)
+        reads_stdin |= strcmp(ops[i], "-") == 0;
+    if (reads_stdin || (qpath && strcmp(qpath, "-") == 0) ||
+        (c->files_from && strcmp(c->files_from, "-") == 0))
+        usage_error("%s", "flowq-mpi reads the query, --files-from and traces from files: "
+                          "standard input is not shared with the other ranks");
+    if (rank) {
+        c->wfile = NULL;
+        c->stats_file = NULL;
+        c->progress = -1;
+    }
+}
+#endif
+
 int main(int argc, char **argv)
 {
+#ifdef FQ_MPI
+    int rank = dist_start(&argc, &argv);
+#endif
     struct cli c = {0};
     c.eng.max_tuples = 100000000;
     /* umask() can only be read by setting it: done here, before any
@@ -970,6 +1017,9 @@ int main(int argc, char **argv)
     }
     if (qpath && strcmp(qpath, "-") == 0 && c.files_from && strcmp(c.files_from, "-") == 0)
         usage_error("%s", "the query and --files-from cannot both come from standard input");
+#ifdef FQ_MPI
+    mpi_cli(&c, rank, qpath, ops, nops);
+#endif
     size_t ninputs;
     char **inputs = collect_inputs(&c, ops, nops, &ninputs);
     bool reads_stdin = ninputs == 0 && !c.check && !c.dump;
@@ -989,5 +1039,8 @@ int main(int argc, char **argv)
     else if (err.code && err.msg[0])
         report(&err);
     cli_free(&c, inputs, ninputs, nops);
+#ifdef FQ_MPI
+    rc = dist_end(rc);
+#endif
     return rc;
 }

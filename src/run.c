@@ -195,6 +195,29 @@ struct fq_run *fq_run_read(const struct fq_query *q, char *const *paths, size_t 
     return r;
 }
 
+struct fq_run *fq_run_new(const struct fq_query *q, const struct fq_run_opts *o)
+{
+    struct fq_run *r = xcalloc(1, sizeof *r);
+    r->q = q;
+    r->o = *o;
+    r->o.eng.groups = o->groups;
+    r->o.rd.prog = NULL;
+    r->e = engine_in_new(q, o->groups);
+    return r;
+}
+
+void fq_run_add(struct fq_run *r, const struct fq_rec *recs, size_t n)
+{
+    engine_in_add(r->e, recs, n);
+}
+
+void fq_run_added(struct fq_run *r, uint64_t nread)
+{
+    engine_in_trim(r->e);
+    /* 0 would mean "all added": right too when nothing was read */
+    r->o.eng.records_read = nread;
+}
+
 /* The second reading of narrow rows: read the files again, decoding only
  * the records marked in bits (by rec_id), put them into (stime, rec_id)
  * order through the spool and write them.  A file that changed in

@@ -66,6 +66,19 @@ int fq_run_write(struct fq_run *r, struct out *out, struct engine_stats *st,
 
 void fq_run_free(struct fq_run *r);
 
+/* A run over records read and filtered elsewhere (flowq-mpi's ranks read
+ * the files; rank 0 runs the query): fq_run_new, then fq_run_add with
+ * every kept record in rec_id order (rec_id the position in the whole
+ * input; records no branch's filter takes may be left out), then
+ * fq_run_added with the count of records read, kept or not, which
+ * --stats reports as each branch's records_in.  The rows stay full (no
+ * stream, no second reading); fq_run_write then gives what the run of
+ * fq_run_read gives over the same input.  q must outlive the run; o is
+ * copied. */
+struct fq_run *fq_run_new(const struct fq_query *q, const struct fq_run_opts *o);
+void fq_run_add(struct fq_run *r, const struct fq_rec *recs, size_t n);
+void fq_run_added(struct fq_run *r, uint64_t nread);
+
 /* fq_run_read, fq_run_write and fq_run_free in one, for callers whose out
  * is open before the inputs are read (tools, tests). */
 int fq_run_query(const struct fq_query *q, char *const *paths, size_t n,
