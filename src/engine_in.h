@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * Inside the engine (engine.c) and its out-of-core run (spill.c) only:
- * the engine's input and the pieces of the partitioned run that both
- * use.  Everyone else goes through engine.h.
+ * Inside the engine (engine.c) and the partitioned runs built apart from
+ * it, out of core (spill.c) and across MPI ranks (mpi/dist.c) only: the
+ * engine's input and the pieces of the partitioned run they share.
+ * Everyone else goes through engine.h.
  */
 #ifndef FQ_ENGINE_IN_H
 #define FQ_ENGINE_IN_H

@@ -31,6 +31,12 @@ struct fq_run {
     char **paths;               /* regular files, to be read again; NULL: cannot be */
     struct stat *id;            /* each file as it was before the first reading */
     size_t npaths;
+    /* fq_run_result: the result made elsewhere; e and sm are NULL */
+    bool result;
+    struct engine_stats st;
+    struct fq_error err;
+    struct fq_rec *recs;        /* the records to write */
+    size_t nrecs, cap;
 };
 
 void fq_run_free(struct fq_run *r)
@@ -45,6 +51,8 @@ void fq_run_free(struct fq_run *r)
         free(r->paths[i]);
     free(r->paths);
     free(r->id);
+    engine_stats_free(&r->st);
+    free(r->recs);
     free(r);
 }
 
@@ -208,7 +216,31 @@ struct fq_run *fq_run_new(const struct fq_query *q, const struct fq_run_opts *o)
 
 void fq_run_add(struct fq_run *r, const struct fq_rec *recs, size_t n)
 {
-    engine_in_add(r->e, recs, n);
+    if (!r->result) {
+        engine_in_add(r->e, recs, n);
+        return;
+    }
+    if (r->cap - r->nrecs < n) {
+        r->cap = (r->nrecs + n) * 2;
+        r->recs = xrealloc(r->recs, r->cap * sizeof *r->recs);
+    }
+    memcpy(r->recs + r->nrecs, recs, n * sizeof *recs);
+    r->nrecs += n;
+}
+
+struct fq_run *fq_run_result(const struct fq_query *q, const struct fq_run_opts *o,
+                             const struct engine_stats *st, const struct fq_error *err)
+{
+    struct fq_run *r = xcalloc(1, sizeof *r);
+    r->q = q;
+    r->o = *o;
+    r->result = true;
+    r->st = *st;
+    r->st.branch = xcalloc(st->nbranches ? st->nbranches : 1, sizeof *r->st.branch);
+    if (st->nbranches)
+        memcpy(r->st.branch, st->branch, st->nbranches * sizeof *st->branch);
+    r->err = *err;
+    return r;
 }
 
 void fq_run_added(struct fq_run *r, uint64_t nread)
@@ -216,6 +248,41 @@ void fq_run_added(struct fq_run *r, uint64_t nread)
     engine_in_trim(r->e);
     /* 0 would mean "all added": right too when nothing was read */
     r->o.eng.records_read = nread;
+}
+
+/* The records of sp, in (stime, rec_id) order, to o; *written counts
+ * them.  Returns got, or -1 on an error (*err filled). */
+static ssize_t write_spool(struct spool *sp, struct fq_rec *buf, ssize_t got, struct out *o,
+                           uint64_t *written, struct fq_error *err)
+{
+    while (got >= 0 && (got = spool_next(sp, buf, READ_CHUNK, err)) > 0)
+        for (size_t i = 0; i < (size_t)got; i++) {
+            if (out_record(o, &buf[i], err) != FQ_OK)
+                return -1;
+            if (written)
+                ++*written;
+        }
+    return got;
+}
+
+/* fq_run_result's run: its counts, and its records in time order. */
+static int write_result(struct fq_run *r, struct out *out, struct engine_stats *st,
+                        struct fq_error *err)
+{
+    *st = r->st;
+    r->st.branch = NULL;
+    st->records_out = 0;
+    if (r->err.code != FQ_OK) {
+        *err = r->err;
+        return err->code;
+    }
+    struct spool *sp = spool_new(SPOOL_BUDGET);
+    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
+    ssize_t got = spool_add(sp, r->recs, r->nrecs, err) == FQ_OK ? 0 : -1;
+    write_spool(sp, buf, got, out, &st->records_out, err);
+    free(buf);
+    spool_free(sp);
+    return err->code;
 }
 
 /* The second reading of narrow rows: read the files again, decoding only
@@ -258,12 +325,7 @@ static int write_again(const struct fq_run *r, const uint64_t *bits, uint64_t co
                 (unsigned long long)first, (unsigned long long)nread);
         got = -1;
     }
-    while (got >= 0 && (got = spool_next(sp, buf, READ_CHUNK, err)) > 0)
-        for (size_t i = 0; i < (size_t)got; i++)
-            if (out_record(o, &buf[i], err) != FQ_OK) {
-                got = -1;
-                break;
-            }
+    got = write_spool(sp, buf, got, o, NULL, err);
     free(buf);
     spool_free(sp);
     return got < 0 ? err->code : FQ_OK;
@@ -276,6 +338,8 @@ int fq_run_write(struct fq_run *r, struct out *out, struct engine_stats *st,
         stream_run(r->sm, &r->o.eng, out, st, err);
         return err->code;
     }
+    if (r->result)
+        return write_result(r, out, st, err);
     uint64_t *bits = NULL;
     int rc = r->spill ? spill_run(r->spill, r->e, &r->o.eng, &bits, st, err)
                       : engine_run_in(r->q, r->e, &r->o.eng, out, &bits, st, err);

@@ -79,6 +79,15 @@ struct fq_run *fq_run_new(const struct fq_query *q, const struct fq_run_opts *o)
 void fq_run_add(struct fq_run *r, const struct fq_rec *recs, size_t n);
 void fq_run_added(struct fq_run *r, uint64_t nread);
 
+/* A run whose result was made elsewhere (flowq-mpi's ranks ran the
+ * partitions): *st (copied) are its counts but records_out, and err, if
+ * it holds an error, is what fq_run_write returns (after nothing was
+ * written).  fq_run_add gives it the records to write, in rec_id order;
+ * fq_run_write writes them in (stime, rec_id) order, as the engine does,
+ * and counts them in records_out. */
+struct fq_run *fq_run_result(const struct fq_query *q, const struct fq_run_opts *o,
+                             const struct engine_stats *st, const struct fq_error *err);
+
 /* fq_run_read, fq_run_write and fq_run_free in one, for callers whose out
  * is open before the inputs are read (tools, tests). */
 int fq_run_query(const struct fq_query *q, char *const *paths, size_t n,

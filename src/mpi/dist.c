@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * flowq-mpi's distributed reading (dist.h).  Messages: the file list and
- * the first error are broadcast as bytes; kept records go to rank 0 in
- * chunks of CHUNK records, so that no message is larger than a few MiB.
+ * the first error are broadcast as bytes; kept rows go to the rank of
+ * their partition in rounds of at most 8 MiB to each rank, and records to
+ * write (or all kept records, when the ranks cannot partition) go to
+ * rank 0 in chunks of CHUNK records, so that no message is larger than a
+ * few MiB.
  * The ranks must share one architecture (records travel as bytes).
  */
 #include <fcntl.h>
@@ -15,7 +18,10 @@
 
 #include "dist.h"
 #include "engine.h"
+#include "engine_in.h"
 #include "ftio.h"
+#include "merger.h"
+#include "plan.h"
 #include "util.h"
 #include "walk.h"
 
@@ -301,7 +307,7 @@ static uint64_t agree_failure(const struct share *s, const struct kept *k,
 
 /* rec_id: the position in the whole input, from the records read by the
  * earlier ranks and the earlier files of this rank.  Returns the count
- * of records read by all ranks (on rank 0). */
+ * of records read by all ranks. */
 static uint64_t number(const struct share *s, struct kept *k)
 {
     uint64_t mine = 0, base = 0, total = 0;
@@ -310,7 +316,7 @@ static uint64_t number(const struct share *s, struct kept *k)
     MPI_Exscan(&mine, &base, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     if (rank == 0)
         base = 0;               /* MPI_Exscan leaves rank 0's undefined */
-    MPI_Reduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    MPI_Allreduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     size_t at = 0;
     for (size_t f = 0; f < s->hi - s->lo; f++) {
         for (uint64_t j = 0; j < k->nkept[f]; j++)
@@ -320,7 +326,7 @@ static uint64_t number(const struct share *s, struct kept *k)
     return total;
 }
 
-/* The kept records to rank 0's run, rank by rank: walk order. */
+/* The kept records to rank 0's run, rank by rank: in rec_id order. */
 static void gather_records(struct fq_run *run, const struct kept *k)
 {
     const int bytes = (int)(CHUNK * sizeof *k->rec);
@@ -347,6 +353,206 @@ static void gather_records(struct fq_run *run, const struct kept *k)
     free(buf);
 }
 
+/* ---- the partitioned run: rows to ranks by the plan's key */
+
+/* The ranks run partitions when the plan has a key and a path that marks
+ * records (as engine_opts.partitions), there are ranks to share them, and
+ * no kept record holds an IPv6 address (their keys are ranks in each
+ * input's own table; and they widen text columns, which rank 0 alone
+ * could not tell).  Collective. */
+static bool spreads(const struct fq_plan *p, bool groups, const struct kept *k)
+{
+    bool marks = p->path == PATH_STREAM || p->path == PATH_DIRECT || p->path == PATH_JOIN;
+    int v6 = 0;
+    for (size_t i = 0; i < k->n && !v6; i++)
+        v6 = k->rec[i].v6 != 0;
+    MPI_Allreduce(MPI_IN_PLACE, &v6, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    return nranks > 1 && !groups && p->partitionable && marks && !v6;
+}
+
+/* Items to send, per destination rank: a row and the mask of the
+ * branches that send it there. */
+struct box {
+    unsigned char **buf;        /* per rank */
+    size_t *n, *cap;            /* bytes */
+    size_t item;
+};
+
+static void box_init(struct box *b, size_t item)
+{
+    b->buf = xcalloc((size_t)nranks, sizeof *b->buf);
+    b->n = xcalloc((size_t)nranks, sizeof *b->n);
+    b->cap = xcalloc((size_t)nranks, sizeof *b->cap);
+    b->item = item;
+}
+
+static void box_put(struct box *b, size_t p, const void *x, size_t len)
+{
+    if (b->cap[p] - b->n[p] < len) {
+        b->cap[p] = (b->n[p] + len) * 2;
+        b->buf[p] = xrealloc(b->buf[p], b->cap[p]);
+    }
+    memcpy(b->buf[p] + b->n[p], x, len);
+    b->n[p] += len;
+}
+
+static void box_free(struct box *b)
+{
+    for (int p = 0; p < nranks; p++)
+        free(b->buf[p]);
+    free(b->buf);
+    free(b->n);
+    free(b->cap);
+}
+
+/* out's items to their ranks, in rounds of at most ROUND bytes to each;
+ * in gets them by source rank, each source's in its order. */
+static void shuffle(const struct box *out, struct box *in)
+{
+    enum { ROUND = 8 << 20 };
+    const size_t per = ROUND / out->item * out->item;
+    size_t *sent = xcalloc((size_t)nranks, sizeof *sent);
+    int *sc = xcalloc((size_t)nranks * 4, sizeof *sc), *sd = sc + nranks, *rc = sd + nranks,
+        *rd = rc + nranks;
+    for (;;) {
+        int more = 0, st = 0, rt = 0;
+        for (int p = 0; p < nranks; p++) {
+            size_t left = out->n[p] - sent[p];
+            sc[p] = (int)(left < per ? left : per);
+            more |= left > 0;
+        }
+        MPI_Allreduce(MPI_IN_PLACE, &more, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+        if (!more)
+            break;
+        MPI_Alltoall(sc, 1, MPI_INT, rc, 1, MPI_INT, MPI_COMM_WORLD);
+        for (int p = 0; p < nranks; p++) {
+            sd[p] = st;
+            st += sc[p];
+            rd[p] = rt;
+            rt += rc[p];
+        }
+        unsigned char *sbuf = xmalloc(st ? (size_t)st : 1), *rbuf = xmalloc(rt ? (size_t)rt : 1);
+        for (int p = 0; p < nranks; p++) {
+            memcpy(sbuf + sd[p], out->buf[p] + sent[p], (size_t)sc[p]);
+            sent[p] += (size_t)sc[p];
+        }
+        MPI_Alltoallv(sbuf, sc, sd, MPI_BYTE, rbuf, rc, rd, MPI_BYTE, MPI_COMM_WORLD);
+        for (int p = 0; p < nranks; p++)
+            box_put(in, (size_t)p, rbuf + rd[p], (size_t)rc[p]);
+        free(sbuf);
+        free(rbuf);
+    }
+    free(sc);
+    free(sent);
+}
+
+/* This rank's partition of the kept rows of every rank (the rows of
+ * *mine, which the partition's rows share their layout with), in rec_id
+ * order: source ranks hold ascending rec_ids, and come in rank order.
+ * Rows of one layout on every rank: the query makes it, and no row
+ * holds an IPv6 address (spreads). */
+static struct engine_in *exchange(const struct fq_query *q, const struct fq_plan *plan,
+                                  const struct kept *k, uint64_t nread,
+                                  struct engine_in **mine)
+{
+    size_t nb = q->nbranches, mw = (nb + 7) / 8;
+    struct engine_in *all = engine_in_new(q, false);
+    engine_in_add(all, k->rec, k->n);
+    engine_in_trim(all);
+    const struct fq_rows *R = &all->rows;
+    struct box out, in;
+    box_init(&out, R->stride + mw);
+    box_init(&in, out.item);
+    size_t *dest = xmalloc((nb ? nb : 1) * sizeof *dest);
+    uint8_t *m = xmalloc((nb ? nb : 1) * mw);
+    for (size_t i = 0; i < R->n; i++) {
+        size_t n = engine_in_row_dests(all, plan, (size_t)nranks, 0, i, dest, m);
+        for (size_t j = 0; j < n; j++) {
+            box_put(&out, dest[j], row_at(R, i), R->stride);
+            box_put(&out, dest[j], &m[j * mw], mw);
+        }
+    }
+    free(dest);
+    free(m);
+    shuffle(&out, &in);
+    box_free(&out);
+    struct engine_in *part = engine_in_part_new(all, plan, nb);
+    part->nread = nread;
+    for (int p = 0; p < nranks; p++)
+        for (size_t at = 0; at < in.n[p]; at += in.item)
+            engine_in_add_rows(part, in.buf[p] + at, in.buf[p] + at + R->stride);
+    box_free(&in);
+    *mine = all;
+    return part;
+}
+
+/* The partitions' counts summed (on every rank), their marks or-ed. */
+static void combine(const struct fq_query *q, struct engine_stats *st, uint64_t *bits,
+                    uint64_t nwords)
+{
+    size_t nb = q->nbranches, nv = 3 * nb + 1;
+    uint64_t *v = xcalloc(nv, sizeof *v);
+    for (size_t b = 0; b < nb; b++) {
+        v[3 * b] = st->branch[b].filtered;
+        v[3 * b + 1] = st->branch[b].groups;
+        v[3 * b + 2] = st->branch[b].groups_kept;
+    }
+    v[3 * nb] = st->tuples;
+    MPI_Allreduce(MPI_IN_PLACE, v, (int)nv, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    for (size_t b = 0; b < nb; b++) {
+        st->branch[b].filtered = v[3 * b];
+        st->branch[b].groups = v[3 * b + 1];
+        st->branch[b].groups_kept = v[3 * b + 2];
+    }
+    st->tuples = v[3 * nb];
+    free(v);
+    for (uint64_t at = 0; at < nwords; at += 1 << 24) {
+        uint64_t n = nwords - at < (1 << 24) ? nwords - at : (1 << 24);
+        MPI_Allreduce(MPI_IN_PLACE, bits + at, (int)n, MPI_UINT64_T, MPI_BOR, MPI_COMM_WORLD);
+    }
+}
+
+/* Every rank runs its partition; the counts are summed, the first error
+ * (by rank) or --max-tuples over the sum is every rank's, and the marked
+ * records go to rank 0, whose run writes them. */
+static struct fq_run *run_spread(const struct fq_query *q, const struct fq_run_opts *o,
+                                 const struct fq_plan *plan, struct kept *k, uint64_t nread)
+{
+    struct engine_in *mine;
+    struct engine_in *part = exchange(q, plan, k, nread, &mine);
+    struct engine_opts eo = o->eng;
+    eo.partitions = 0;
+    eo.threads = 1;
+    eo.records_read = nread;
+    size_t nwords = nread / 64 + 1;
+    uint64_t *bits = xcalloc(nwords, sizeof *bits);
+    struct engine_stats st = {.nbranches = q->nbranches};
+    st.branch = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *st.branch);
+    struct fq_error err = {.code = FQ_OK, .offset = -1};
+    int rc = engine_run_part(q, part, &eo, NULL, bits, nwords, &st, &err);
+    engine_in_free(mine);
+    int who = rc != FQ_OK ? rank : nranks;
+    MPI_Allreduce(MPI_IN_PLACE, &who, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (who < nranks) {
+        MPI_Bcast(&err, (int)sizeof err, MPI_BYTE, who, MPI_COMM_WORLD);
+        k->n = 0;
+    } else {
+        combine(q, &st, bits, nwords);
+        if (engine_parts_done(q, &eo, nread, NULL, nwords, &st, &err) != FQ_OK)
+            k->n = 0;
+        size_t n = 0;
+        for (size_t i = 0; i < k->n; i++)
+            if (bits[k->rec[i].rec_id / 64] >> (k->rec[i].rec_id % 64) & 1)
+                k->rec[n++] = k->rec[i];
+        k->n = n;
+    }
+    free(bits);
+    struct fq_run *run = fq_run_result(q, o, &st, &err);
+    engine_stats_free(&st);
+    gather_records(run, k);
+    return run;
+}
+
 struct fq_run *dist_run_read(const struct fq_query *q, char *const *ops, size_t nops,
                              const struct fq_run_opts *o, struct fq_error *err)
 {
@@ -360,9 +566,15 @@ struct fq_run *dist_run_read(const struct fq_query *q, char *const *ops, size_t 
     struct fq_run *run = NULL;
     if (failed == UINT64_MAX) {
         uint64_t nread = number(&s, &k);
-        run = fq_run_new(q, o);
-        gather_records(run, &k);
-        fq_run_added(run, rank == 0 ? nread : 0);
+        struct fq_plan *plan = plan_make(q, o->groups);
+        if (spreads(plan, o->groups, &k)) {
+            run = run_spread(q, o, plan, &k, nread);
+        } else {
+            run = fq_run_new(q, o);
+            gather_records(run, &k);
+            fq_run_added(run, rank == 0 ? nread : 0);
+        }
+        plan_free(plan);
     }
     free(k.rec);
     free(k.nkept);

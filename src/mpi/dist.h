@@ -3,11 +3,14 @@
  * job.  Rank 0 walks the operands into the ordered file list (walk.h) and
  * sends it to every rank; each rank reads a contiguous run of those files
  * (balanced by size) and keeps the records some branch's filter takes;
- * the kept records go to rank 0, numbered by their position in the whole
- * input (rec_id as flowq gives it), and rank 0 runs the query on them
- * (run.h: fq_run_new) and writes the result.  The other ranks' runs are
- * empty, and their standard output and error are /dev/null, so that
- * main.c runs the same code on every rank and only rank 0 is heard.
+ * those are numbered by their position in the whole input (rec_id as
+ * flowq gives it).  When the plan has a partition key (and no -g, no
+ * IPv6 record), the ranks exchange them by key and each runs its
+ * partition; the records they mark go to rank 0, whose run writes them
+ * (run.h: fq_run_result).  Otherwise the kept records go to rank 0, which
+ * runs the query on them (fq_run_new).  The other ranks' runs are empty,
+ * and their standard output and error are /dev/null, so that main.c runs
+ * the same code on every rank and only rank 0 is heard.
  *
  * Every file must be readable by the rank it is dealt to (a shared file
  * system, or the same paths on every machine); standard input is not

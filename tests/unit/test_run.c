@@ -208,6 +208,58 @@ START_TEST(given_records_agree)
 }
 END_TEST
 
+/* A run given its result (flowq-mpi's ranks ran the partitions): the
+ * records given in rec_id order come out in time order, records_out
+ * counts them, the other counts are the ones given; a given error is
+ * returned and nothing is written. */
+START_TEST(given_result_written_in_time_order)
+{
+    struct fq_error err = {.code = FQ_OK, .offset = -1};
+    struct fq_query *q = query_compile(query, strlen(query), "run.fq", stderr, &err);
+    ck_assert_ptr_nonnull(q);
+    struct fq_rec *recs;
+    size_t n;
+    char *p = (char *)TRACE;
+    ck_assert_int_eq(ft_read_all(&p, 1, NULL, &recs, &n, &err), FQ_OK);
+    ck_assert_uint_eq(n, 6);
+    struct engine_branch_stats br = {.records_in = 6, .filtered = 5, .groups = 4, .groups_kept = 3};
+    struct engine_stats given = {.nbranches = 1, .branch = &br, .tuples = 3};
+    struct fq_run_opts ro = {.eng = {.threads = 1}};
+    for (int fail = 0; fail < 2; fail++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        struct out_opts oo = {.fmt = FMT_CSV, .tfmt = TFMT_EPOCH, .fields = cols, .nfields = 3};
+        struct out *o = out_open(fp, &oo, &err);
+        struct fq_error gerr = {.code = FQ_OK, .offset = -1};
+        if (fail)
+            fq_fail(&gerr, FQ_E_OUTPUT, "", -1, "a rank failed");
+        struct fq_run *r = fq_run_result(q, &ro, &given, &gerr);
+        fq_run_add(r, recs + 1, 1);     /* rec_ids 1, 3, 4: stime descending */
+        fq_run_add(r, recs + 3, 2);
+        struct engine_stats st = {0};
+        int rc = fq_run_write(r, o, &st, &err);
+        ck_assert_int_eq(rc, fail ? FQ_E_OUTPUT : FQ_OK);
+        ck_assert_uint_eq(st.branch[0].records_in, 6);
+        ck_assert_uint_eq(st.branch[0].groups_kept, 3);
+        ck_assert_uint_eq(st.tuples, 3);
+        ck_assert_uint_eq(st.records_out, fail ? 0 : 3);
+        engine_stats_free(&st);
+        fq_run_free(r);
+        out_close(o, &err);
+        fclose(fp);
+        ck_assert_str_eq(buf, fail ? "rec_id,proto,bytes\n"
+                                   : "rec_id,proto,bytes\n4,6,14014\n3,1,13590\n1,6,12760\n");
+        if (fail)
+            ck_assert_str_eq(err.msg, "a rank failed");
+        err = (struct fq_error){.code = FQ_OK, .offset = -1};
+        free(buf);
+    }
+    free(recs);
+    query_free(q);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("run");
@@ -218,6 +270,7 @@ int main(void)
     tcase_add_test(tc, unsplittable_over_max_memory);
     tcase_add_test(tc, missing_input_fails_before_output);
     tcase_add_test(tc, given_records_agree);
+    tcase_add_test(tc, given_result_written_in_time_order);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
