@@ -10,10 +10,8 @@
 #include "engine.h"
 #include "engine_in.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "aggr.h"
 #include "filter.h"
@@ -25,57 +23,6 @@
 #include "rows.h"
 #include "ungrouper.h"
 #include "util.h"
-
-/* ---- the global (stime, rec_id) order */
-
-static int cmp_time_id(const void *a, const void *b)
-{
-    const uint64_t *x = a, *y = b;
-    if (x[0] != y[0])
-        return x[0] < y[0] ? -1 : 1;
-    return (x[1] > y[1]) - (x[1] < y[1]);
-}
-
-/* LSD radix sort on stime - min packed above the index: stable, so ties
- * stay in rec_id order.  Spans over 2^32 ms fall back to qsort. */
-static uint32_t *order_by_time(const struct fq_rows *R)
-{
-    size_t n = R->n;
-    uint32_t *ord = xmalloc((n ? n : 1) * sizeof *ord);
-    if (n == 0)
-        return ord;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t t = row_stime(row_at(R, i));
-        if (t < lo)
-            lo = t;
-        if (t > hi)
-            hi = t;
-    }
-    if (hi - lo > UINT32_MAX) {
-        uint64_t *p = xmalloc(n * 2 * sizeof *p);
-        for (size_t i = 0; i < n; i++) {
-            p[2 * i] = row_stime(row_at(R, i));
-            p[2 * i + 1] = i;
-        }
-        qsort(p, n, 2 * sizeof *p, cmp_time_id);
-        for (size_t i = 0; i < n; i++)
-            ord[i] = (uint32_t)p[2 * i + 1];
-        free(p);
-        return ord;
-    }
-    unsigned bits = 0;
-    while (bits < 32 && (hi - lo) >> bits)
-        bits++;
-    uint64_t *a = xmalloc(n * sizeof *a);
-    for (size_t i = 0; i < n; i++)
-        a[i] = (row_stime(row_at(R, i)) - lo) << 32 | i;
-    a = radix_sort_keyed(a, n, bits);
-    for (size_t i = 0; i < n; i++)
-        ord[i] = (uint32_t)a[i];
-    free(a);
-    return ord;
-}
 
 /* ---- per-branch state */
 
@@ -137,7 +84,7 @@ static void phase_filter(void *ctx, size_t job)
 {
     struct exec *r = ctx;
     if (job == 0) {
-        r->ord = order_by_time(r->R);
+        r->ord = rows_time_order(r->R);
         return;
     }
     job--;
@@ -156,40 +103,6 @@ static void phase_filter(void *ctx, size_t job)
         b->pass[i] = r->mask[i * r->mw + byte] >> bit & 1;
 }
 
-static void need_expr(const struct fq_expr *e, int branch, bool *need)
-{
-    if (e->kind == X_GFIELD && e->branch == branch)
-        need[e->gfield] = true;
-    for (size_t i = 0; i < e->nargs; i++)
-        need_expr(&e->args[i], branch, need);
-}
-
-static void need_cnf(const struct fq_cnf *c, int branch, bool *need)
-{
-    for (size_t i = 0; c && i < c->n; i++)
-        for (size_t j = 0; j < c->clauses[i].n; j++) {
-            const struct fq_term *t = &c->clauses[i].terms[j];
-            if (t->kind == T_ALLEN && (t->bx == branch || t->by == branch))
-                need[GF_STIME] = need[GF_ETIME] = true;
-            need_expr(&t->l, branch, need);
-            need_expr(&t->r, branch, need);
-        }
-}
-
-/* The group fields that anything but -g reads: the group filter, the
- * merger rules, and (with rows) the member set for the ungrouper. */
-static bool *needed_fields(const struct fq_query *q, size_t b, bool rows)
-{
-    const struct fq_branch *br = &q->branches[b];
-    bool *need = xcalloc(br->ngfields + 1, sizeof *need);
-    need_cnf(br->gfilter, (int)b, need);
-    if (rows) {
-        need[GF_STIME] = need[GF_ETIME] = need[GF_RECORDS] = true;
-        for (size_t m = 0; m < q->nmodules; m++)
-            need_cnf(&q->modules[m].rules, (int)b, need);
-    }
-    return need;
-}
 
 /* Kept groups of one range of groups, appended in group order. */
 struct agg_out {
@@ -306,7 +219,7 @@ static void phase_branch(void *ctx, size_t job)
         need = xcalloc(nf + 1, sizeof *need);
         for (size_t i = 0; i < r->q->nbranches; i++)
             if (r->twin[i] == b->index) {
-                bool *ni = needed_fields(r->q, i, !direct);
+                bool *ni = engine_needed_gfields(r->q, i, !direct);
                 for (size_t f = 0; f < nf; f++)
                     need[f] |= ni[f];
                 free(ni);
@@ -466,154 +379,6 @@ bool engine_same_branch(const struct fq_query *q, size_t a, size_t b)
     return true;
 }
 
-/* ---- the input: kept records as rows, with their filter bits */
-
-static void need_rule_fields(const struct fq_grouper *g, bool *need)
-{
-    for (size_t m = 0; g && m < g->nmodules; m++)
-        for (size_t j = 0; j < g->modules[m].n; j++) {
-            need[g->modules[m].rules[j].l] = true;
-            need[g->modules[m].rules[j].r] = true;
-        }
-}
-
-/* Every record field the engine may read once the filters have run: the
- * grouper rules and the arguments of the group fields anything reads
- * (all of them with -g).  A superset of phase_branch's need. */
-static void engine_need(const struct fq_query *q, bool groups, bool *need)
-{
-    memset(need, 0, F_COUNT * sizeof *need);
-    for (size_t b = 0; b < q->nbranches; b++) {
-        const struct fq_branch *br = &q->branches[b];
-        need_rule_fields(br->grouper, need);
-        bool *gn = groups ? NULL : needed_fields(q, b, true);
-        for (size_t k = 0; k < br->ngfields; k++)
-            if (!gn || gn[k])
-                need[br->gfields[k].field] = true;
-        free(gn);
-    }
-}
-
-struct engine_in *engine_in_new(const struct fq_query *q, bool groups)
-{
-    struct engine_in *in = xcalloc(1, sizeof *in);
-    size_t nb = q->nbranches ? q->nbranches : 1;
-    in->f = xcalloc(nb, sizeof *in->f);
-    in->filter = xcalloc(nb, sizeof *in->filter);
-    for (size_t i = 0; i < q->nbranches; i++) {
-        const struct fq_cnf *c = q->branches[i].filter;
-        in->filter[i] = -1;
-        if (!c || c->n == 0) {
-            in->all = true;
-            continue;
-        }
-        for (size_t j = 0; j < i && in->filter[i] < 0; j++)
-            if (q->branches[j].filter == c)
-                in->filter[i] = in->filter[j];
-        if (in->filter[i] < 0) {
-            in->filter[i] = (int)in->nf;
-            in->f[in->nf++] = filt_compile(c);
-        }
-    }
-    in->mw = (in->nf + 7) / 8;
-    in->kept_all_pass = in->nf == 1 && !in->all;
-    in->scratch = xmalloc(256 * (in->mw ? in->mw : 1));
-    engine_need(q, groups, in->need);
-    rows_init(&in->rows, NULL);
-    in->rows.t6 = &in->t6;
-    return in;
-}
-
-void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n)
-{
-    enum { BLOCK = 256 };
-    in->nread += n;
-    for (size_t lo = 0; lo < n; lo += BLOCK) {
-        size_t hi = lo + BLOCK < n ? lo + BLOCK : n;
-        uint8_t *m = in->scratch;
-        struct fq_rec keep[BLOCK];
-        size_t k = 0;
-        for (size_t i = lo; i < hi; i++) {
-            uint8_t *mk = &m[k * in->mw];
-            memset(mk, 0, in->mw);
-            bool any = in->all;
-            for (size_t f = 0; f < in->nf; f++)
-                if (filt_match(in->f[f], &recs[i])) {
-                    mk[f / 8] |= (uint8_t)(1u << (f % 8));
-                    any = true;
-                }
-            if (any)
-                keep[k++] = recs[i];
-        }
-        if (k == 0)
-            continue;
-        size_t at = in->rows.n;
-        rows_append(&in->rows, keep, k);
-        if (in->mw) {
-            if (in->mcap < at + k) {
-                in->mcap = in->rows.cap;
-                in->mask = xrealloc(in->mask, in->mcap * in->mw);
-            }
-            memcpy(&in->mask[at * in->mw], m, k * in->mw);
-        }
-    }
-}
-
-size_t engine_in_bytes(const struct engine_in *in)
-{
-    return in->rows.n * (in->rows.stride + in->mw) + in->t6.cap * 16 + in->t6.hcap * 4;
-}
-
-static size_t narrow_stride(const struct engine_in *in)
-{
-    struct fq_rows t;
-    rows_init(&t, in->need);
-    return t.stride;
-}
-
-bool engine_in_narrow(struct engine_in *in)
-{
-    if (!in->rows.full || narrow_stride(in) >= in->rows.stride)
-        return false;
-    rows_narrow(&in->rows, in->need);
-    return true;
-}
-
-const struct fq_rows *engine_in_rows(const struct engine_in *in)
-{
-    return &in->rows;
-}
-
-uint64_t engine_in_read(const struct engine_in *in)
-{
-    return in->nread;
-}
-
-
-void engine_in_trim(struct engine_in *in)
-{
-    rows_rank(&in->rows);
-    rows_trim(&in->rows);
-    if (in->mw && in->rows.n) {
-        in->mask = xrealloc(in->mask, in->rows.n * in->mw);
-        in->mcap = in->rows.n;
-    }
-}
-
-void engine_in_free(struct engine_in *in)
-{
-    if (!in)
-        return;
-    for (size_t j = 0; j < in->nf; j++)
-        filt_free(in->f[j]);
-    free(in->f);
-    free(in->filter);
-    free(in->mask);
-    free(in->scratch);
-    rows_free(&in->rows);
-    ip6_tab_free(&in->t6);
-    free(in);
-}
 
 /* ---- the run */
 
@@ -634,10 +399,6 @@ static bool same_key(const struct fq_plan *p, size_t a, size_t b)
     return memcmp(cx, cy, sizeof cx) == 0;
 }
 
-static int run_partitions(const struct fq_query *q, struct engine_in *in,
-                          const struct fq_plan *plan, const struct engine_opts *eo,
-                          struct out *out, uint64_t **out_bits, struct engine_stats *st,
-                          struct fq_error *err);
 
 /* The records of bits, written or (narrow rows) handed to the caller. */
 static int deliver(const struct exec *r, uint64_t *bits, struct out *out, uint64_t **out_bits,
@@ -657,6 +418,139 @@ static int deliver(const struct exec *r, uint64_t *bits, struct out *out, uint64
     else
         free(bits);
     return FQ_OK;
+}
+
+/* The run's state for in: each branch its filter bit, and branches the
+ * same as an earlier one (twins) computed once, as that one. */
+static void exec_init(struct exec *r, const struct fq_query *q, struct engine_in *in,
+                      const struct engine_opts *eo, enum plan_path path, unsigned threads)
+{
+    size_t n = in->rows.n, nb = q->nbranches ? q->nbranches : 1;
+    *r = (struct exec){.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
+                       .t6 = in->rows.t6, .groups = eo->groups,
+                       .only_filter = in->kept_all_pass, .by_id = !in->rows.full};
+    r->nbits = r->by_id ? in->nread : n;
+    r->direct = path == PATH_STREAM || path == PATH_DIRECT;
+    if (r->direct) {
+        r->direct_branch = (size_t)q->modules[q->export_module].branches[0];
+        r->bits = xcalloc(r->nbits / 64 + 1, sizeof *r->bits);
+    }
+    r->b = xcalloc(nb, sizeof *r->b);
+    r->twin = xcalloc(nb, sizeof *r->twin);
+    r->unit = xcalloc(nb, sizeof *r->unit);
+    for (size_t i = 0; i < q->nbranches; i++) {
+        r->twin[i] = i;
+        /* the direct branch keeps no rows, so it stands in for no other */
+        for (size_t j = 0; j < i && r->twin[i] == i; j++)
+            if (r->twin[j] == j &&
+                !(r->direct && (i == r->direct_branch || j == r->direct_branch)) &&
+                engine_same_branch(q, j, i) && same_key(in->plan, j, i))
+                r->twin[i] = j;
+        r->b[i].br = &q->branches[i];
+        r->b[i].index = i;
+        r->b[i].filter = in->filter[i];
+        if (r->twin[i] != i)
+            continue;
+        r->unit[r->nunits++] = i;
+        r->b[i].pass = xmalloc(n ? n : 1);
+    }
+    /* Enough chunks that a lone branch still keeps every thread busy. */
+    r->nchunks = n >= 65536 ? threads : 1;
+    r->chunk = (n + r->nchunks - 1) / r->nchunks;
+}
+
+static void exec_free(struct exec *r)
+{
+    for (size_t i = 0; i < r->q->nbranches; i++) {
+        pool_free(&r->b[i].pool);
+        free(r->b[i].val);
+        free(r->b[i].id);
+        free(r->b[i].pass);
+    }
+    free(r->b);
+    free(r->twin);
+    free(r->unit);
+    free(r->ord);
+}
+
+/* Filters, then each computed branch's groups, aggregates and group
+ * filter, on the worker threads.  With narrow rows the rows go then:
+ * what follows marks by rec_id. */
+static void exec_branches(struct exec *r, struct engine_in *in, unsigned threads)
+{
+    jobs_run(threads, 1 + r->nunits * r->nchunks, phase_filter, r);
+    for (size_t u = 0; u < r->nunits; u++) {
+        struct branch *b = &r->b[r->unit[u]];
+        size_t k = 0;
+        for (size_t j = 0; j < r->n; j++)
+            k += b->pass[j];
+        b->npass = k;
+    }
+    r->branch_threads = r->nunits && threads > r->nunits ? threads / (unsigned)r->nunits : 1;
+    jobs_run(threads, r->nunits, phase_branch, r);
+    if (r->by_id) {             /* only writing full rows needs the order, or the rows */
+        free(r->ord);
+        r->ord = NULL;
+        rows_free(&in->rows);
+        free(in->mask);
+        in->mask = NULL;
+        r->R = NULL;
+    }
+}
+
+/* Nothing to join on: the tuples are every combination of the exported
+ * branches' kept groups.  Counted, never stored. */
+static int run_product(const struct exec *r, const struct bgroups *bg,
+                       const struct engine_opts *eo, struct out *out, uint64_t **out_bits,
+                       struct engine_stats *st, struct fq_error *err)
+{
+    const struct fq_mmodule *ex = &r->q->modules[r->q->export_module];
+    uint64_t count = ex->nbranches ? 1 : 0;
+    for (size_t w = 0; w < ex->nbranches; w++) {
+        uint64_t k = bg[ex->branches[w]].n;
+        count = k == 0 ? 0 : count > UINT64_MAX / k ? UINT64_MAX : count * k;
+    }
+    st->tuples = count;
+    if (eo->max_tuples && count > eo->max_tuples)
+        return merger_too_many(eo->max_tuples, err);
+    if (eo->groups)
+        return ungroup_product_groups(r->q, bg, eo->sort, out, &st->records_out, err);
+    uint64_t *bits = xcalloc(r->nbits / 64 + 1, sizeof *bits);
+    for (size_t w = 0; count && w < ex->nbranches; w++) {
+        const struct bgroups *g = &bg[ex->branches[w]];
+        for (size_t k = 0; k < g->n; k++)
+            ungroup_mark_set(r->R, g->val[k * g->nfields + GF_RECORDS].set, bits);
+    }
+    return deliver(r, bits, out, out_bits, &st->records_out, err);
+}
+
+/* The merger and the ungrouper over the branches' kept groups, by path. */
+static int exec_result(struct exec *r, enum plan_path path, const struct bgroups *bg,
+                       const struct engine_opts *eo, struct out *out, uint64_t **out_bits,
+                       struct engine_stats *st, struct fq_error *err)
+{
+    if (r->direct) {
+        st->tuples = bg[r->direct_branch].n;
+        uint64_t *bits = r->bits;
+        r->bits = NULL;
+        if (eo->max_tuples && st->tuples > eo->max_tuples) {
+            free(bits);
+            return merger_too_many(eo->max_tuples, err);
+        }
+        return deliver(r, bits, out, out_bits, &st->records_out, err);
+    }
+    if (path == PATH_PRODUCT)
+        return run_product(r, bg, eo, out, out_bits, st, err);
+    if (path == PATH_GROUPS)
+        return ungroup_stream_groups(r->q, bg, eo->max_tuples, eo->sort, out, &st->tuples,
+                                     &st->records_out, err);
+    uint64_t *bits = xcalloc(r->nbits / 64 + 1, sizeof *bits);
+    int rc = ungroup_mark_tuples(r->q, r->R, bg, eo->max_tuples, bits, &st->tuples, err);
+    if (rc != FQ_OK) {
+        free(bits);
+        return rc;
+    }
+    return deliver(r, bits, out, out_bits, &st->records_out, err);
 }
 
 int engine_run_in(const struct fq_query *q, struct engine_in *in,
@@ -681,65 +575,16 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         bool marks = plan->path == PATH_STREAM || plan->path == PATH_DIRECT ||
                      plan->path == PATH_JOIN;
         int rc = plan->partitionable && marks
-                     ? run_partitions(q, in, plan, eo, out, out_bits, st, err)
+                     ? engine_run_partitions(q, in, plan, eo, out, out_bits, st, err)
                      : -1;
         plan_free(plan);
         if (rc >= 0)
             return rc;
     }
-
-    struct exec r = {.q = q, .R = &in->rows, .mask = in->mask, .mw = in->mw, .n = n,
-                    .t6 = in->rows.t6,
-                    .groups = eo->groups, .only_filter = in->kept_all_pass,
-                    .by_id = !in->rows.full};
-    r.nbits = r.by_id ? in->nread : n;
-    const struct fq_mmodule *ex = &q->modules[q->export_module];
     enum plan_path path = plan_path(q, eo->groups);
-    r.direct = path == PATH_STREAM || path == PATH_DIRECT;
-    if (r.direct) {
-        r.direct_branch = (size_t)ex->branches[0];
-        r.bits = xcalloc(r.nbits / 64 + 1, sizeof *r.bits);
-    }
-    r.b = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.b);
-    r.twin = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.twin);
-    r.unit = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *r.unit);
-    for (size_t i = 0; i < q->nbranches; i++) {
-        r.twin[i] = i;
-        /* the direct branch keeps no rows, so it stands in for no other */
-        for (size_t j = 0; j < i && r.twin[i] == i; j++)
-            if (r.twin[j] == j && !(r.direct && (i == r.direct_branch || j == r.direct_branch)) &&
-                engine_same_branch(q, j, i) && same_key(in->plan, j, i))
-                r.twin[i] = j;
-        r.b[i].br = &q->branches[i];
-        r.b[i].index = i;
-        r.b[i].filter = in->filter[i];
-        if (r.twin[i] != i)
-            continue;
-        r.unit[r.nunits++] = i;
-        r.b[i].pass = xmalloc(n ? n : 1);
-    }
-    /* Enough chunks that a lone branch still keeps every thread busy. */
-    r.nchunks = n >= 65536 ? threads : 1;
-    r.chunk = (n + r.nchunks - 1) / r.nchunks;
-    jobs_run(threads, 1 + r.nunits * r.nchunks, phase_filter, &r);
-    for (size_t u = 0; u < r.nunits; u++) {
-        struct branch *b = &r.b[r.unit[u]];
-        size_t k = 0;
-        for (size_t j = 0; j < n; j++)
-            k += b->pass[j];
-        b->npass = k;
-    }
-    r.branch_threads = r.nunits && threads > r.nunits ? threads / (unsigned)r.nunits : 1;
-    jobs_run(threads, r.nunits, phase_branch, &r);
-    if (r.by_id) {              /* only writing full rows needs the order, or the rows */
-        free(r.ord);
-        r.ord = NULL;
-        rows_free(&in->rows);
-        free(in->mask);
-        in->mask = NULL;
-        r.R = NULL;
-    }
-
+    struct exec r;
+    exec_init(&r, q, in, eo, path, threads);
+    exec_branches(&r, in, threads);
     struct bgroups *bg = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *bg);
     for (size_t i = 0; i < q->nbranches; i++) {
         struct branch *b = &r.b[r.twin[i]];
@@ -748,60 +593,9 @@ int engine_run_in(const struct fq_query *q, struct engine_in *in,
         st->branch[i] = b->st;
         bg[i] = (struct bgroups){b->nkept, b->stride, b->id, b->val, r.t6};
     }
-
-    int rc;
-    if (r.direct) {
-        st->tuples = bg[r.direct_branch].n;
-        if (eo->max_tuples && st->tuples > eo->max_tuples) {
-            rc = merger_too_many(eo->max_tuples, err);
-            free(r.bits);
-        } else {
-            rc = deliver(&r, r.bits, out, out_bits, &st->records_out, err);
-        }
-    } else if (path == PATH_PRODUCT) {
-        /* Nothing to join on: the tuples are every combination of the
-         * branches' kept groups.  Count them, never store them. */
-        uint64_t count = ex->nbranches ? 1 : 0;
-        for (size_t w = 0; w < ex->nbranches; w++) {
-            uint64_t k = bg[ex->branches[w]].n;
-            count = k == 0 ? 0 : count > UINT64_MAX / k ? UINT64_MAX : count * k;
-        }
-        st->tuples = count;
-        if (eo->max_tuples && count > eo->max_tuples)
-            rc = merger_too_many(eo->max_tuples, err);
-        else if (eo->groups)
-            rc = ungroup_product_groups(q, bg, eo->sort, out, &st->records_out, err);
-        else {
-            uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
-            for (size_t w = 0; count && w < ex->nbranches; w++) {
-                const struct bgroups *g = &bg[ex->branches[w]];
-                for (size_t k = 0; k < g->n; k++)
-                    ungroup_mark_set(r.R, g->val[k * g->nfields + GF_RECORDS].set, bits);
-            }
-            rc = deliver(&r, bits, out, out_bits, &st->records_out, err);
-        }
-    } else if (path == PATH_GROUPS) {
-        rc = ungroup_stream_groups(q, bg, eo->max_tuples, eo->sort, out, &st->tuples,
-                                   &st->records_out, err);
-    } else {
-        uint64_t *bits = xcalloc(r.nbits / 64 + 1, sizeof *bits);
-        rc = ungroup_mark_tuples(q, r.R, bg, eo->max_tuples, bits, &st->tuples, err);
-        if (rc == FQ_OK)
-            rc = deliver(&r, bits, out, out_bits, &st->records_out, err);
-        else
-            free(bits);
-    }
-    for (size_t i = 0; i < q->nbranches; i++) {
-        pool_free(&r.b[i].pool);
-        free(r.b[i].val);
-        free(r.b[i].id);
-        free(r.b[i].pass);
-    }
+    int rc = exec_result(&r, path, bg, eo, out, out_bits, st, err);
     free(bg);
-    free(r.b);
-    free(r.twin);
-    free(r.unit);
-    free(r.ord);
+    exec_free(&r);
     return rc;
 }
 
@@ -834,272 +628,4 @@ void engine_stats_free(struct engine_stats *st)
     st->branch = NULL;
 }
 
-/* ---- input compaction: only records that pass some branch's filter */
 
-struct engine_keep {
-    struct filt **f;            /* the distinct branch filters */
-    size_t nf;
-};
-
-struct engine_keep *engine_keep_new(const struct fq_query *q)
-{
-    struct engine_keep *k = xcalloc(1, sizeof *k);
-    k->f = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *k->f);
-    for (size_t i = 0; i < q->nbranches; i++) {
-        const struct fq_cnf *c = q->branches[i].filter;
-        if (!c || c->n == 0) {  /* this branch sees every record */
-            engine_keep_free(k);
-            return NULL;
-        }
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = q->branches[j].filter == c;
-        if (!dup)
-            k->f[k->nf++] = filt_compile(c);
-    }
-    return k;
-}
-
-size_t engine_keep_run(void *ctx, struct fq_rec *recs, size_t n)
-{
-    const struct engine_keep *k = ctx;
-    size_t out = 0;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < k->nf; j++)
-            if (filt_match(k->f[j], &recs[i])) {
-                if (out != i)
-                    recs[out] = recs[i];
-                out++;
-                break;
-            }
-    }
-    return out;
-}
-
-void engine_keep_free(struct engine_keep *k)
-{
-    if (!k)
-        return;
-    for (size_t j = 0; j < k->nf; j++)
-        filt_free(k->f[j]);
-    free(k->f);
-    free(k);
-}
-
-/* ---- partitions: the kept rows split by the plan's key, run apart */
-
-struct part_runs {
-    const struct fq_query *q;
-    const struct fq_plan *plan;
-    struct engine_in **in;      /* one input per partition */
-    size_t np;
-    struct engine_opts eo;
-    uint64_t *bits;             /* by rec_id: the records to write */
-    size_t nwords;
-    pthread_mutex_t lock;       /* bits, sum and the first error */
-    struct engine_stats sum;
-    int rc;
-    size_t failed;              /* the lowest partition that failed */
-    struct fq_error err;
-};
-
-/* Which partition each branch sends row i to (SIZE_MAX: not kept). */
-static void row_parts(const struct engine_in *in, const struct fq_plan *plan, size_t np,
-                      unsigned level, size_t i, size_t *to)
-{
-    const unsigned char *row = row_at(&in->rows, i);
-    for (size_t b = 0; b < plan->nbranches; b++) {
-        int f = in->filter[b];
-        to[b] = SIZE_MAX;
-        if (f >= 0 && !(in->mask[i * in->mw + (size_t)f / 8] >> (f % 8) & 1))
-            continue;
-        const struct plan_branch *pb = &plan->branch[b];
-        uint64_t v[F_COUNT];
-        for (size_t k = 0; k < pb->nkey; k++)
-            v[k] = row_get(&in->rows, row, pb->key[k]);
-        uint64_t h = plan_hash(v, pb->nkey);
-        if (level)              /* other bits for each level of splitting */
-            h = fq_mix64(h + level);
-        to[b] = (size_t)((h >> 32) * np >> 32);
-    }
-}
-
-size_t engine_in_row_dests(const struct engine_in *in, const struct fq_plan *plan, size_t np,
-                           unsigned level, size_t i, size_t *dest, uint8_t *masks)
-{
-    size_t nb = plan->nbranches, mw = (nb + 7) / 8, k = 0;
-    size_t *to = dest;          /* k <= b below: dest[k] overwrites only used entries */
-    row_parts(in, plan, np, level, i, to);
-    for (size_t b = 0; b < nb; b++) {
-        if (to[b] == SIZE_MAX)
-            continue;
-        size_t p = to[b];
-        uint8_t *m = &masks[k * mw];
-        memset(m, 0, mw);
-        for (size_t c = b; c < nb; c++)
-            if (to[c] == p) {
-                m[c / 8] |= (uint8_t)(1u << (c % 8));
-                to[c] = SIZE_MAX;
-            }
-        dest[k++] = p;
-    }
-    return k;
-}
-
-struct engine_in *engine_in_part_new(const struct engine_in *like, const struct fq_plan *plan,
-                                     size_t nbranches)
-{
-    struct engine_in *pi = xcalloc(1, sizeof *pi);
-    rows_init_like(&pi->rows, &like->rows);
-    pi->rows.full = false;
-    pi->mw = (nbranches + 7) / 8;
-    pi->f = xcalloc(1, sizeof *pi->f);
-    pi->filter = xcalloc(nbranches ? nbranches : 1, sizeof *pi->filter);
-    for (size_t b = 0; b < nbranches; b++)
-        pi->filter[b] = (int)b;
-    memcpy(pi->need, like->need, sizeof pi->need);
-    pi->nread = like->nread;
-    pi->plan = plan;
-    return pi;
-}
-
-void engine_in_add_rows(struct engine_in *in, const unsigned char *row, const uint8_t *mask)
-{
-    size_t at = in->rows.n;
-    rows_append_rows(&in->rows, row, 1);
-    if (in->mcap < in->rows.n) {
-        in->mcap = in->rows.cap;
-        in->mask = xrealloc(in->mask, in->mcap * in->mw);
-    }
-    memcpy(&in->mask[at * in->mw], mask, in->mw);
-}
-
-/* The partitions' inputs: each row once in every partition one of its
- * branches sends it to, in input order, with those branches' bits. */
-static void split_rows(struct part_runs *ps, const struct engine_in *in)
-{
-    size_t nb = ps->q->nbranches, mw = (nb + 7) / 8;
-    ps->in = xcalloc(ps->np, sizeof *ps->in);
-    for (size_t p = 0; p < ps->np; p++)
-        ps->in[p] = engine_in_part_new(in, ps->plan, nb);
-    size_t *dest = xmalloc((nb ? nb : 1) * sizeof *dest);
-    uint8_t *m = xmalloc((nb ? nb : 1) * mw);
-    for (size_t i = 0; i < in->rows.n; i++) {
-        size_t k = engine_in_row_dests(in, ps->plan, ps->np, 0, i, dest, m);
-        for (size_t j = 0; j < k; j++)
-            engine_in_add_rows(ps->in[dest[j]], row_at(&in->rows, i), &m[j * mw]);
-    }
-    free(dest);
-    free(m);
-}
-
-int engine_run_part(const struct fq_query *q, struct engine_in *pi, const struct engine_opts *eo,
-                    pthread_mutex_t *lock, uint64_t *bits, size_t nwords,
-                    struct engine_stats *sum, struct fq_error *err)
-{
-    struct engine_stats st = {0};
-    uint64_t *mine = NULL;
-    int rc = engine_run_in(q, pi, eo, NULL, &mine, &st, err);
-    engine_in_free(pi);
-    if (lock)
-        pthread_mutex_lock(lock);
-    for (size_t w = 0; mine && w < nwords; w++)
-        bits[w] |= mine[w];
-    for (size_t b = 0; b < st.nbranches; b++) {
-        sum->branch[b].filtered += st.branch[b].filtered;
-        sum->branch[b].groups += st.branch[b].groups;
-        sum->branch[b].groups_kept += st.branch[b].groups_kept;
-    }
-    sum->tuples += st.tuples;
-    if (lock)
-        pthread_mutex_unlock(lock);
-    free(mine);
-    engine_stats_free(&st);
-    return rc;
-}
-
-int engine_parts_done(const struct fq_query *q, const struct engine_opts *eo, uint64_t nread,
-                      const uint64_t *bits, size_t nwords, struct engine_stats *st,
-                      struct fq_error *err)
-{
-    for (size_t b = 0; b < q->nbranches; b++)
-        st->branch[b].records_in = eo->records_read ? eo->records_read : nread;
-    if (eo->max_tuples && st->tuples > eo->max_tuples)
-        return merger_too_many(eo->max_tuples, err);
-    for (size_t w = 0; bits && w < nwords; w++)
-        st->records_out += (uint64_t)__builtin_popcountll(bits[w]);
-    return FQ_OK;
-}
-
-/* One partition of run_partitions, on a worker thread. */
-static void part_job(void *ctx, size_t p)
-{
-    struct part_runs *ps = ctx;
-    struct fq_error err = {.code = FQ_OK, .offset = -1};
-    int rc = engine_run_part(ps->q, ps->in[p], &ps->eo, &ps->lock, ps->bits, ps->nwords,
-                             &ps->sum, &err);
-    ps->in[p] = NULL;
-    pthread_mutex_lock(&ps->lock);
-    if (rc != FQ_OK && (ps->rc == FQ_OK || p < ps->failed)) {
-        ps->rc = rc;
-        ps->failed = p;
-        ps->err = err;
-    }
-    pthread_mutex_unlock(&ps->lock);
-}
-
-/* Full rows: the marked ones written in (stime, rec_id) order. */
-static int write_marked_rows(const struct engine_in *in, const uint64_t *bits,
-                             struct out *out, uint64_t *written, struct fq_error *err)
-{
-    const struct fq_rows *R = &in->rows;
-    uint64_t *rb = xcalloc(R->n / 64 + 1, sizeof *rb);
-    for (size_t i = 0; i < R->n; i++) {
-        uint64_t id = row_id(row_at(R, i));
-        if (bits[id / 64] >> (id % 64) & 1)
-            rb[i / 64] |= (uint64_t)1 << (i % 64);
-    }
-    uint32_t *ord = order_by_time(R);
-    int rc = ungroup_write(R, ord, rb, out, written, err);
-    free(ord);
-    free(rb);
-    return rc;
-}
-
-static int run_partitions(const struct fq_query *q, struct engine_in *in,
-                          const struct fq_plan *plan, const struct engine_opts *eo,
-                          struct out *out, uint64_t **out_bits, struct engine_stats *st,
-                          struct fq_error *err)
-{
-    struct part_runs ps = {.q = q, .plan = plan, .np = eo->partitions, .eo = *eo,
-                       .nwords = in->nread / 64 + 1, .rc = FQ_OK};
-    ps.eo.threads = 1;
-    ps.bits = xcalloc(ps.nwords, sizeof *ps.bits);
-    ps.sum.nbranches = q->nbranches;
-    ps.sum.branch = xcalloc(q->nbranches ? q->nbranches : 1, sizeof *ps.sum.branch);
-    pthread_mutex_init(&ps.lock, NULL);
-    split_rows(&ps, in);
-    unsigned threads = eo->threads ? eo->threads : jobs_cpus();
-    jobs_run(threads, ps.np, part_job, &ps);
-    pthread_mutex_destroy(&ps.lock);
-    free(ps.in);
-    engine_stats_free(st);
-    *st = ps.sum;
-    bool full = in->rows.full;
-    int rc = ps.rc;
-    if (rc != FQ_OK)
-        *err = ps.err;
-    else
-        rc = engine_parts_done(q, eo, in->nread, full ? NULL : ps.bits, ps.nwords, st, err);
-    if (rc == FQ_OK && full)
-        rc = write_marked_rows(in, ps.bits, out, &st->records_out, err);
-    if (rc == FQ_OK && !full) {
-        if (out_bits) {
-            *out_bits = ps.bits;
-            ps.bits = NULL;
-        }
-        rows_free(&in->rows);
-    }
-    free(ps.bits);
-    return rc;
-}

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * Inside the engine (engine.c) and the partitioned runs built apart from
- * it, out of core (spill.c) and across MPI ranks (mpi/dist.c) only: the
- * engine's input and the pieces of the partitioned run they share.
+ * Inside the engine (engine.c: the run; engine_in.c: its input;
+ * engine_part.c: the partitioned run in memory) and the partitioned runs
+ * built apart from it, out of core (spill.c) and across MPI ranks
+ * (mpi/dist.c) only: the engine's input and the pieces of the
+ * partitioned run they share.
  * Everyone else goes through engine.h.
  */
 #ifndef FQ_ENGINE_IN_H
@@ -35,6 +37,21 @@ struct engine_in {
     struct ip6_tab t6;          /* the IPv6 addresses of the rows (rows.h) */
 };
 
+/* The group fields of branch b that anything but -g reads: its group
+ * filter, and with rows (the records are to be written) the merger
+ * rules and stime, etime and the member set.  A malloc'd array of
+ * ngfields + 1 flags, by group field. */
+bool *engine_needed_gfields(const struct fq_query *q, size_t b, bool rows);
+
+/* The in-memory partitioned run: in's rows split by plan's key into
+ * eo->partitions partitions run on the worker threads, with
+ * engine_run_in's contract (full rows written to out in time order,
+ * narrow rows' marks to *out_bits).  plan must be partitionable. */
+int engine_run_partitions(const struct fq_query *q, struct engine_in *in,
+                          const struct fq_plan *plan, const struct engine_opts *eo,
+                          struct out *out, uint64_t **out_bits, struct engine_stats *st,
+                          struct fq_error *err);
+
 /* An empty partition input with like's row layout, need and nread: each
  * branch its own mask bit (filter[b] == b).  Its rows share like's IPv6
  * table (like must outlive it).  plan (not owned) must too. */
@@ -48,7 +65,7 @@ void engine_in_add_rows(struct engine_in *in, const unsigned char *row, const ui
  * number k of distinct partitions, dest[0..k) those partitions and
  * masks[j * mw ..] (mw = (nbranches + 7) / 8) the bits of the branches
  * that send the row to dest[j].  dest and masks have room for nbranches
- * entries.  level 0 is run_partitions' split; each further level (a
+ * entries.  level 0 is engine_run_partitions' split; each further level (a
  * partition split again) uses other bits of the same key hash, so rows
  * of one key stay together at every level. */
 size_t engine_in_row_dests(const struct engine_in *in, const struct fq_plan *plan, size_t np,

@@ -260,3 +260,54 @@ void rows_free(struct fq_rows *R)
         free(R->p);
     memset(R, 0, sizeof *R);
 }
+
+/* ---- the (stime, row) order */
+
+static int cmp_time_id(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* LSD radix sort on stime - min packed above the index: stable, so ties
+ * stay in row order.  Spans over 2^32 ms fall back to qsort. */
+uint32_t *rows_time_order(const struct fq_rows *R)
+{
+    size_t n = R->n;
+    uint32_t *ord = xmalloc((n ? n : 1) * sizeof *ord);
+    if (n == 0)
+        return ord;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t = row_stime(row_at(R, i));
+        if (t < lo)
+            lo = t;
+        if (t > hi)
+            hi = t;
+    }
+    if (hi - lo > UINT32_MAX) {
+        uint64_t *p = xmalloc(n * 2 * sizeof *p);
+        for (size_t i = 0; i < n; i++) {
+            p[2 * i] = row_stime(row_at(R, i));
+            p[2 * i + 1] = i;
+        }
+        qsort(p, n, 2 * sizeof *p, cmp_time_id);
+        for (size_t i = 0; i < n; i++)
+            ord[i] = (uint32_t)p[2 * i + 1];
+        free(p);
+        return ord;
+    }
+    unsigned bits = 0;
+    while (bits < 32 && (hi - lo) >> bits)
+        bits++;
+    uint64_t *a = xmalloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = (row_stime(row_at(R, i)) - lo) << 32 | i;
+    a = radix_sort_keyed(a, n, bits);
+    for (size_t i = 0; i < n; i++)
+        ord[i] = (uint32_t)a[i];
+    free(a);
+    return ord;
+}

@@ -112,6 +112,11 @@ void rows_append_rows(struct fq_rows *R, const unsigned char *rows, size_t n);
  * Idempotent. */
 void rows_rank(struct fq_rows *R);
 
+/* The rows of R in (stime, row index) order: n indices (malloc'd, at
+ * least one slot; the caller frees them).  Rows in rec_id order make it
+ * the (stime, rec_id) order of the ungrouper's output. */
+uint32_t *rows_time_order(const struct fq_rows *R);
+
 /* Rows of R that were copied out before rows_rank (rows_append_rows'
  * copies, with R's t6) hold ids: rank (ip6_tab_rank's) makes them keys.
  * rows_rank is ip6_tab_rank and this. */

@@ -3,7 +3,7 @@
  * memory budget, they are split by the plan's partition key (plan.h)
  * into partitions on one nameless temporary file in $TMPDIR (or /tmp),
  * and the partitions are run one after another, each loaded into memory
- * alone, as run_partitions runs them side by side: their marks ORed,
+ * alone, as engine_run_partitions runs them side by side: their marks ORed,
  * their counts summed.  The result is the run in memory's, record for
  * record and count for count.
  *

@@ -107,7 +107,7 @@ static void permute(struct fq_rec *v, size_t n, uint64_t *ord, size_t stride)
 
 /* Sort v[0..n) by (stime, rec_id).  Records usually arrive in rec_id
  * order: then a stable LSD radix sort on stime alone is exact (as the
- * engine's order_by_time).  Otherwise, or when the times span more than
+ * rows_time_order does).  Otherwise, or when the times span more than
  * 2^32 ms, qsort on (stime, rec_id). */
 static void sort_run(struct fq_rec *v, size_t n)
 {
