@@ -121,16 +121,20 @@ static void widen(struct fq_rows *R)
     layout(&N, R->need, true);
     if (!N.flags)               /* no address stored: nothing to flag */
         return;
-    N.p = xmalloc((R->cap ? R->cap : 1) * N.stride);
-    for (size_t i = 0; i < R->n; i++) {
-        const unsigned char *src = R->p + i * R->stride;
+    /* In place, last row first: row i moves up from i * R->stride to
+     * i * N.stride, past no row still to move, so the rows are never
+     * held twice (spill_put widens rows of the whole memory budget). */
+    N.p = xrealloc(R->p, (R->cap ? R->cap : 1) * N.stride);
+    unsigned char row[sizeof(struct fq_rec)];
+    assert(R->stride <= sizeof row);
+    for (size_t i = R->n; i-- > 0;) {
         unsigned char *dst = N.p + i * N.stride;
+        memcpy(row, N.p + i * R->stride, R->stride);
         memset(dst, 0, N.stride);
-        memcpy(dst, src, HOT);
+        memcpy(dst, row, HOT);
         for (size_t k = 0; k < R->ncopy; k++)
-            memcpy(dst + N.copy[k].to, src + R->copy[k].to, R->copy[k].size);
+            memcpy(dst + N.copy[k].to, row + R->copy[k].to, R->copy[k].size);
     }
-    free(R->p);
     N.n = R->n;
     N.cap = R->cap;
     N.t6 = R->t6;

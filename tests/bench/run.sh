@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# make bench: issue #5's benchmarks as one table.  Each command runs $RUNS
+# make bench: flowq's benchmarks as one table.  Each command runs $RUNS
 # times; the table gives the median wall time, records/s and the median
 # peak RSS (GNU time), on 1M records and on N, with time(N)/time(1M).
 # Baselines in the same run: cat, the zlib inflate floor (tests/zinflate)
@@ -13,6 +13,9 @@
 #   BENCH_RECORDS=N  records of the big traces (default 10000000)
 #   RUNS=N           runs per benchmark (default 3)
 #   NFDUMP=no        skip the nfdump baselines
+#   BENCH_BIG=N      records of the out-of-core run (default 50000000,
+#                    a 3.2 GB trace; 0 skips it)
+#   gen-N-8files/    the N records as 8 zlib files (parallel reading)
 # To add a benchmark: `bench LABEL RECORDS COMMAND...` or a query file in
 # tests/bench/queries and a `pair` line below.
 set -u
@@ -24,6 +27,7 @@ N=${BENCH_RECORDS:-10000000}
 SMALL=1000000
 [ "$N" -lt "$SMALL" ] && SMALL=$N
 RUNS=${RUNS:-3}
+BIG=${BENCH_BIG:-50000000}
 BQ="$TOP/tests/bench/queries"
 Q="$TOP/queries"
 export LC_ALL=C TZ=UTC
@@ -117,6 +121,22 @@ pair() {
     row "$1" "$N" "$T" "$P" "time N/$SMALL: $(ratio "$T" "$ts")"
 }
 
+# parts8 RECORDS: directory of 8 zlib files of RECORDS/8 records each (seeds
+# 1 to 8, an hour apart), as a flow-capture directory holds them.
+parts8() {
+    d="$DIR/gen-$1-8files"
+    if [ ! -d "$d" ]; then
+        echo "bench: generating $d ..." >&2
+        rm -rf "$d.tmp" && mkdir -p "$d.tmp" || exit 1
+        for k in 1 2 3 4 5 6 7 8; do
+            "$B/flowq-gen" -n $(($1 / 8)) -s $k -z 6 --start $((1764288000 + k * 3600)) \
+                -w "$d.tmp/ft-v05.$k" || exit 1
+        done
+        mv "$d.tmp" "$d" || exit 1
+    fi
+    echo "$d"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 raw=$(trace "$N" 0)
@@ -193,6 +213,31 @@ if [ -n "$nf" ]; then
             nfdump -r "$lz" -q -o csv 'proto tcp and dst port 80'
         echo "  flowq / nfdump: time $(ratio "$tp" "$T")"
     fi
+fi
+
+# -- 8. several files read in parallel: the N records as 8 zlib files ------
+echo
+parts=$(parts8 "$N")
+bench "8 filter-only, 8 zlib files, --threads 1" "$N" "$B/flowq" --threads 1 -o csv \
+    "$BQ/filter-only.fq" "$parts"
+t1=$T
+bench "8 filter-only, 8 zlib files, --threads 2" "$N" "$B/flowq" --threads 2 -o csv \
+    "$BQ/filter-only.fq" "$parts"
+echo "  2 threads / 1 thread: time $(ratio "$T" "$t1")"
+
+# -- 9. out of core: group-sum over BIG records under --max-memory 256M -----
+if [ "$BIG" -gt 0 ]; then
+    echo
+    big=$(trace "$BIG" 0)
+    "$B/flowq" "$BQ/group-sum.fq" "$big" >"$DIR/big-all.out" || exit 1
+    bench "9 group-sum, --max-memory 256M (spills)" "$BIG" "$B/flowq" --max-memory 256M \
+        -w "$DIR/big-256m.out" --force "$BQ/group-sum.fq" "$big"
+    if cmp -s "$DIR/big-all.out" "$DIR/big-256m.out"; then
+        echo "  output identical to the run without --max-memory ($(wc -l <"$DIR/big-all.out") lines)"
+    else
+        echo "  OUTPUT DIFFERS from the run without --max-memory" && exit 1
+    fi
+    rm -f "$DIR/big-all.out" "$DIR/big-256m.out"
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
