@@ -119,6 +119,32 @@ printf 'branch A { filter { nosuchfield = 1 } }\n' >"$D/bad.fq"
 mpi_rc "query error" 3 bad.fq d
 mpi_rc "usage error" 2 -c 0 "$Q" d
 
+# A rank that dies (killed while the job waits for a FIFO nobody writes):
+# mpirun ends the job with the killed rank's status, 128 +
+# the signal, names the rank on standard error, and no -w file is left.
+mkdir -p "$D/k"
+cp "$D/d/a.ft" "$D/k/a.ft"
+mkfifo "$D/k/z.ft"
+(cd "$D" && exec timeout 60 mpirun --oversubscribe $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) \
+    -n 2 "$MPI_BIN" -w k.out "$Q" k/a.ft k/z.ft >"$TMP/k.out" 2>"$TMP/k.err") &
+_job=$!
+_pid=""
+for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    [ "$(pgrep -f "$MPI_BIN -w k.out" | wc -l)" -ge 2 ] && break
+    sleep 0.5
+done
+sleep 1
+_pid=$(pgrep -n -f "$MPI_BIN -w k.out")
+[ -n "$_pid" ] && kill -9 "$_pid"
+wait $_job
+rc=$?
+if [ -n "$_pid" ] && [ "$rc" = 137 ] && [ ! -e "$D/k.out" ] &&
+    ! ls "$D"/k.out.* >/dev/null 2>&1 && grep -q "exited on signal 9" "$TMP/k.err"; then
+    pass
+else
+    fail "mpi: a rank killed: pid '$_pid', exit $rc: $(head -c 300 "$TMP/k.err")"
+fi
+
 # standard input is rank 0's alone: refused, one message
 run $MPIRUN -n 2 "$MPI_BIN" "$Q" - <"$D/d/a.ft"
 if [ "$rc" = 2 ] && [ ! -s "$TMP/out" ] &&
