@@ -161,6 +161,31 @@ START_TEST(missing_input_fails_before_output)
 }
 END_TEST
 
+/* The bundled trace's six records, as ft_read_all gives them. */
+static struct fq_rec *small_recs(void)
+{
+    struct fq_error err = {.code = FQ_OK, .offset = -1};
+    struct fq_rec *recs;
+    size_t n;
+    char *p = (char *)TRACE;
+    ck_assert_int_eq(ft_read_all(&p, 1, NULL, &recs, &n, &err), FQ_OK);
+    ck_assert_uint_eq(n, 6);
+    ck_assert_uint_eq(recs[0].rec_id, 0);
+    return recs;
+}
+
+/* An out writing cols as csv to a memory stream (*buf once *fp closes). */
+static struct out *csv_out(FILE **fp, char **buf, size_t *len)
+{
+    struct fq_error err = {.code = FQ_OK, .offset = -1};
+    *buf = NULL;
+    *fp = open_memstream(buf, len);
+    struct out_opts oo = {.fmt = FMT_CSV, .tfmt = TFMT_EPOCH, .fields = cols, .nfields = 3};
+    struct out *o = out_open(*fp, &oo, &err);
+    ck_assert_ptr_nonnull(o);
+    return o;
+}
+
 /* The records that some filter takes, added in two parts with their
  * rec_ids, and the count of all records read: flowq's result and counts.
  * Record 0 is left out, as if no filter took it: the result lacks it, and
@@ -170,18 +195,11 @@ START_TEST(given_records_agree)
     struct fq_error err = {.code = FQ_OK, .offset = -1};
     struct fq_query *q = query_compile(query, strlen(query), "run.fq", stderr, &err);
     ck_assert_ptr_nonnull(q);
-    struct fq_rec *recs;
-    size_t n;
-    char *p = (char *)TRACE;
-    ck_assert_int_eq(ft_read_all(&p, 1, NULL, &recs, &n, &err), FQ_OK);
-    ck_assert_uint_eq(n, 6);
-    ck_assert_uint_eq(recs[0].rec_id, 0);
-    size_t k = n - 1;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    struct out_opts oo = {.fmt = FMT_CSV, .tfmt = TFMT_EPOCH, .fields = cols, .nfields = 3};
-    struct out *o = out_open(fp, &oo, &err);
+    struct fq_rec *recs = small_recs();
+    size_t n = 6, k = n - 1, len;
+    char *buf;
+    FILE *fp;
+    struct out *o = csv_out(&fp, &buf, &len);
     struct fq_run_opts ro = {.eng = {.threads = 1}};
     struct fq_run *r = fq_run_new(q, &ro);
     fq_run_add(r, recs + 1, 2);
@@ -217,20 +235,15 @@ START_TEST(given_result_written_in_time_order)
     struct fq_error err = {.code = FQ_OK, .offset = -1};
     struct fq_query *q = query_compile(query, strlen(query), "run.fq", stderr, &err);
     ck_assert_ptr_nonnull(q);
-    struct fq_rec *recs;
-    size_t n;
-    char *p = (char *)TRACE;
-    ck_assert_int_eq(ft_read_all(&p, 1, NULL, &recs, &n, &err), FQ_OK);
-    ck_assert_uint_eq(n, 6);
+    struct fq_rec *recs = small_recs();
     struct engine_branch_stats br = {.records_in = 6, .filtered = 5, .groups = 4, .groups_kept = 3};
     struct engine_stats given = {.nbranches = 1, .branch = &br, .tuples = 3};
     struct fq_run_opts ro = {.eng = {.threads = 1}};
     for (int fail = 0; fail < 2; fail++) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *fp = open_memstream(&buf, &len);
-        struct out_opts oo = {.fmt = FMT_CSV, .tfmt = TFMT_EPOCH, .fields = cols, .nfields = 3};
-        struct out *o = out_open(fp, &oo, &err);
+        char *buf;
+        size_t len;
+        FILE *fp;
+        struct out *o = csv_out(&fp, &buf, &len);
         struct fq_error gerr = {.code = FQ_OK, .offset = -1};
         if (fail)
             fq_fail(&gerr, FQ_E_OUTPUT, "", -1, "a rank failed");
