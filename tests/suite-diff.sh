@@ -1,5 +1,6 @@
 # Differential test: the engine against the brute-force reference
-# (tests/tools/refeval.c) on random queries and traces with a fixed seed,
+# (tests/tools/refeval.c) on random queries and traces with a fixed seed
+# (whole, kept, in partitions, spilled and streamed runs),
 # the saved regression cases of tests/regress/, and the reference's
 # per-stage counts on the shared nfql trace.
 # Sourced by tests/run-all.sh (pass/fail from tests/lib.sh).
@@ -71,6 +72,11 @@ fi
 split=$(echo "$summary" | sed -n 's/.*, \([0-9]*\) split into partitions.*/\1/p')
 if [ -n "$split" ] && [ $# -eq 3 ] && [ "$split" -ge $(($1 / 50)) ]; then pass; else
     fail "difftest: too few cases split into partitions: $summary"
+fi
+# ... and spilled to a temporary file by partition
+spilled=$(echo "$summary" | sed -n 's/.*, \([0-9]*\) spilled).*/\1/p')
+if [ -n "$spilled" ] && [ $# -eq 3 ] && [ "$spilled" -ge $(($1 / 50)) ]; then pass; else
+    fail "difftest: too few cases spilled: $summary"
 fi
 
 for d in "$TOP"/tests/regress/*/; do

@@ -3,9 +3,11 @@
  * the whole language, run through the engine (engine_run) and through the
  * reference evaluator (refeval.c); outputs must be identical (reals within
  * a relative 1e-9), in record mode and in -g group mode, and so must the
- * per-stage counts; so must a query that only filters, run through the
- * spool as flowq streams it (stream.h).  The compiled IR is also checked against what the
- * generator meant (structure, and every filter record by record), since
+ * per-stage counts; so must the kept input (filters at read time, narrow
+ * rows), the run split into partitions, the run spilled to a temporary
+ * file by partition (spill.h) and a query that only filters, run through
+ * the spool as flowq streams it (stream.h).  The compiled IR is also
+ * checked against what the generator meant (structure, and every filter record by record), since
  * engine and reference both trust it.  Case i of a run with seed S uses
  * seed S + i, so every case can be replayed alone (--show S prints it).
  * --grouper narrows cases to one grouped branch, --big N uses N records;
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "spill.h"
 #include "stream.h"
 
 /* ---- random numbers: splitmix64, no global state ---- */
@@ -1250,6 +1253,57 @@ static void run_side_kept(bool ref, bool kept, unsigned parts, const struct fq_q
     fclose(fp);
 }
 
+/* Past the memory budget, as flowq runs it (spill.h): narrow rows added in
+ * chunks go to the partitions of a temporary file whenever they pass half
+ * of budget bytes, then every partition runs alone (split again when
+ * still too big) and the marked records are written.  False when the
+ * query cannot spill (-g, no partition key, a path that marks nothing). */
+static bool run_side_spill(const struct fq_query *q, const struct fq_rec *recs, size_t n,
+                           bool groups, unsigned threads, size_t budget, struct side *s) {
+    struct fq_plan *plan = plan_make(q, groups);
+    if (groups || !plan->partitionable ||
+        (plan->path != PATH_DIRECT && plan->path != PATH_JOIN)) {
+        plan_free(plan);
+        return false;
+    }
+    memset(s, 0, sizeof *s);
+    FILE *fp = open_memstream(&s->buf, &s->len);
+    struct out_opts oo = {.fmt = FMT_CSV,
+                          .tfmt = TFMT_EPOCH,
+                          .fields = rec_cols,
+                          .nfields = sizeof rec_cols / sizeof rec_cols[0]};
+    struct out *o = out_open(fp, &oo, &s->err);
+    if (!o) {
+        s->rc = s->err.code;
+    } else {
+        enum { CHUNK = 256 };
+        struct engine_in *in = engine_in_new(q, false);
+        engine_in_narrow(in);
+        struct spill *sp = spill_new(q, plan, budget);
+        for (size_t i = 0; i < n && !s->rc; i += CHUNK) {
+            engine_in_add(in, recs + i, n - i < CHUNK ? n - i : CHUNK);
+            if (engine_in_bytes(in) > budget / 2)
+                s->rc = spill_put(sp, in, &s->err);
+        }
+        if (!s->rc)
+            s->rc = spill_put(sp, in, &s->err);
+        struct engine_opts eo = {.threads = threads};
+        uint64_t *bits = NULL;
+        if (!s->rc)
+            s->rc = spill_run(sp, in, &eo, &bits, &s->st, &s->err);
+        if (s->rc == FQ_OK)
+            s->rc = write_marked(bits, recs, n, o, &s->err);
+        free(bits);
+        spill_free(sp);
+        engine_in_free(in);
+        if (out_close(o, &s->err) && !s->rc)
+            s->rc = s->err.code;
+    }
+    fclose(fp);
+    plan_free(plan);
+    return true;
+}
+
 /* A query that only filters, as flowq runs it (stream.h): the records in
  * chunks through a spool of the least memory (runs of 546 records, so the
  * big cases merge from a temporary file, in passes).  False when the
@@ -1360,7 +1414,7 @@ static int save_case(const char *dir, uint64_t seed, const char *query, size_t q
 /* ---- one case ---- */
 
 struct tally {
-    unsigned long cases, rejected, mismatches, botherr, tuples, nonempty, streamed, split;
+    unsigned long cases, rejected, mismatches, botherr, tuples, nonempty, streamed, split, spilled;
 };
 
 /* Another way of running the engine, x, against the reference f: a
@@ -1454,6 +1508,15 @@ static bool run_case(uint64_t seed, size_t big, bool focus, const char *save, in
             snprintf(how, sizeof how, "in %u partitions%s", parts, kept ? ", kept input" : "");
             run_side_kept(false, kept, parts, q, recs, n, mode == 1, threads, &k);
             judge_side(&k, &f, how, why, sizeof why, &e);
+        }
+        /* spilled: a budget of a few KiB to a few hundred, so that the
+         * rows go out in several puts and big cases split again */
+        struct side sp;
+        size_t budget = (size_t)(4096 + rnd(&r, 256 << 10));
+        if (!*why && !botherr && !f.rc &&
+            run_side_spill(q, recs, n, mode == 1, threads, budget, &sp)) {
+            t->spilled++;
+            judge_side(&sp, &f, "when spilled", why, sizeof why, &e);
         }
         struct side sm;
         if (!*why && !botherr && !f.rc && run_side_stream(q, recs, n, mode == 1, &sm)) {
@@ -1619,8 +1682,9 @@ int main(int argc, char **argv) {
             break;
     }
     printf("difftest: %lu cases, %lu rejected by the compiler, %lu with output, %lu tuples, "
-           "%lu failed alike, %lu mismatches (%lu streamed, %lu split into partitions)\n",
+           "%lu failed alike, %lu mismatches (%lu streamed, %lu split into partitions, "
+           "%lu spilled)\n",
            t.cases, t.rejected, t.nonempty, t.tuples, t.botherr, t.mismatches, t.streamed,
-           t.split);
+           t.split, t.spilled);
     return t.mismatches || t.botherr ? 1 : 0;
 }
