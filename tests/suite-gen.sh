@@ -46,6 +46,24 @@ if gen_csv "$TMP/np.ft" srcport,dstport | grep -Eq '(^|,)(1900|4444|5351|5353)(,
     fail "gen: background uses a signature port"
 else pass; fi
 
+# ---- --unique-pairs: almost every TCP (srcip, dstip) pair once, where
+# the default's blocks of sessions share pairs; the same planted records ----
+pairs() {
+    gen_csv "$1" proto,srcip,dstip | awk -F, '$1 == 6 { n++; p[$2 "," $3] } END {
+        k = 0; for (x in p) k++; printf "%d %d\n", n, k }'
+}
+"$G" -n 50000 -s 3 --unique-pairs --truth "$TMP/tu" -w "$TMP/u.ft"
+"$G" -n 50000 -s 3 --truth "$TMP/td" -w "$TMP/d.ft"
+set -- $(pairs "$TMP/u.ft") $(pairs "$TMP/d.ft")
+if [ $# -eq 4 ] && [ "$2" -ge $(($1 * 99 / 100)) ] && [ "$4" -le $(($3 * 60 / 100)) ]; then pass; else
+    fail "gen: --unique-pairs: TCP flows and pairs $*"
+fi
+if [ "$(sed 1,2d "$TMP/tu" | cut -f2- | sort | cksum)" = "$(sed 1,2d "$TMP/td" | cut -f2- | sort | cksum)" ]; then
+    pass
+else
+    fail "gen: --unique-pairs changed the planted records"
+fi
+
 # truth rec_ids point at the records they describe
 sed 1,2d "$TMP/t5000" | awk -F'\t' '{ print $1 "," $7 "," $8 "," $9 "," $10 "," $12 "," $13 }' >"$TMP/truth.rows"
 gen_csv "$TMP/p.ft" rec_id,srcip,srcport,dstip,dstport,packets,bytes |

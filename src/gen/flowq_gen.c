@@ -39,6 +39,7 @@ struct opts {
     uint64_t n, seed, start, span;
     int version, byte_order, zlevel;
     bool plant;
+    bool unique;               /* --unique-pairs */
     const char *wfile, *truth, *export, *list;
     unsigned rate;
     enum gen_xfmt xfmt;
@@ -72,6 +73,8 @@ static void help(void)
           "                         seconds (default 2026-11-28T00:00:00Z)\n"
           "      --span SECONDS     time the trace covers (default 3600, at most 30 days)\n"
           "      --no-plant         background traffic only\n"
+          "      --unique-pairs     a server of its own for every session, so that\n"
+          "                         most host pairs occur once (high cardinality)\n"
           "      --truth FILE       write the planted records (rec_id, pattern,\n"
           "                         queries that must find them, ...) to FILE\n"
           "      --ipv6 FRACTION    share of the flows (0 to 1) that are IPv6\n"
@@ -182,7 +185,7 @@ static bool parse_time(const char *s, uint64_t *v)
 
 enum {
     OPT_START = 256, OPT_SPAN, OPT_NOPLANT, OPT_TRUTH, OPT_EXPORT, OPT_RATE, OPT_VERSION,
-    OPT_XFMT, OPT_IPV6, OPT_LIST,
+    OPT_XFMT, OPT_IPV6, OPT_LIST, OPT_UNIQUE,
 };
 
 static const struct option longopts[] = {
@@ -195,6 +198,7 @@ static const struct option longopts[] = {
     {"start", required_argument, NULL, OPT_START},
     {"span", required_argument, NULL, OPT_SPAN},
     {"no-plant", no_argument, NULL, OPT_NOPLANT},
+    {"unique-pairs", no_argument, NULL, OPT_UNIQUE},
     {"truth", required_argument, NULL, OPT_TRUTH},
     {"export", required_argument, NULL, OPT_EXPORT},
     {"rate", required_argument, NULL, OPT_RATE},
@@ -255,6 +259,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
             break;
         case OPT_NOPLANT:
             o->plant = false;
+            break;
+        case OPT_UNIQUE:
+            o->unique = true;
             break;
         case OPT_TRUTH:
             o->truth = optarg;
@@ -355,6 +362,7 @@ struct cstate {
 struct net {
     uint64_t seed;
     uint32_t nclients;         /* internal client hosts */
+    bool unique;               /* every session a block of its own */
     uint32_t pool[NSVC];       /* outbound server pool sizes (primes) */
     struct cstate *cs;         /* [NSVC][nclients + 3]: busy clients share cache lines */
     uint64_t inblock[NSVC];    /* inbound: outside client counter */
@@ -449,7 +457,7 @@ static uint32_t outbound_server(struct net *nw, struct rng *r, uint32_t c, size_
         uint32_t idx = (uint32_t)(((uint64_t)st->base + (uint64_t)st->block * st->step) % p);
         st->server = outside_addr(nw, s + 1, idx);
         st->block++;
-        st->left = (uint8_t)rng_range(r, 1, svcs[s].maxblock);
+        st->left = nw->unique ? 1 : (uint8_t)rng_range(r, 1, svcs[s].maxblock);
     }
     st->left--;
     return st->server;
@@ -460,7 +468,7 @@ static uint32_t inbound_client(struct net *nw, struct rng *r, size_t s)
 {
     if (nw->inleft[s] == 0) {
         nw->inclient[s] = outside_addr(nw, 100 + s, nw->inblock[s]++);
-        nw->inleft[s] = (uint8_t)rng_range(r, 1, svcs[s].maxblock);
+        nw->inleft[s] = nw->unique ? 1 : (uint8_t)rng_range(r, 1, svcs[s].maxblock);
     }
     nw->inleft[s]--;
     return nw->inclient[s];
@@ -1088,6 +1096,7 @@ int main(int argc, char **argv)
     uint64_t nbg = o.n - ps.n;
     g.left = nbg;
     net_init(&g.nw, o.seed, nbg);
+    g.nw.unique = o.unique;
     rng_seed(&g.r, o.seed, 1);
     struct profile prof;
     profile_init(&prof, o.seed, t0, span_ms);

@@ -16,6 +16,7 @@
 #   BENCH_BIG=N      records of the out-of-core run (default 50000000,
 #                    a 3.2 GB trace; 0 skips it)
 #   gen-N-8files/    the N records as 8 zlib files (parallel reading)
+#   gen-N-z0u.ft     flowq-gen --unique-pairs: the high-cardinality trace
 # To add a benchmark: `bench LABEL RECORDS COMMAND...` or a query file in
 # tests/bench/queries and a `pair` line below.
 set -u
@@ -34,12 +35,13 @@ export LC_ALL=C TZ=UTC
 mkdir -p "$DIR" || exit 1
 [ -x /usr/bin/time ] || { echo "bench: needs GNU time (/usr/bin/time)" >&2; exit 1; }
 
-# trace RECORDS ZLEVEL: path of the cached trace, made if missing.
+# trace RECORDS ZLEVEL [u]: path of the cached trace, made if missing; u:
+# the high-cardinality one (flowq-gen --unique-pairs).
 trace() {
-    f="$DIR/gen-$1-z$2.ft"
+    f="$DIR/gen-$1-z$2${3:-}.ft"
     if [ ! -s "$f" ]; then
         echo "bench: generating $f ..." >&2
-        "$B/flowq-gen" -n "$1" -z "$2" -w "$f.tmp" && mv "$f.tmp" "$f" || exit 1
+        "$B/flowq-gen" -n "$1" -z "$2" ${3:+--unique-pairs} -w "$f.tmp" && mv "$f.tmp" "$f" || exit 1
     fi
     echo "$f"
 }
@@ -109,13 +111,13 @@ bench() {
     row "$label" "$recs" "$T" "$P"
 }
 
-# pair LABEL QUERY [ZLEVEL]: a query on SMALL and on N records, with
+# pair LABEL QUERY [ZLEVEL [u]]: a query on SMALL and on N records, with
 # time(N)/time(SMALL); sets T and P of the N run.
 pair() {
-    z=${3:-0}
-    bench "$1" "$SMALL" "$B/flowq" "$2" "$(trace "$SMALL" "$z")"
+    z=${3:-0} u=${4:-}
+    bench "$1" "$SMALL" "$B/flowq" "$2" "$(trace "$SMALL" "$z" "$u")"
     ts=$T
-    set -- "$1" "$2" $(measure "$B/flowq" "$2" "$(trace "$N" "$z")")
+    set -- "$1" "$2" $(measure "$B/flowq" "$2" "$(trace "$N" "$z" "$u")")
     [ $# -eq 4 ] || exit 1
     T=$3 P=$4
     row "$1" "$N" "$T" "$P" "time N/$SMALL: $(ratio "$T" "$ts")"
@@ -215,22 +217,29 @@ if [ -n "$nf" ]; then
     fi
 fi
 
-# -- 8. several files read in parallel: the N records as 8 zlib files ------
+# -- 8. high cardinality: almost every host pair once (--unique-pairs) ----
+echo
+pair "8 group-sum, unique host pairs" "$BQ/group-sum.fq" 0 u
+pair "8 tcp-session, unique host pairs" "$Q/tcp-session.fq" 0 u
+pair "8 http-before-https, unique host pairs" "$BQ/http-before-https.fq" 0 u
+pair "8 rdelta chains, unique host pairs" "$BQ/rdelta-chain.fq" 0 u
+
+# -- 9. several files read in parallel: the N records as 8 zlib files ------
 echo
 parts=$(parts8 "$N")
-bench "8 filter-only, 8 zlib files, --threads 1" "$N" "$B/flowq" --threads 1 -o csv \
+bench "9 filter-only, 8 zlib files, --threads 1" "$N" "$B/flowq" --threads 1 -o csv \
     "$BQ/filter-only.fq" "$parts"
 t1=$T
-bench "8 filter-only, 8 zlib files, --threads 2" "$N" "$B/flowq" --threads 2 -o csv \
+bench "9 filter-only, 8 zlib files, --threads 2" "$N" "$B/flowq" --threads 2 -o csv \
     "$BQ/filter-only.fq" "$parts"
 echo "  2 threads / 1 thread: time $(ratio "$T" "$t1")"
 
-# -- 9. out of core: group-sum over BIG records under --max-memory 256M -----
+# -- 10. out of core: group-sum over BIG records under --max-memory 256M -----
 if [ "$BIG" -gt 0 ]; then
     echo
     big=$(trace "$BIG" 0)
     "$B/flowq" "$BQ/group-sum.fq" "$big" >"$DIR/big-all.out" || exit 1
-    bench "9 group-sum, --max-memory 256M (spills)" "$BIG" "$B/flowq" --max-memory 256M \
+    bench "10 group-sum, --max-memory 256M (spills)" "$BIG" "$B/flowq" --max-memory 256M \
         -w "$DIR/big-256m.out" --force "$BQ/group-sum.fq" "$big"
     if cmp -s "$DIR/big-all.out" "$DIR/big-256m.out"; then
         echo "  output identical to the run without --max-memory ($(wc -l <"$DIR/big-all.out") lines)"
