@@ -27,7 +27,12 @@ void *pool_alloc(struct pool *a, size_t n)
     struct pool_chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
-        c = xmalloc(sizeof *c + cap);
+        if (a->spare && cap == CHUNK_MIN) {
+            c = a->spare;
+            a->spare = NULL;
+        } else {
+            c = xmalloc(sizeof *c + cap);
+        }
         c->prev = a->head;
         c->used = 0;
         c->cap = cap;
@@ -48,7 +53,10 @@ void pool_release(struct pool *a, struct pool_mark m)
     while (a->head != m.chunk) {
         struct pool_chunk *c = a->head;
         a->head = c->prev;
-        free(c);
+        if (c->cap == CHUNK_MIN && !a->spare)
+            a->spare = c;
+        else
+            free(c);
     }
     if (a->head)
         a->head->used = m.used;
@@ -57,10 +65,14 @@ void pool_release(struct pool *a, struct pool_mark m)
 void pool_free(struct pool *a)
 {
     pool_release(a, (struct pool_mark){NULL, 0});
+    free(a->spare);
+    a->spare = NULL;
 }
 
 void pool_adopt(struct pool *dst, struct pool *src)
 {
+    free(src->spare);
+    src->spare = NULL;
     if (!src->head)
         return;
     struct pool_chunk *c = src->head;

@@ -16,10 +16,14 @@
 #include "record.h"
 
 /* Bump allocator in chunks; mark/release gives back everything allocated
- * after a mark (the sets of a group the group filter drops). */
+ * after a mark (the sets of a group the group filter drops).  The last
+ * chunk released is kept for the next allocation: a mark taken on an
+ * empty pool, released group after group, must not free and allocate a
+ * chunk for each. */
 struct pool_chunk;
 struct pool {
     struct pool_chunk *head;
+    struct pool_chunk *spare;   /* an empty chunk of CHUNK_MIN bytes, or NULL */
 };
 struct pool_mark {
     struct pool_chunk *chunk;
@@ -30,7 +34,8 @@ void *pool_alloc(struct pool *a, size_t n);
 struct pool_mark pool_mark(const struct pool *a);
 void pool_release(struct pool *a, struct pool_mark m);
 void pool_free(struct pool *a);
-/* Move everything src holds into dst (src is left empty). */
+/* Move everything src holds into dst (src is left empty, its spare
+ * chunk freed). */
 void pool_adopt(struct pool *dst, struct pool *src);
 
 /* Scratch space reused across groups (one per thread). */

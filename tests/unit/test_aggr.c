@@ -97,6 +97,43 @@ START_TEST(unions)
 }
 END_TEST
 
+/* Mark, allocate, release on an empty pool, group after group: the chunk
+ * comes back as the spare and is used again, not allocated anew; what
+ * was allocated before a mark survives its release; adopting a pool
+ * takes its chunks and frees its spare (ASan checks the frees). */
+START_TEST(pool_reuses_released_chunk)
+{
+    struct pool a = {0}, b = {0};
+    struct pool_mark m = pool_mark(&a);
+    void *p = pool_alloc(&a, 64);
+    pool_release(&a, m);
+    ck_assert_ptr_null(a.head);
+    ck_assert_ptr_nonnull(a.spare);
+    void *q = pool_alloc(&a, 64);
+    ck_assert_ptr_eq(p, q);
+    ck_assert_ptr_null(a.spare);
+    uint64_t *kept = pool_alloc(&a, sizeof *kept);
+    *kept = 42;
+    m = pool_mark(&a);
+    pool_alloc(&a, 2 << 20);    /* a chunk of its own, larger than the spare */
+    pool_release(&a, m);
+    ck_assert_uint_eq(*kept, 42);
+    ck_assert_ptr_eq(pool_alloc(&a, 8), kept + 1);
+    m = pool_mark(&b);
+    pool_alloc(&b, 8);
+    pool_release(&b, m);
+    pool_alloc(&b, 8);
+    pool_release(&b, m);
+    ck_assert_ptr_nonnull(b.spare);
+    pool_adopt(&a, &b);
+    ck_assert_ptr_null(b.head);
+    ck_assert_ptr_null(b.spare);
+    pool_free(&a);
+    ck_assert_ptr_null(a.head);
+    ck_assert_ptr_null(a.spare);
+}
+END_TEST
+
 START_TEST(group_fields)
 {
     struct fq_rec recs[4];
@@ -178,6 +215,7 @@ int main(void)
     tcase_add_test(tc, saturation_and_exact_sums);
     tcase_add_test(tc, unions);
     tcase_add_test(tc, group_fields);
+    tcase_add_test(tc, pool_reuses_released_chunk);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
