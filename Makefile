@@ -164,7 +164,7 @@ uninstall:
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-zlib
 
-# ---- reliability (issue #6): fuzzing, TSan, valgrind, static analysis ----
+# ---- reliability: fuzzing, TSan, valgrind, static analysis ----
 #   make fuzz         each libFuzzer target for FUZZ_TIME seconds (default 600)
 #   make fuzz-ci      each target for FUZZ_CI_TIME seconds (default 60)
 #   make tsan         the test suites under ThreadSanitizer (build-tsan/)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * Queries that only filter, in bounded memory (issue #5).  When the result
+ * Queries that only filter, in bounded memory.  When the result
  * is simply every record that passes the one branch's filter (and group
  * filter, on one-record groups), in (stime, rec_id) order, those records
  * go through a spool (see spool.h) instead of being held for engine_run:

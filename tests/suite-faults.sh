@@ -1,4 +1,4 @@
-# Reliability suite (issue #6): output faults (full disk, /dev/full, closed
+# Reliability suite: output faults (full disk, /dev/full, closed
 # pipe), input faults (corrupt file later in the stream, truncated pipe,
 # short and interrupted reads, a file that shrinks or disappears during the
 # run), deep and huge queries, resource limits and thread-timing

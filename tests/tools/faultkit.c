@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * Fault helper for tests/suite-faults.sh: makes the input and output faults
- * of issue #6 happen at a known moment without LD_PRELOAD, and checks that
+ * of the reliability suite happen at a known moment without LD_PRELOAD, and checks that
  * what flowq wrote before a fault is well-formed.  Every subcommand that
  * runs a command exits with the command's status (128+N for signal N), so
  * the suite sees flowq's own status through it.
