@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
@@ -167,11 +168,6 @@ static void quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *ms
 
 static once_flag log_once = ONCE_FLAG_INIT;
 
-static void quiet_glib(void)
-{
-    g_log_set_default_handler(quiet_log, NULL);
-}
-
 static void free_ctx(void *ctx, void *app)
 {
     (void)app;
@@ -208,10 +204,21 @@ static int fb_fail(struct ipfix_reader *r, GError *ge, struct fq_error *err, con
                    (unsigned long long)r->msg_at, m);
 }
 
-static int fb_setup(struct ipfix_reader *r, struct fq_error *err)
+/* libfixbuf and the GLib under it share state between readers (its
+ * information models, GLib's slice allocator: ThreadSanitizer saw races
+ * when several IPFIX files were read on the parallel reader's threads),
+ * so every libfixbuf call runs under one lock: IPFIX files are decoded
+ * one at a time, their reading and the other formats' stay parallel. */
+static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void quiet_glib(void)
+{
+    g_log_set_default_handler(quiet_log, NULL);
+}
+
+static int fb_build(struct ipfix_reader *r, struct fq_error *err)
 {
     GError *ge = NULL;
-    call_once(&log_once, quiet_glib);
     r->model = fbInfoModelAlloc();
     r->session = fbSessionAlloc(r->model);
     fbSessionAddNewTemplateCallback(r->session, on_template, r);
@@ -226,6 +233,15 @@ static int fb_setup(struct ipfix_reader *r, struct fq_error *err)
     if (!fBufSetInternalTemplate(r->fbuf, INT_TID, &ge))
         return fb_fail(r, ge, err, "cannot set up the IPFIX reader");
     return FQ_OK;
+}
+
+static int fb_setup(struct ipfix_reader *r, struct fq_error *err)
+{
+    call_once(&log_once, quiet_glib);
+    pthread_mutex_lock(&model_lock);
+    int rc = fb_build(r, err);
+    pthread_mutex_unlock(&model_lock);
+    return rc;
 }
 
 /* ---- byte sources ------------------------------------------------------ */
@@ -355,12 +371,16 @@ void ipfix_close(struct ipfix_reader *r)
     if (!r)
         return;
     /* The fBuf owns the session, which owns its templates. */
+    if (r->model)
+        pthread_mutex_lock(&model_lock);
     if (r->fbuf)
         fBufFree(r->fbuf);
     else if (r->session)
         fbSessionFree(r->session);
-    if (r->model)
+    if (r->model) {
         fbInfoModelFree(r->model);
+        pthread_mutex_unlock(&model_lock);
+    }
     if (r->fs.own)
         close(r->fs.fd);
     free(r->fs.buf);
@@ -654,7 +674,8 @@ static int next_data(struct ipfix_reader *r, struct ixrec *x, uint32_t *has, str
     return 1;
 }
 
-ssize_t ipfix_next(struct ipfix_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
+static ssize_t next_records(struct ipfix_reader *r, struct fq_rec *buf, size_t cap,
+                            struct fq_error *err)
 {
     size_t n = 0;
     while (n < cap) {
@@ -691,4 +712,12 @@ ssize_t ipfix_next(struct ipfix_reader *r, struct fq_rec *buf, size_t cap, struc
         buf[n++].rec_id = r->id++;
     }
     return (ssize_t)n;
+}
+
+ssize_t ipfix_next(struct ipfix_reader *r, struct fq_rec *buf, size_t cap, struct fq_error *err)
+{
+    pthread_mutex_lock(&model_lock);
+    ssize_t n = next_records(r, buf, cap, err);
+    pthread_mutex_unlock(&model_lock);
+    return n;
 }
