@@ -481,7 +481,7 @@ static void par_file(void *ctx, size_t j)
     pthread_mutex_unlock(&p->lock);
     if (!stop && src_open(&c, p->r->paths[j], &err) == FQ_OK) {
         for (;;) {
-            struct chunk *ch = xmalloc(sizeof *ch + PAR_CHUNK * sizeof ch->rec[0]);
+            struct chunk *ch = xcalloc(1, sizeof *ch + PAR_CHUNK * sizeof ch->rec[0]);
             ssize_t got = cursor_next(&c, ch->rec, PAR_CHUNK, &err);
             ch->n = got > 0 ? (size_t)got : 0;
             if (got <= 0 || !par_put(p, sl, ch)) {

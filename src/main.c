@@ -600,6 +600,17 @@ struct dest {
     char *final;                /* the name written (a symlink's target); NULL: stdout */
 };
 
+/* A destination that could not be made: the error, and nothing left to
+ * free (the callers never close it). */
+static int dest_fail(struct dest *d, int e, struct fq_error *err)
+{
+    fq_fail(err, FQ_E_OUTPUT, d->final, -1, "cannot create: %s", strerror(e));
+    free(d->tmp);
+    free(d->final);
+    d->tmp = d->final = NULL;
+    return FQ_E_OUTPUT;
+}
+
 /* The temporary file beside final, with the mode (and owner) of the file
  * it replaces (st), or 0666 & ~umask for a new one (st NULL). */
 static int dest_temp(struct dest *d, const struct stat *st, mode_t mask, struct fq_error *err)
@@ -609,9 +620,7 @@ static int dest_temp(struct dest *d, const struct stat *st, mode_t mask, struct 
     snprintf(d->tmp, n + 16, "%s.tmp-XXXXXX", d->final);
     int fd = mkstemp(d->tmp);
     if (fd < 0) {
-        free(d->tmp);
-        d->tmp = NULL;
-        return fq_fail(err, FQ_E_OUTPUT, d->final, -1, "cannot create: %s", strerror(errno));
+        return dest_fail(d, errno, err);
     }
     if (st && fchown(fd, st->st_uid, st->st_gid) != 0) {
         /* not ours to give away: the file becomes ours, its mode stays */
@@ -623,9 +632,7 @@ static int dest_temp(struct dest *d, const struct stat *st, mode_t mask, struct 
         int e = errno;
         close(fd);
         unlink(d->tmp);
-        free(d->tmp);
-        d->tmp = NULL;
-        return fq_fail(err, FQ_E_OUTPUT, d->final, -1, "cannot create: %s", strerror(e));
+        return dest_fail(d, e, err);
     }
     return FQ_OK;
 }

@@ -149,7 +149,7 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
     bool may = files && !never && !narrowed;
     uint64_t budget = memory_budget(o);
     uint64_t limit = o->rd.max_bytes && o->rd.max_bytes < budget ? o->rd.max_bytes : budget;
-    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
+    struct fq_rec *buf = xcalloc(READ_CHUNK, sizeof *buf);
     ssize_t got;
     while ((got = ft_reader_next(rd, buf, READ_CHUNK, err)) > 0) {
         engine_in_add(r->e, buf, (size_t)got);
@@ -277,7 +277,7 @@ static int write_result(struct fq_run *r, struct out *out, struct engine_stats *
         return err->code;
     }
     struct spool *sp = spool_new(SPOOL_BUDGET);
-    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
+    struct fq_rec *buf = xcalloc(READ_CHUNK, sizeof *buf);
     ssize_t got = spool_add(sp, r->recs, r->nrecs, err) == FQ_OK ? 0 : -1;
     write_spool(sp, buf, got, out, &st->records_out, err);
     free(buf);
@@ -309,7 +309,7 @@ static int write_again(const struct fq_run *r, const uint64_t *bits, uint64_t co
         return err->code;
     ft_reader_want(rd, bits, first);
     struct spool *sp = spool_new(SPOOL_BUDGET);
-    struct fq_rec *buf = xmalloc(READ_CHUNK * sizeof *buf);
+    struct fq_rec *buf = xcalloc(READ_CHUNK, sizeof *buf);
     ssize_t got;
     while ((got = ft_reader_next(rd, buf, READ_CHUNK, err)) > 0)
         if (spool_add(sp, buf, (size_t)got, err) != FQ_OK) {
@@ -364,7 +364,7 @@ int fq_run_query(const struct fq_query *q, char *const *paths, size_t n,
 int fq_run_print(struct ft_reader *r, struct out *out, struct fq_error *err)
 {
     enum { CHUNK = 4096 };
-    struct fq_rec *buf = xmalloc(CHUNK * sizeof *buf);
+    struct fq_rec *buf = xcalloc(CHUNK, sizeof *buf);
     ssize_t got;
     int rc = FQ_OK;
     while (rc == FQ_OK && (got = ft_reader_next(r, buf, CHUNK, err)) > 0)

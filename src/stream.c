@@ -103,7 +103,9 @@ int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error 
     if (!r)
         return err->code;
     enum { CHUNK = 4096 };
-    struct fq_rec *buf = xmalloc(CHUNK * sizeof *buf);
+    /* zeroed: readers leave the IPv6 part of IPv4 records unset, and the
+     * spool writes whole records to its temporary file */
+    struct fq_rec *buf = xcalloc(CHUNK, sizeof *buf);
     ssize_t got;
     int rc = FQ_OK;
     while (rc == FQ_OK && (got = ft_reader_next(r, buf, CHUNK, err)) != 0) {
@@ -127,7 +129,7 @@ int stream_run(struct stream *s, const struct engine_opts *eo, struct out *out,
     if (eo->max_tuples && kept > eo->max_tuples)
         return merger_too_many(eo->max_tuples, err);
     enum { CHUNK = 4096 };
-    struct fq_rec *buf = xmalloc(CHUNK * sizeof *buf);
+    struct fq_rec *buf = xcalloc(CHUNK, sizeof *buf);
     ssize_t got;
     int rc = FQ_OK;
     /* The first spool_next does all the writing of temporary files, so
