@@ -1253,6 +1253,18 @@ static void run_side_kept(bool ref, bool kept, unsigned parts, const struct fq_q
     fclose(fp);
 }
 
+/* A fresh side writing records as csv to its buffer (fp closes it);
+ * NULL with s->err filled when out_open fails. */
+static struct out *record_out(struct side *s, FILE **fp) {
+    memset(s, 0, sizeof *s);
+    *fp = open_memstream(&s->buf, &s->len);
+    struct out_opts oo = {.fmt = FMT_CSV,
+                          .tfmt = TFMT_EPOCH,
+                          .fields = rec_cols,
+                          .nfields = sizeof rec_cols / sizeof rec_cols[0]};
+    return out_open(*fp, &oo, &s->err);
+}
+
 /* Past the memory budget, as flowq runs it (spill.h): narrow rows added in
  * chunks go to the partitions of a temporary file whenever they pass half
  * of budget bytes, then every partition runs alone (split again when
@@ -1266,13 +1278,8 @@ static bool run_side_spill(const struct fq_query *q, const struct fq_rec *recs, 
         plan_free(plan);
         return false;
     }
-    memset(s, 0, sizeof *s);
-    FILE *fp = open_memstream(&s->buf, &s->len);
-    struct out_opts oo = {.fmt = FMT_CSV,
-                          .tfmt = TFMT_EPOCH,
-                          .fields = rec_cols,
-                          .nfields = sizeof rec_cols / sizeof rec_cols[0]};
-    struct out *o = out_open(fp, &oo, &s->err);
+    FILE *fp;
+    struct out *o = record_out(s, &fp);
     if (!o) {
         s->rc = s->err.code;
     } else {
@@ -1314,13 +1321,8 @@ static bool run_side_stream(const struct fq_query *q, const struct fq_rec *recs,
     struct stream *sm = stream_new(q, groups, &rd);
     if (!sm)
         return false;
-    memset(s, 0, sizeof *s);
-    FILE *fp = open_memstream(&s->buf, &s->len);
-    struct out_opts oo = {.fmt = FMT_CSV,
-                          .tfmt = TFMT_EPOCH,
-                          .fields = rec_cols,
-                          .nfields = sizeof rec_cols / sizeof rec_cols[0]};
-    struct out *o = out_open(fp, &oo, &s->err);
+    FILE *fp;
+    struct out *o = record_out(s, &fp);
     if (!o) {
         s->rc = s->err.code;
     } else {
