@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1007,6 +1008,12 @@ int main(int argc, char **argv)
     c.rd.warn = input_warning;
     /* A closed pipe must end the run quietly: see EPIPE, not SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
+    /* Blocks from 4 MiB on (rows, index arrays) get mappings of their own
+     * at a fixed threshold (glibc's moving one would put them on the heap,
+     * where growing rows copies them into fresh pages; a mapping grows by
+     * mremap) and so keep xmalloc's advice for huge pages. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     parse_args(&c, argc, argv);
     run_env(&c);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "flowq.h"
@@ -17,28 +18,38 @@ static void nomem(void)
     exit(FQ_E_OUTPUT);
 }
 
-void *xmalloc(size_t n)
+/* Blocks of several MiB (rows, index arrays) ask for transparent huge
+ * pages: they are filled front to back once, and where page faults are
+ * dear (virtual machines) a 4 KiB fault per page cost more than the
+ * engine's work on it.  Advice only: an error changes nothing. */
+static void *checked(void *p, size_t n)
 {
-    void *p = malloc(n ? n : 1);
+    enum { BIG = 4 << 20, PAGE = 4096 };
     if (!p)
         nomem();
+    if (n >= BIG) {
+        /* whole pages, the malloc header's too: advice on part of a
+         * mapping would split it, and mremap cannot grow split mappings */
+        uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(PAGE - 1);
+        uintptr_t hi = ((uintptr_t)p + n + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
     return p;
+}
+
+void *xmalloc(size_t n)
+{
+    return checked(malloc(n ? n : 1), n);
 }
 
 void *xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        nomem();
-    return p;
+    return checked(calloc(n ? n : 1, size ? size : 1), n * size);
 }
 
 void *xrealloc(void *p, size_t n)
 {
-    p = realloc(p, n ? n : 1);
-    if (!p)
-        nomem();
-    return p;
+    return checked(realloc(p, n ? n : 1), n);
 }
 
 char *xstrdup(const char *s)
