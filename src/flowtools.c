@@ -226,7 +226,10 @@ static size_t decode_wanted(struct in_ctx *c, const struct fmt *f, const unsigne
  * after the join.
  * It ends with the stream: a last slot says ZK_END (the source is left
  * just after the stream, for the next header) or ZK_ERR (err, raised after
- * the records before it). */
+ * the records before it).
+ * Asked for one thread (in_ctx.one_thread), the caller fills the ring's
+ * one slot itself when it needs the next block: the same blocks, no
+ * thread. */
 enum zkind { ZK_DATA, ZK_END, ZK_ERR };
 
 struct zslot {
@@ -238,6 +241,7 @@ struct zslot {
 struct zpipe {
     pthread_t th;
     bool running;              /* started and not yet joined */
+    bool here;                 /* no thread: blocks filled on the caller's */
     pthread_mutex_t mu;
     pthread_cond_t filled, freed;
     struct zslot slot[ZSLOTS];
@@ -247,7 +251,82 @@ struct zpipe {
     struct zin z;
     struct fq_error err;
     size_t pos;                /* the caller's place in slot[head] */
+    unsigned char carry[ZCARRY]; /* the filler's: a record cut by a block's end */
+    size_t ncarry;
+    uint64_t zoff;             /* stream offset of the slot being filled */
 };
+
+/* Fill block b: whole records inflated from the source, the end of the
+ * stream, or an error. */
+static enum zkind zp_fill(struct ft_stream *st, struct zslot *b)
+{
+    struct zpipe *zp = st->zp;
+    struct in_src *src = st->src;
+    size_t rs = st->f.rsize;
+    memcpy(b->data, zp->carry, zp->ncarry);
+    size_t len = zp->ncarry;
+    enum zkind kind = ZK_DATA;
+    while (len < ZBLOCK && kind == ZK_DATA) {
+        const unsigned char *p;
+        ssize_t got = in_fill(src, 0, &p, &zp->err);
+        if (got == 0) {
+            /* A live pipe (flow-capture | flowq): records ready are
+             * handed over before waiting for more input. */
+            if (len >= rs)
+                break;
+            got = in_fill(src, 1, &p, &zp->err);
+            if (got < 0) {
+                kind = ZK_ERR;
+                break;
+            }
+            if (got == 0) {
+                uint64_t at = in_off(src);
+                fq_fail(&zp->err, FQ_E_INPUT, in_name(src), (int64_t)at,
+                        "truncated compressed data at byte %llu (input ends inside the zlib "
+                        "stream)",
+                        (unsigned long long)at);
+                kind = ZK_ERR;
+                break;
+            }
+        }
+        size_t in = (size_t)got, out = ZBLOCK - len;
+        const char *why = "invalid compressed data";
+        enum zres zr = zin_run(&zp->z, p, &in, b->data + len, &out, &why);
+        /* Input and room were both there: no progress is no stream. */
+        if (zr == ZR_OK && in == 0 && out == 0)
+            zr = ZR_ERR;
+        in_skip(src, in);
+        len += out;
+        if (zr == ZR_END) {
+            kind = ZK_END;
+        } else if (zr == ZR_ERR) {
+            uint64_t at = in_off(src);
+            fq_fail(&zp->err, FQ_E_INPUT, in_name(src), (int64_t)at,
+                    "corrupt compressed data at byte %llu: %s", (unsigned long long)at, why);
+            kind = ZK_ERR;
+        } else if (zr == ZR_NOMEM) {
+            fq_fail(&zp->err, FQ_E_OUTPUT, in_name(src), -1, "out of memory inflating");
+            kind = ZK_ERR;
+        }
+    }
+    /* rs is 60..72, from parse_header; the analyzer cannot see that far. */
+    // NOLINTNEXTLINE(clang-analyzer-core.DivideZero)
+    size_t whole = len - len % rs;
+    if (kind == ZK_END && whole != len) {
+        uint64_t at = in_off(src);
+        fq_fail(&zp->err, FQ_E_INPUT, in_name(src), (int64_t)at,
+                "truncated record at byte %llu (the zlib stream ends inside a record: "
+                "expected %zu bytes, found %zu at byte %llu of the records)",
+                (unsigned long long)at, rs, len - whole, (unsigned long long)(zp->zoff + whole));
+        kind = ZK_ERR;
+    }
+    zp->ncarry = len - whole;
+    memcpy(zp->carry, b->data + whole, zp->ncarry);
+    b->len = whole;
+    b->kind = kind;
+    zp->zoff += whole;
+    return kind;
+}
 
 static struct zslot *zp_room(struct zpipe *zp)
 {
@@ -267,8 +346,16 @@ static void zp_put(struct zpipe *zp)
     pthread_mutex_unlock(&zp->mu);
 }
 
-static struct zslot *zp_take(struct zpipe *zp)
+static struct zslot *zp_take(struct ft_stream *st)
 {
+    struct zpipe *zp = st->zp;
+    if (zp->here) {
+        if (zp->count == 0) {
+            zp_fill(st, &zp->slot[zp->head]);
+            zp->count = 1;
+        }
+        return &zp->slot[zp->head];
+    }
     pthread_mutex_lock(&zp->mu);
     while (zp->count == 0)
         pthread_cond_wait(&zp->filled, &zp->mu);
@@ -279,6 +366,10 @@ static struct zslot *zp_take(struct zpipe *zp)
 
 static void zp_release(struct zpipe *zp)
 {
+    if (zp->here) {
+        zp->count = 0;
+        return;
+    }
     pthread_mutex_lock(&zp->mu);
     zp->head = (zp->head + 1) % ZSLOTS;
     zp->count--;
@@ -290,85 +381,20 @@ static void *zp_main(void *arg)
 {
     struct ft_stream *st = arg;
     struct zpipe *zp = st->zp;
-    struct in_src *src = st->src;
-    size_t rs = st->f.rsize;
-    unsigned char carry[ZCARRY] = {0};
-    size_t ncarry = 0;
-    uint64_t zoff = 0;         /* stream offset of the slot being filled */
     for (;;) {
         struct zslot *b = zp_room(zp);
         if (!b)
             return NULL;
-        memcpy(b->data, carry, ncarry);
-        size_t len = ncarry;
-        enum zkind kind = ZK_DATA;
-        while (len < ZBLOCK && kind == ZK_DATA) {
-            const unsigned char *p;
-            ssize_t got = in_fill(src, 0, &p, &zp->err);
-            if (got == 0) {
-                /* A live pipe (flow-capture | flowq): records ready are
-                 * handed over before waiting for more input. */
-                if (len >= rs)
-                    break;
-                got = in_fill(src, 1, &p, &zp->err);
-                if (got < 0) {
-                    kind = ZK_ERR;
-                    break;
-                }
-                if (got == 0) {
-                    uint64_t at = in_off(src);
-                    fq_fail(&zp->err, FQ_E_INPUT, in_name(src), (int64_t)at,
-                            "truncated compressed data at byte %llu (input ends inside the zlib "
-                            "stream)",
-                            (unsigned long long)at);
-                    kind = ZK_ERR;
-                    break;
-                }
-            }
-            size_t in = (size_t)got, out = ZBLOCK - len;
-            const char *why = "invalid compressed data";
-            enum zres zr = zin_run(&zp->z, p, &in, b->data + len, &out, &why);
-            /* Input and room were both there: no progress is no stream. */
-            if (zr == ZR_OK && in == 0 && out == 0)
-                zr = ZR_ERR;
-            in_skip(src, in);
-            len += out;
-            if (zr == ZR_END) {
-                kind = ZK_END;
-            } else if (zr == ZR_ERR) {
-                uint64_t at = in_off(src);
-                fq_fail(&zp->err, FQ_E_INPUT, in_name(src), (int64_t)at,
-                        "corrupt compressed data at byte %llu: %s", (unsigned long long)at, why);
-                kind = ZK_ERR;
-            } else if (zr == ZR_NOMEM) {
-                fq_fail(&zp->err, FQ_E_OUTPUT, in_name(src), -1, "out of memory inflating");
-                kind = ZK_ERR;
-            }
-        }
-        /* rs is 60..72, from parse_header; the analyzer cannot see that far. */
-        // NOLINTNEXTLINE(clang-analyzer-core.DivideZero)
-        size_t whole = len - len % rs;
-        if (kind == ZK_END && whole != len) {
-            uint64_t at = in_off(src);
-            fq_fail(&zp->err, FQ_E_INPUT, in_name(src), (int64_t)at,
-                    "truncated record at byte %llu (the zlib stream ends inside a record: "
-                    "expected %zu bytes, found %zu at byte %llu of the records)",
-                    (unsigned long long)at, rs, len - whole, (unsigned long long)(zoff + whole));
-            kind = ZK_ERR;
-        }
-        ncarry = len - whole;
-        memcpy(carry, b->data + whole, ncarry);
-        b->len = whole;
-        b->kind = kind;
-        zoff += whole;
+        enum zkind kind = zp_fill(st, b);
         zp_put(zp);
         if (kind != ZK_DATA)
             return NULL;
     }
 }
 
-/* At a compressed stream's first record byte: start its inflate thread. */
-static int zp_start(struct ft_stream *st, struct fq_error *err)
+/* At a compressed stream's first record byte: start its inflate thread,
+ * unless here. */
+static int zp_start(struct ft_stream *st, bool here, struct fq_error *err)
 {
     struct zpipe *zp = xcalloc(1, sizeof *zp);
     const char *name = in_name(st->src);
@@ -388,6 +414,9 @@ static int zp_start(struct ft_stream *st, struct fq_error *err)
     if (zin_start(&zp->z))
         return fq_fail(err, FQ_E_OUTPUT, name, (int64_t)at,
                        "inflate initialisation failed at byte %llu", (unsigned long long)at);
+    zp->here = here;
+    if (here)
+        return FQ_OK;
     in_set_stop(st->src, zp->wake[0]);
     int e = pthread_create(&zp->th, NULL, zp_main, st);
     if (e) {
@@ -401,6 +430,8 @@ static int zp_start(struct ft_stream *st, struct fq_error *err)
 
 static void zp_join(struct ft_stream *st)
 {
+    if (st->zp->here)
+        return;
     pthread_join(st->zp->th, NULL);
     st->zp->running = false;
     in_set_stop(st->src, -1);
@@ -641,7 +672,7 @@ static ssize_t next_z(struct ft_stream *st, struct in_ctx *c, struct fq_rec *buf
     struct zpipe *zp = st->zp;
     size_t rs = st->f.rsize;
     for (;;) {
-        struct zslot *b = zp_take(zp);
+        struct zslot *b = zp_take(st);
         if (zp->pos < b->len) {
             size_t k = (b->len - zp->pos) / rs;
             if (k > cap)
@@ -696,7 +727,9 @@ static void *ft_open(struct in_ctx *c, struct fq_error *err)
     struct ft_stream *st = xcalloc(1, sizeof *st);
     st->src = c->src;
     st->f = f;
-    if (f.z && zp_start(st, err)) {
+    if (f.z)
+        in_compressed(c->src);
+    if (f.z && zp_start(st, c->one_thread, err)) {
         ft_close(st);
         return NULL;
     }

@@ -78,6 +78,7 @@ struct cursor {
     struct in_src in;          /* the source as the decoders see it */
     uint64_t id;               /* rec_id of the next record */
     const char *skipped;       /* set when the source was skipped: why */
+    bool on_worker;            /* read by the parallel reader's worker */
 };
 
 struct par;
@@ -95,6 +96,8 @@ struct ft_reader {
     struct par *par;           /* or reading files in parallel */
     bool started;              /* the first ft_reader_next chose between them */
     uint64_t id;               /* rec_id of the next record returned */
+    bool inflated;             /* a compressed stream was opened (atomic: the
+                                  parallel reader's workers open them) */
     const uint64_t *want;      /* ft_reader_want: bits by rec_id, or NULL for all */
     uint64_t nwant;
     struct fq_twin win;        /* -t; records outside it get no rec_id */
@@ -261,6 +264,11 @@ const char *in_name(const struct in_src *in)
     return in->c->name;
 }
 
+void in_compressed(struct in_src *in)
+{
+    __atomic_store_n(&in->c->r->inflated, true, __ATOMIC_RELAXED);
+}
+
 void in_set_stop(struct in_src *in, int fd)
 {
     in->c->s.stopfd = fd;
@@ -280,7 +288,8 @@ static struct in_ctx ctx_of(struct cursor *c)
 {
     const struct ft_reader *r = c->r;
     return (struct in_ctx){.src = &c->in, .id = c->id, .want = r->want, .nwant = r->nwant,
-                           .win = r->win.on ? &r->win : NULL};
+                           .win = r->win.on ? &r->win : NULL,
+                           .one_thread = r->threads == 1 || c->on_worker};
 }
 
 /* At a stream's first byte: open the decoder of the format that claims
@@ -476,6 +485,7 @@ static void par_file(void *ctx, size_t j)
     struct fq_error err = {.code = FQ_OK, .offset = -1};
     struct cursor c;
     cursor_init(&c, p->r);
+    c.on_worker = true;
     pthread_mutex_lock(&p->lock);
     bool stop = p->stop;
     pthread_mutex_unlock(&p->lock);
@@ -646,6 +656,11 @@ void ft_reader_close(struct ft_reader *r)
 uint64_t ft_reader_count(const struct ft_reader *r)
 {
     return r->id;
+}
+
+bool ft_reader_inflated(const struct ft_reader *r)
+{
+    return __atomic_load_n(&r->inflated, __ATOMIC_RELAXED);
 }
 
 void ft_reader_want(struct ft_reader *r, const uint64_t *bits, uint64_t n)

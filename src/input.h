@@ -67,6 +67,10 @@ const char *in_name(const struct in_src *s);
  * Set before that thread starts; -1 after it is joined. */
 void in_set_stop(struct in_src *s, int fd);
 
+/* The stream being opened is compressed: reading it again would inflate
+ * it again (ft_reader_inflated). */
+void in_compressed(struct in_src *s);
+
 /* What the reader shares with a decoder during one call. */
 struct in_ctx {
     struct in_src *src;
@@ -75,6 +79,8 @@ struct in_ctx {
     uint64_t nwant;
     const struct fq_twin *win; /* -t, or NULL: records outside it are not input
                                   at all (no rec_id), the same on every reading */
+    bool one_thread;           /* decode on the caller's thread only: --threads 1,
+                                  or the parallel reader's workers fill the cores */
 };
 
 static inline bool in_wanted(const struct in_ctx *c, uint64_t id)

@@ -67,6 +67,13 @@ cp "$TMP/good.ftz" "$TMP/adler.ft"
 patch "$TMP/adler.ft" $((size - 1)) 0
 patch "$TMP/adler.ft" $((size - 2)) 0
 bad "zlib checksum wrong" "$TMP/adler.ft" "corrupt compressed data at byte [0-9]+: incorrect data check"
+# --threads 1 inflates on the reading thread itself, not on a thread of
+# its own: the same records before the error and the same message.
+for f in "$TMP"/z*.ft "$TMP"/f*.ft "$TMP/adler.ft"; do
+    "$FLOWQ" --print -o csv "$f" >"$TMP/one.out" 2>"$TMP/one.err"
+    expect "zlib $(basename "$f") --threads 1" $? "$TMP/one.out" "$TMP/one.err" \
+        "$FLOWQ" --threads 1 --print -o csv "$f"
+done
 
 # -- bad preamble and header fields ----------------------------------------------
 cp "$TMP/good.ft" "$TMP/magic.ft"; patch "$TMP/magic.ft" 0 0xCE
