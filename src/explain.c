@@ -135,12 +135,13 @@ static void memory_text(FILE *fp, const struct fq_plan *p)
     if (p->path == PATH_STREAM)
         return;                 /* the path says it */
     if (p->partitionable && (p->path == PATH_DIRECT || p->path == PATH_JOIN))
-        fputs("memory: past the budget, kept records from regular files are narrowed, then "
-              "split by the partition key into a temporary file and run one partition at a "
-              "time\n", fp);
+        fputs("memory: kept records from regular files are narrowed (from the start when "
+              "uncompressed, else past the budget), then past the budget split by the "
+              "partition key into a temporary file and run one partition at a time\n", fp);
     else
         fputs("memory: the kept records stay in memory, narrowed to the fields the query "
-              "reads past the budget or with -g; past --max-memory the query stops\n", fp);
+              "reads with -g, or from regular files when uncompressed or past the budget; "
+              "past --max-memory the query stops\n", fp);
 }
 
 void plan_explain(FILE *fp, const struct fq_query *q, const struct fq_plan *p)

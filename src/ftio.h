@@ -59,6 +59,10 @@ void ft_reader_close(struct ft_reader *r);
  * inside it). */
 uint64_t ft_reader_count(const struct ft_reader *r);
 
+/* A compressed stream was opened so far (by the parallel reader: perhaps
+ * one ahead of the records returned). */
+bool ft_reader_inflated(const struct ft_reader *r);
+
 /* From now on ft_reader_next returns only the records whose rec_id has
  * its bit set in bits[0..n/64] (the others are skipped undecoded). */
 void ft_reader_want(struct ft_reader *r, const uint64_t *bits, uint64_t n);

@@ -631,8 +631,10 @@ static int start_stream(struct nfd *st, struct in_ctx *c, struct fq_error *err)
         if (!lzo_ok)
             return fq_fail(err, FQ_E_OUTPUT, in_name(c->src), -1, "LZO library initialisation failed");
     }
-    if (st->comp != C_NONE)
+    if (st->comp != C_NONE) {
+        in_compressed(c->src);
         st->zbuf = xmalloc(BUF_MAX);
+    }
     return FQ_OK;
 }
 

@@ -122,12 +122,14 @@ static int keep_bounded(struct fq_run *r, bool files, uint64_t limit, struct fq_
                    (unsigned long long)engine_in_read(r->e), why);
 }
 
-/* The records into the engine.  When the records to keep outgrow the
- * memory budget and the inputs are regular files, only the fields the
- * query reads after its filters are kept, and the records to write are
- * read again from the files (write_again); the rows mode may fix the
- * choice.  When even those outgrow it, they spill (spill.h) if the query
- * splits into partitions. */
+/* The records into the engine.  When the inputs are regular files that
+ * need no inflating, or when the records to keep outgrow the memory
+ * budget, only the fields the query reads after its filters are kept, and
+ * the records to write are read again from the files (write_again): a
+ * second reading of uncompressed files costs less than holding whole
+ * records, whose memory is most of a big run's time (page faults).  The
+ * rows mode may fix the choice.  When even narrow rows outgrow the budget,
+ * they spill (spill.h) if the query splits into partitions. */
 static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
                        struct fq_error *err)
 {
@@ -151,9 +153,12 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
     uint64_t limit = o->rd.max_bytes && o->rd.max_bytes < budget ? o->rd.max_bytes : budget;
     struct fq_rec *buf = xcalloc(READ_CHUNK, sizeof *buf);
     ssize_t got;
+    bool first = true;
     while ((got = ft_reader_next(rd, buf, READ_CHUNK, err)) > 0) {
         engine_in_add(r->e, buf, (size_t)got);
-        if (may && engine_in_bytes(r->e) > budget) {
+        bool cheap = first && !ft_reader_inflated(rd);
+        first = false;
+        if (may && (cheap || engine_in_bytes(r->e) > budget)) {
             engine_in_narrow(r->e);
             may = false;
         }
