@@ -53,6 +53,9 @@ bool engine_in_narrow(struct engine_in *in);        /* false: nothing to gain */
 void engine_in_trim(struct engine_in *in);          /* after the last add */
 const struct fq_rows *engine_in_rows(const struct engine_in *in);
 uint64_t engine_in_read(const struct engine_in *in);  /* records added, kept or not */
+/* The records read when the reader dropped some before engine_in_add
+ * (ft_reader_opts.keep): the rec_ids run below n. */
+void engine_in_set_read(struct engine_in *in, uint64_t n);
 void engine_in_free(struct engine_in *in);
 
 /* Run q over the input and write the result to out.  With narrow rows,

@@ -176,6 +176,11 @@ uint64_t engine_in_read(const struct engine_in *in)
 }
 
 
+void engine_in_set_read(struct engine_in *in, uint64_t n)
+{
+    in->nread = n;
+}
+
 void engine_in_trim(struct engine_in *in)
 {
     rows_rank(&in->rows);

@@ -92,6 +92,8 @@ struct ft_reader {
     bool skip_foreign;         /* ft_reader_opts.skip_foreign */
     bool verbose;
     unsigned threads;          /* ft_reader_opts.threads */
+    size_t (*keep)(void *ctx, struct fq_rec *recs, size_t n); /* ft_reader_opts.keep */
+    void *keep_ctx;
     struct cursor cur;         /* reading one source after another */
     struct par *par;           /* or reading files in parallel */
     bool started;              /* the first ft_reader_next chose between them */
@@ -126,7 +128,7 @@ struct ft_reader *ft_reader_open(char *const *paths, size_t n, const struct ft_r
      * directories: paths NULL, npaths 0) ends the first ft_reader_next. */
     struct ft_reader *r = xmalloc(sizeof *r);
     *r = (struct ft_reader){.paths = l.paths, .npaths = l.n, .verbose = o->verbose,
-                              .threads = o->threads};
+                              .threads = o->threads, .keep = o->keep, .keep_ctx = o->keep_ctx};
     cursor_init(&r->cur, r);
     r->named = l.named;
     r->nnamed = l.nnamed;
@@ -421,17 +423,21 @@ static ssize_t next_in_turn(struct ft_reader *r, struct fq_rec *buf, size_t cap,
 
 /* ---- reading files in parallel ----------------------------------------- */
 
-/* Each file is decoded on a worker thread (jobs.h) into a short queue of
+/* Each file is decoded on a worker thread (jobs.h) into a queue of
  * chunks; the caller takes them file by file, in order, shifting each
  * file's rec_ids by the records before it.  Workers take files in order,
  * so the file the caller waits for is always being read, and a worker
- * ahead of the caller waits once its queue holds PAR_AHEAD chunks: memory
- * stays threads x PAR_AHEAD x PAR_CHUNK records whatever the input. */
-enum { PAR_CHUNK = 8192, PAR_AHEAD = 4 };
+ * ahead of the caller waits once its queue holds p->ahead chunks: the
+ * queues together hold at most PAR_MEMORY bytes (at least PAR_AHEAD_MIN
+ * chunks a thread), whatever the input.  With the reader's keep (a
+ * query's filters) a chunk holds kept records only, so a worker can run
+ * a whole file ahead, which is what lets the files decode in parallel. */
+enum { PAR_CHUNK = 8192, PAR_AHEAD_MIN = 4, PAR_MEMORY = 64 << 20 };
 
 struct chunk {
     struct chunk *next;
-    size_t n;
+    size_t n;                  /* records kept (ft_reader_opts.keep) */
+    uint64_t upto;             /* records of the file numbered up to its end */
     struct fq_rec rec[];
 };
 
@@ -450,6 +456,7 @@ struct par {
     pthread_cond_t more;       /* a chunk queued or a file done */
     pthread_cond_t room;       /* a chunk taken, or stop */
     bool stop;                 /* the reader is closing */
+    size_t ahead;              /* chunks a file's queue may hold */
     pthread_t pool;            /* runs jobs_run: the workers */
     size_t at;                 /* the file the caller takes from */
     struct chunk *taking;      /* its chunk being taken, from rec[taken] */
@@ -461,7 +468,7 @@ struct par {
 static bool par_put(struct par *p, struct slot *sl, struct chunk *ch)
 {
     pthread_mutex_lock(&p->lock);
-    while (sl->queued >= PAR_AHEAD && !p->stop)
+    while (sl->queued >= p->ahead && !p->stop)
         pthread_cond_wait(&p->room, &p->lock);
     bool ok = !p->stop;
     if (ok) {
@@ -490,11 +497,22 @@ static void par_file(void *ctx, size_t j)
     bool stop = p->stop;
     pthread_mutex_unlock(&p->lock);
     if (!stop && src_open(&c, p->r->paths[j], &err) == FQ_OK) {
-        for (;;) {
+        for (bool more = true; more;) {
             struct chunk *ch = xcalloc(1, sizeof *ch + PAR_CHUNK * sizeof ch->rec[0]);
-            ssize_t got = cursor_next(&c, ch->rec, PAR_CHUNK, &err);
-            ch->n = got > 0 ? (size_t)got : 0;
-            if (got <= 0 || !par_put(p, sl, ch)) {
+            /* filled at least half with kept records: the bound on the
+             * chunks ahead then bounds the records kept, not those read */
+            ssize_t got;
+            do {
+                got = cursor_next(&c, ch->rec + ch->n, PAR_CHUNK - ch->n, &err);
+                if (got > 0)
+                    ch->n += p->r->keep ? p->r->keep(p->r->keep_ctx, ch->rec + ch->n, (size_t)got)
+                                        : (size_t)got;
+            } while (got > 0 && ch->n < PAR_CHUNK / 2);
+            /* the last chunk goes even when empty: it counts the records
+             * read since the one before */
+            ch->upto = c.id;
+            more = got > 0;
+            if (!par_put(p, sl, ch)) {
                 free(ch);
                 break;
             }
@@ -534,6 +552,9 @@ static void par_start(struct ft_reader *r)
     struct par *p = xcalloc(1, sizeof *p);
     p->r = r;
     p->slot = xcalloc(r->npaths, sizeof *p->slot);
+    p->ahead = PAR_MEMORY / (r->threads * (sizeof(struct chunk) + PAR_CHUNK * sizeof(struct fq_rec)));
+    if (p->ahead < PAR_AHEAD_MIN)
+        p->ahead = PAR_AHEAD_MIN;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->more, NULL);
     pthread_cond_init(&p->room, NULL);
@@ -569,7 +590,10 @@ static struct chunk *par_take(struct par *p)
     return ch;
 }
 
-static ssize_t next_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap,
+/* Records of the chunk being taken, moving on to the next chunk and the
+ * next file as they end: 0 when a chunk kept none (see next_parallel) or
+ * all files are done. */
+static ssize_t take_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap,
                              struct fq_error *err)
 {
     struct par *p = r->par;
@@ -597,12 +621,22 @@ static ssize_t next_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap
     for (size_t i = 0; i < k; i++)
         buf[i].rec_id += p->base;
     p->taken += k;
-    r->id += k;
     if (p->taken == ch->n) {
+        r->id = p->base + ch->upto;
         free(ch);
         p->taking = NULL;
     }
     return (ssize_t)k;
+}
+
+static ssize_t next_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap,
+                             struct fq_error *err)
+{
+    for (;;) {
+        ssize_t got = take_parallel(r, buf, cap, err);
+        if (got != 0 || r->par->at == r->npaths)
+            return got;
+    }
 }
 
 static void par_stop(struct par *p)
@@ -633,7 +667,15 @@ ssize_t ft_reader_next(struct ft_reader *r, struct fq_rec *buf, size_t cap, stru
         return 0;
     if (!r->started)
         par_start(r);
-    ssize_t got = r->par ? next_parallel(r, buf, cap, err) : next_in_turn(r, buf, cap, err);
+    ssize_t got;
+    for (;;) {
+        got = r->par ? next_parallel(r, buf, cap, err) : next_in_turn(r, buf, cap, err);
+        if (got <= 0 || r->par || !r->keep)
+            break;
+        got = (ssize_t)r->keep(r->keep_ctx, buf, (size_t)got);
+        if (got > 0)
+            break;
+    }
     if (got < 0)
         r->failed = true;
     else if (got > 0)

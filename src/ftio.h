@@ -39,6 +39,14 @@ struct ft_reader_opts {
      * not only when a directory walk found it (the second reading, which
      * names the files of the first; their identity is checked apart). */
     bool skip_foreign;
+    /* When set, every chunk of decoded records goes through keep on the
+     * thread that decoded it (the parallel reader's workers filter as they
+     * read): it moves the records to return to the front of recs[0..n)
+     * and says how many.  The others are numbered and counted
+     * (ft_reader_count) all the same.  Called from several threads at
+     * once. */
+    size_t (*keep)(void *ctx, struct fq_rec *recs, size_t n);
+    void *keep_ctx;
 };
 
 struct ft_reader;

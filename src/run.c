@@ -134,9 +134,17 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
                        struct fq_error *err)
 {
     const struct fq_run_opts *o = &r->o;
-    struct ft_reader *rd = ft_reader_open(inputs, ninputs, &o->rd, err);
-    if (!rd)
+    /* records no branch's filter takes are dropped as they are read (on
+     * the parallel reader's threads) */
+    struct ft_reader_opts ro = o->rd;
+    struct engine_keep *keep = engine_keep_new(r->q);
+    ro.keep = keep ? engine_keep_run : NULL;
+    ro.keep_ctx = keep;
+    struct ft_reader *rd = ft_reader_open(inputs, ninputs, &ro, err);
+    if (!rd) {
+        engine_keep_free(keep);
         return err->code;
+    }
     size_t np;
     char *const *paths = ft_reader_paths(rd, &np);
     struct stat *id = xcalloc(np ? np : 1, sizeof *id);
@@ -156,6 +164,7 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
     bool first = true;
     while ((got = ft_reader_next(rd, buf, READ_CHUNK, err)) > 0) {
         engine_in_add(r->e, buf, (size_t)got);
+        engine_in_set_read(r->e, ft_reader_count(rd));
         bool cheap = first && !ft_reader_inflated(rd);
         first = false;
         if (may && (cheap || engine_in_bytes(r->e) > budget)) {
@@ -168,6 +177,7 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
         }
     }
     free(buf);
+    engine_in_set_read(r->e, ft_reader_count(rd));
     if (got == 0 && r->spill && spill_put(r->spill, r->e, err) != FQ_OK)
         got = -1;
     if (got == 0 && files && !engine_in_rows(r->e)->full && !o->groups) {
@@ -180,6 +190,7 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
     }
     free(id);
     ft_reader_close(rd);
+    engine_keep_free(keep);
     if (got < 0)
         return err->code;
     if (!r->spill)              /* spilled rows keep IPv6 ids until spill_run */

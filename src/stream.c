@@ -99,7 +99,12 @@ int stream_add(struct stream *s, struct fq_rec *recs, size_t n, struct fq_error 
 
 int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error *err)
 {
-    struct ft_reader *r = ft_reader_open(paths, n, &s->rd, err);
+    /* the reader drops what the filter would (on the parallel reader's
+     * threads); stream_add's filter then passes every record it gets */
+    struct ft_reader_opts ro = s->rd;
+    ro.keep = s->keep ? engine_keep_run : NULL;
+    ro.keep_ctx = s->keep;
+    struct ft_reader *r = ft_reader_open(paths, n, &ro, err);
     if (!r)
         return err->code;
     enum { CHUNK = 4096 };
@@ -115,6 +120,7 @@ int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error 
         }
         rc = stream_add(s, buf, (size_t)got, err);
     }
+    s->nread = ft_reader_count(r);  /* the dropped records too */
     free(buf);
     ft_reader_close(r);
     return rc;
