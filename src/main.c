@@ -1008,14 +1008,24 @@ int main(int argc, char **argv)
     c.rd.warn = input_warning;
     /* A closed pipe must end the run quietly: see EPIPE, not SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
-    /* Every block from the heap, which is never trimmed below 1 GiB: the
-     * engine frees and allocates arrays of the same sizes stage after
-     * stage, and memory that stays mapped is reused without a page fault
-     * (mapped blocks are returned to the kernel at free and fault again,
-     * page by page: on a VM that was a third of a grouping's time). */
-    mallopt(M_MMAP_MAX, 0);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     parse_args(&c, argc, argv);
+    if (c.rd.max_bytes) {
+        /* Bounded memory: blocks from 32 MiB on are mappings of their
+         * own, returned to the kernel when freed (a spilled run's
+         * partitions come and go). */
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    } else {
+        /* Every block from the heap, which is never trimmed below 1 GiB:
+         * the engine frees and allocates arrays of the same sizes stage
+         * after stage, and memory that stays mapped is reused without a
+         * page fault (mapped blocks go back to the kernel at free and
+         * fault in again page by page: on a VM that was a third of a
+         * grouping's time); the price is fragmentation, up to twice the
+         * budget, which is a quarter of memory. */
+        mallopt(M_MMAP_MAX, 0);
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    }
     run_env(&c);
 
     char **ops = argv + optind;
