@@ -314,6 +314,49 @@ static void bad_option(char **argv)
     usage_error("unknown option '--%s'", name);
 }
 
+/* -D NAME=VALUE */
+static void add_define(struct cli *c, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        usage_error("-D needs NAME=VALUE, not '%s'", arg);
+    c->defs = xrealloc(c->defs, (c->ndefs + 1) * sizeof *c->defs);
+    char *name = xstrdup(arg);
+    name[eq - arg] = '\0';
+    for (size_t i = 0; i < c->ndefs; i++)
+        if (strcmp(c->defs[i].name, name) == 0)
+            usage_error("-D defines '%s' twice", name);
+    c->defs[c->ndefs].name = name;
+    c->defs[c->ndefs].value = eq + 1;
+    c->ndefs++;
+}
+
+/* Options that do not go together. */
+static void check_options(struct cli *c)
+{
+    if (c->print && c->stats)
+        usage_error("%s", "--stats counts the stages of a query; it does not apply to --print");
+    if (c->out.no_header && (c->out.fmt == FMT_JSON || c->out.fmt == FMT_NDJSON))
+        usage_error("%s", "-q applies to the text, csv and tsv formats; json and ndjson have no header");
+    if (c->print && (c->check || c->dump || c->explain || c->groups || c->ndefs))
+        usage_error("%s",
+                    "--print takes no query: -n, --dump-rules, --explain, -g and -D do not apply");
+    if (c->out.fmt == FMT_FT && (c->fields_given || c->tfmt_given || c->out.no_header))
+        usage_error("%s", "-o ft writes whole records: --fields, -q, --epoch and --localtime do not apply");
+    if (c->out.fmt == FMT_FT && c->groups)
+        usage_error("%s", "-g prints group records, which -o ft cannot hold");
+    if (c->groups && c->fields_given)
+        usage_error("%s", "--fields selects record fields; it does not apply to -g");
+    if (c->sort_given && !c->groups)
+        usage_error("%s", "--sort orders group rows: it needs -g");
+    if (c->limit_given && !c->sort_given)
+        usage_error("%s", "--limit keeps the first rows of --sort (use -c N to cut any output)");
+    if (c->sort_given)
+        c->eng.sort = &c->sort;
+    if (c->out.zlevel && c->out.fmt != FMT_FT)
+        usage_error("%s", "-z applies only to -o ft");
+}
+
 static void parse_args(struct cli *c, int argc, char **argv)
 {
     int ch, li = -1;
@@ -328,21 +371,7 @@ static void parse_args(struct cli *c, int argc, char **argv)
         case 'n': c->check = true; break;
         case OPT_DUMP: c->dump = true; break;
         case OPT_EXPLAIN: c->explain = true; break;
-        case 'D': {
-            const char *eq = strchr(arg, '=');
-            if (!eq || eq == arg)
-                usage_error("-D needs NAME=VALUE, not '%s'", arg);
-            c->defs = xrealloc(c->defs, (c->ndefs + 1) * sizeof *c->defs);
-            char *name = xstrdup(arg);
-            name[eq - arg] = '\0';
-            for (size_t i = 0; i < c->ndefs; i++)
-                if (strcmp(c->defs[i].name, name) == 0)
-                    usage_error("-D defines '%s' twice", name);
-            c->defs[c->ndefs].name = name;
-            c->defs[c->ndefs].value = eq + 1;
-            c->ndefs++;
-            break;
-        }
+        case 'D': add_define(c, arg); break;
         case 'g': c->groups = true; break;
         case OPT_MAXT:
             if (!parse_u64(arg, &c->eng.max_tuples))
@@ -447,28 +476,9 @@ static void parse_args(struct cli *c, int argc, char **argv)
         c->out.tfmt = TFMT_LOCAL;
     if (local && epoch)
         usage_error("%s", "--epoch and --localtime exclude each other");
-    if (c->print && c->stats)
-        usage_error("%s", "--stats counts the stages of a query; it does not apply to --print");
-    if (c->out.no_header && (c->out.fmt == FMT_JSON || c->out.fmt == FMT_NDJSON))
-        usage_error("%s", "-q applies to the text, csv and tsv formats; json and ndjson have no header");
-    if (c->print && (c->check || c->dump || c->explain || c->groups || c->ndefs))
-        usage_error("%s",
-                    "--print takes no query: -n, --dump-rules, --explain, -g and -D do not apply");
-    if (c->out.fmt == FMT_FT && (c->fields_given || c->tfmt_given || c->out.no_header))
-        usage_error("%s", "-o ft writes whole records: --fields, -q, --epoch and --localtime do not apply");
-    if (c->out.fmt == FMT_FT && c->groups)
-        usage_error("%s", "-g prints group records, which -o ft cannot hold");
-    if (c->groups && c->fields_given)
-        usage_error("%s", "--fields selects record fields; it does not apply to -g");
-    if (c->sort_given && !c->groups)
-        usage_error("%s", "--sort orders group rows: it needs -g");
-    if (c->limit_given && !c->sort_given)
-        usage_error("%s", "--limit keeps the first rows of --sort (use -c N to cut any output)");
-    if (c->sort_given)
-        c->eng.sort = &c->sort;
-    if (c->out.zlevel && c->out.fmt != FMT_FT)
-        usage_error("%s", "-z applies only to -o ft");
+    check_options(c);
 }
+
 
 /* Input names: the operands, plus --files-from. */
 static char **collect_inputs(struct cli *c, char **ops, size_t nops, size_t *n)
