@@ -51,6 +51,9 @@ void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n);
 size_t engine_in_bytes(const struct engine_in *in);
 bool engine_in_narrow(struct engine_in *in);        /* false: nothing to gain */
 void engine_in_trim(struct engine_in *in);          /* after the last add */
+/* Room for n rows from the start, when their number is known ahead: the
+ * rows never move as they grow (engine_in_trim gives back the rest). */
+void engine_in_reserve(struct engine_in *in, size_t n);
 const struct fq_rows *engine_in_rows(const struct engine_in *in);
 uint64_t engine_in_read(const struct engine_in *in);  /* records added, kept or not */
 /* The records read when the reader dropped some before engine_in_add

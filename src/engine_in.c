@@ -181,6 +181,17 @@ void engine_in_set_read(struct engine_in *in, uint64_t n)
     in->nread = n;
 }
 
+void engine_in_reserve(struct engine_in *in, size_t n)
+{
+    if (n <= in->rows.n)
+        return;
+    rows_reserve(&in->rows, n - in->rows.n);
+    if (in->mw && in->mcap < in->rows.cap) {
+        in->mcap = in->rows.cap;
+        in->mask = xrealloc(in->mask, in->mcap * in->mw);
+    }
+}
+
 void engine_in_trim(struct engine_in *in)
 {
     rows_rank(&in->rows);

@@ -147,7 +147,7 @@ void rows_fix_layout(struct fq_rows *R)
         widen(R);
 }
 
-static void reserve(struct fq_rows *R, size_t n)
+void rows_reserve(struct fq_rows *R, size_t n)
 {
     assert(!R->borrowed);
     if (R->cap - R->n < n) {
@@ -169,7 +169,7 @@ void rows_init_like(struct fq_rows *R, const struct fq_rows *like)
 
 void rows_append_rows(struct fq_rows *R, const unsigned char *rows, size_t n)
 {
-    reserve(R, n);
+    rows_reserve(R, n);
     memcpy(R->p + R->n * R->stride, rows, n * R->stride);
     R->n += n;
 }
@@ -179,7 +179,7 @@ void rows_append(struct fq_rows *R, const struct fq_rec *recs, size_t n)
     assert(!R->borrowed);
     if (!R->flags && rows_any6(recs, n))
         widen(R);
-    reserve(R, n);
+    rows_reserve(R, n);
     unsigned char *dst = R->p + R->n * R->stride;
     for (size_t i = 0; i < n; i++, dst += R->stride) {
         if (R->full)

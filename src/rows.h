@@ -130,6 +130,9 @@ void rows_fix_layout(struct fq_rows *R);
 /* Full rows to the narrower layout of need, in place (a row never grows). */
 void rows_narrow(struct fq_rows *R, const bool *need);
 
+/* Room for n more rows, at least; more as the array grows by doubling. */
+void rows_reserve(struct fq_rows *R, size_t n);
+
 /* Returns unused capacity to the allocator. */
 void rows_trim(struct fq_rows *R);
 

@@ -122,6 +122,18 @@ static int keep_bounded(struct fq_run *r, bool files, uint64_t limit, struct fq_
                    (unsigned long long)engine_in_read(r->e), why);
 }
 
+/* The rows that uncompressed files of these sizes can fill, within the
+ * budget: a flow-tools record takes at least 60 bytes (too few for
+ * smaller nfdump records only means the rows grow as before). */
+static size_t max_rows(const struct stat *id, size_t n, uint64_t budget, size_t stride)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += (uint64_t)id[i].st_size;
+    uint64_t rows = bytes / 60, most = budget / (stride + 1);
+    return (size_t)(rows < most ? rows : most);
+}
+
 /* The records into the engine.  When the inputs are regular files that
  * need no inflating, or when the records to keep outgrow the memory
  * budget, only the fields the query reads after its filters are kept, and
@@ -170,6 +182,9 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
         if (may && (cheap || engine_in_bytes(r->e) > budget)) {
             engine_in_narrow(r->e);
             may = false;
+            /* uncompressed: the files' size bounds the records to keep */
+            if (cheap)
+                engine_in_reserve(r->e, max_rows(id, np, budget, engine_in_rows(r->e)->stride));
         }
         if (!may && keep_bounded(r, files, limit, err) != FQ_OK) {
             got = -1;
