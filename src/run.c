@@ -318,11 +318,12 @@ static int write_result(struct fq_run *r, struct out *out, struct engine_stats *
 
 /* The second reading of narrow rows: read the files again, decoding only
  * the records marked in bits (by rec_id), put them into (stime, rec_id)
- * order through the spool and write them.  A file that changed in
- * between is an input error, not a wrong answer: each file must still be
- * the one stat saw before the first reading, with as many records. */
+ * order through the spool and write them; *written counts them (fewer
+ * than count when -c cuts the output).  A file that changed in between is
+ * an input error, not a wrong answer: each file must still be the one
+ * stat saw before the first reading, with as many records. */
 static int write_again(const struct fq_run *r, const uint64_t *bits, uint64_t count,
-                       struct out *o, struct fq_error *err)
+                       struct out *o, uint64_t *written, struct fq_error *err)
 {
     uint64_t first = engine_in_read(r->e);
     for (size_t i = 0; i < r->npaths; i++) {
@@ -356,7 +357,8 @@ static int write_again(const struct fq_run *r, const uint64_t *bits, uint64_t co
                 (unsigned long long)first, (unsigned long long)nread);
         got = -1;
     }
-    got = write_spool(sp, buf, got, o, NULL, err);
+    *written = 0;
+    got = write_spool(sp, buf, got, o, written, err);
     free(buf);
     spool_free(sp);
     return got < 0 ? err->code : FQ_OK;
@@ -375,7 +377,7 @@ int fq_run_write(struct fq_run *r, struct out *out, struct engine_stats *st,
     int rc = r->spill ? spill_run(r->spill, r->e, &r->o.eng, &bits, st, err)
                       : engine_run_in(r->q, r->e, &r->o.eng, out, &bits, st, err);
     if (rc == FQ_OK && bits)
-        write_again(r, bits, st->records_out, out, err);
+        write_again(r, bits, st->records_out, out, &st->records_out, err);
     free(bits);
     return err->code;
 }

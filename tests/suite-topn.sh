@@ -15,8 +15,13 @@ ustats() { tail -n 1 "$1" | sed 's/.*"ungrouper": \({[^}]*}\).*/\1/'; }
 expect "count: --print -c 7" 0 "$TMP/c7" - "$FLOWQ" --print -o csv -c 7 "$T"
 "$FLOWQ" -o csv "$TOP/queries/heavy-hitters.fq" "$T" >"$TMP/hh"
 head -n 3 "$TMP/hh" >"$TMP/hh2"
-expect "count: query -c 2" 0 "$TMP/hh2" '*' "$FLOWQ" -o csv -c 2 --stats "$TOP/queries/heavy-hitters.fq" "$T"
-[ "$(ustats "$TMP/err")" = '{"records": 2, "cut": true}' ] && pass || fail "count: stats: $(cat "$TMP/err")"
+# whole rows, and narrow ones whose records are read again to be written
+for rows in full narrow; do
+    expect "count: query -c 2, rows $rows" 0 "$TMP/hh2" '*' \
+        env FLOWQ_ROWS=$rows "$FLOWQ" -o csv -c 2 --stats "$TOP/queries/heavy-hitters.fq" "$T"
+    [ "$(ustats "$TMP/err")" = '{"records": 2, "cut": true}' ] && pass ||
+        fail "count: stats, rows $rows: $(cat "$TMP/err")"
+done
 n=$(($(wc -l <"$TMP/hh") - 1))
 expect "count: -c = all" 0 "$TMP/hh" '*' "$FLOWQ" -o csv -c "$n" --stats "$TOP/queries/heavy-hitters.fq" "$T"
 grep -q '"cut": false' "$TMP/err" && pass || fail "count: -c = all says cut: $(cat "$TMP/err")"
