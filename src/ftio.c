@@ -625,6 +625,8 @@ static ssize_t take_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap
         r->id = p->base + ch->upto;
         free(ch);
         p->taking = NULL;
+    } else {                    /* the count covers every record returned */
+        r->id = buf[k - 1].rec_id + 1;
     }
     return (ssize_t)k;
 }
