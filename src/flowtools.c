@@ -398,7 +398,9 @@ static int zp_start(struct ft_stream *st, bool here, struct fq_error *err)
 {
     struct zpipe *zp = xcalloc(1, sizeof *zp);
     const char *name = in_name(st->src);
-    if (pipe2(zp->wake, O_CLOEXEC) != 0) {
+    zp->here = here;
+    zp->wake[0] = zp->wake[1] = -1;
+    if (!here && pipe2(zp->wake, O_CLOEXEC) != 0) {
         int e = errno;
         free(zp);
         return fq_fail(err, FQ_E_OUTPUT, name, -1, "cannot make a pipe for the inflate thread: %s",
@@ -407,14 +409,13 @@ static int zp_start(struct ft_stream *st, bool here, struct fq_error *err)
     pthread_mutex_init(&zp->mu, NULL);
     pthread_cond_init(&zp->filled, NULL);
     pthread_cond_init(&zp->freed, NULL);
-    for (size_t i = 0; i < ZSLOTS; i++)
+    for (size_t i = 0; i < (here ? 1 : ZSLOTS); i++)  /* here: slot 0 only */
         zp->slot[i].data = xmalloc(ZBLOCK);
     st->zp = zp;
     uint64_t at = in_off(st->src);
     if (zin_start(&zp->z))
         return fq_fail(err, FQ_E_OUTPUT, name, (int64_t)at,
                        "inflate initialisation failed at byte %llu", (unsigned long long)at);
-    zp->here = here;
     if (here)
         return FQ_OK;
     in_set_stop(st->src, zp->wake[0]);
@@ -460,8 +461,9 @@ static void zp_free(struct zpipe *zp)
     zin_end(&zp->z);
     for (size_t i = 0; i < ZSLOTS; i++)
         free(zp->slot[i].data);
-    close(zp->wake[0]);
-    close(zp->wake[1]);
+    for (size_t i = 0; i < 2; i++)
+        if (zp->wake[i] >= 0)
+            close(zp->wake[i]);
     pthread_mutex_destroy(&zp->mu);
     pthread_cond_destroy(&zp->filled);
     pthread_cond_destroy(&zp->freed);

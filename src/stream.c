@@ -87,20 +87,25 @@ static size_t group_filter(struct stream *s, struct fq_rec *recs, size_t n)
     return out;
 }
 
+/* recs[0..n): records the branch's filter passed. */
+static int add_passed(struct stream *s, struct fq_rec *recs, size_t n, struct fq_error *err)
+{
+    s->npass += n;
+    if (s->br->gfilter)
+        n = group_filter(s, recs, n);
+    return spool_add(s->spool, recs, n, err);
+}
+
 int stream_add(struct stream *s, struct fq_rec *recs, size_t n, struct fq_error *err)
 {
     s->nread += n;
-    size_t k = s->keep ? engine_keep_run(s->keep, recs, n) : n;
-    s->npass += k;
-    if (s->br->gfilter)
-        k = group_filter(s, recs, k);
-    return spool_add(s->spool, recs, k, err);
+    return add_passed(s, recs, s->keep ? engine_keep_run(s->keep, recs, n) : n, err);
 }
 
 int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error *err)
 {
     /* the reader drops what the filter would (on the parallel reader's
-     * threads); stream_add's filter then passes every record it gets */
+     * threads): the records it returns passed */
     struct ft_reader_opts ro = s->rd;
     ro.keep = s->keep ? engine_keep_run : NULL;
     ro.keep_ctx = s->keep;
@@ -118,7 +123,7 @@ int stream_read(struct stream *s, char *const *paths, size_t n, struct fq_error 
             rc = err->code;
             break;
         }
-        rc = stream_add(s, buf, (size_t)got, err);
+        rc = add_passed(s, buf, (size_t)got, err);
     }
     s->nread = ft_reader_count(r);  /* the dropped records too */
     free(buf);
