@@ -462,6 +462,7 @@ struct par {
     struct chunk *taking;      /* its chunk being taken, from rec[taken] */
     size_t taken;
     uint64_t base;             /* rec_id of file at's first record */
+    struct chunk *spare;       /* chunks the caller emptied, to fill again */
 };
 
 /* Queue a decoded chunk; false when the reader is closing. */
@@ -485,6 +486,32 @@ static bool par_put(struct par *p, struct slot *sl, struct chunk *ch)
     return ok;
 }
 
+/* An empty chunk: one the caller gave back, else a new one.  Chunks are
+ * zeroed once and then only ever hold whole decoded records, which the
+ * decoders write in full but for the IPv6 part of IPv4 records (zero from
+ * the start, or from a decoder that clears the record); reusing them
+ * spares clearing and faulting in a megabyte per chunk. */
+static struct chunk *chunk_get(struct par *p)
+{
+    pthread_mutex_lock(&p->lock);
+    struct chunk *ch = p->spare;
+    if (ch)
+        p->spare = ch->next;
+    pthread_mutex_unlock(&p->lock);
+    if (!ch)
+        return xcalloc(1, sizeof *ch + PAR_CHUNK * sizeof ch->rec[0]);
+    ch->n = 0;
+    return ch;
+}
+
+static void chunk_put(struct par *p, struct chunk *ch)
+{
+    pthread_mutex_lock(&p->lock);
+    ch->next = p->spare;
+    p->spare = ch;
+    pthread_mutex_unlock(&p->lock);
+}
+
 static void par_file(void *ctx, size_t j)
 {
     struct par *p = ctx;
@@ -498,7 +525,7 @@ static void par_file(void *ctx, size_t j)
     pthread_mutex_unlock(&p->lock);
     if (!stop && src_open(&c, p->r->paths[j], &err) == FQ_OK) {
         for (bool more = true; more;) {
-            struct chunk *ch = xcalloc(1, sizeof *ch + PAR_CHUNK * sizeof ch->rec[0]);
+            struct chunk *ch = chunk_get(p);
             /* filled at least half with kept records: the bound on the
              * chunks ahead then bounds the records kept, not those read */
             ssize_t got;
@@ -623,7 +650,7 @@ static ssize_t take_parallel(struct ft_reader *r, struct fq_rec *buf, size_t cap
     p->taken += k;
     if (p->taken == ch->n) {
         r->id = p->base + ch->upto;
-        free(ch);
+        chunk_put(p, ch);
         p->taking = NULL;
     } else {                    /* the count covers every record returned */
         r->id = buf[k - 1].rec_id + 1;
@@ -649,8 +676,8 @@ static void par_stop(struct par *p)
     pthread_mutex_unlock(&p->lock);
     pthread_join(p->pool, NULL);
     free(p->taking);
-    for (size_t i = 0; i < p->r->npaths; i++)
-        for (struct chunk *ch = p->slot[i].head, *nx; ch; ch = nx) {
+    for (size_t i = 0; i <= p->r->npaths; i++)
+        for (struct chunk *ch = i < p->r->npaths ? p->slot[i].head : p->spare, *nx; ch; ch = nx) {
             nx = ch->next;
             free(ch);
         }
