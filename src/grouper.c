@@ -48,6 +48,7 @@ struct index {
     size_t nb, bcap;
     uint64_t *slot;             /* hash >> 32 << 32 | (bucket index + 1); 0 = empty */
     size_t nslots;
+    bool same;                  /* kl[k] == kr[k] for every k */
 };
 
 struct module {
@@ -64,6 +65,7 @@ struct gstate {
     const uint32_t *kept;
     struct module *mods;
     size_t nmods;
+    struct bucket **bucket;     /* per module: the candidate's bucket (place) */
     size_t mwords;
     /* per group */
     uint32_t *first, *last, *size;
@@ -258,16 +260,17 @@ static uint32_t new_group(struct gstate *st, uint32_t pos)
 }
 
 /* The oldest group in module mi's index that r matches by that module,
- * older than limit; retires the groups the module can no longer accept. */
-static uint32_t module_oldest(struct gstate *st, size_t mi, const unsigned char *c, uint32_t limit)
+ * older than limit; retires the groups the module can no longer accept.
+ * *bp is c's bucket in that index, made if there was none, so that a
+ * group c founds joins it without a second lookup. */
+static uint32_t module_oldest(struct gstate *st, size_t mi, const unsigned char *c, uint32_t limit,
+                              struct bucket **bp)
 {
     struct module *m = &st->mods[mi];
     uint64_t kv[m->ix.nkey + 1];
     for (size_t k = 0; k < m->ix.nkey; k++)
         kv[k] = row_get(st->R, c, m->ix.kr[k]);
-    struct bucket *b = find_bucket(&m->ix, kv, false);
-    if (!b)
-        return NONE;
+    struct bucket *b = *bp = find_bucket(&m->ix, kv, true);
     uint32_t *g = bucket_groups(b);
     uint64_t s = row_stime(c);
     size_t nexp = 0;
@@ -322,21 +325,26 @@ static void place(struct gstate *st, uint32_t pos)
     uint32_t found = NONE;
     size_t fmod = 0;
     for (size_t m = 0; m < st->nmods; m++) {
-        uint32_t g = module_oldest(st, m, c, found);
+        uint32_t g = module_oldest(st, m, c, found, &st->bucket[m]);
         if (g != NONE) {
             found = g;
             fmod = m;
         }
     }
     if (found == NONE) {
+        /* the founder's left-hand key is its right-hand one when every key
+         * rule compares a field with itself; else look it up */
         uint32_t gid = new_group(st, pos);
         st->gid[pos] = gid;
         for (size_t m = 0; m < st->nmods; m++) {
             struct index *ix = &st->mods[m].ix;
-            uint64_t kv[ix->nkey + 1];
-            for (size_t k = 0; k < ix->nkey; k++)
-                kv[k] = row_get(st->R, c, ix->kl[k]);
-            bucket_push(find_bucket(ix, kv, true), gid);
+            if (!ix->same) {
+                uint64_t kv[ix->nkey + 1];
+                for (size_t k = 0; k < ix->nkey; k++)
+                    kv[k] = row_get(st->R, c, ix->kl[k]);
+                st->bucket[m] = find_bucket(ix, kv, true);
+            }
+            bucket_push(st->bucket[m], gid);
         }
         return;
     }
@@ -388,7 +396,11 @@ static void setup(struct gstate *st, const struct fq_grouper *g)
         }
         if (md->bounded)
             st->any_bounded = true;
+        md->ix.same = true;
+        for (size_t k = 0; k < md->ix.nkey; k++)
+            md->ix.same &= md->ix.kl[k] == md->ix.kr[k];
     }
+    st->bucket = xcalloc(st->nmods, sizeof *st->bucket);
     /* The group arrays exist from the start (not at the first group), so
      * code that reaches a group through an index never sees them NULL. */
     grow_groups(st);
@@ -442,6 +454,7 @@ static void state_free(struct gstate *st)
         free(st->mods[m].rest);
     }
     free(st->mods);
+    free(st->bucket);
 }
 
 /* The algorithm on one sequence of records (kept[0..n) in time order). */
