@@ -509,7 +509,40 @@ static void parts_job(void *ctx, size_t k)
     group_seq(ps->g, ps->R, p->kept, p->n, ps->want_masks, &p->gr);
 }
 
-enum { NPARTS = 64, MAXTHREADS = 16, PART_MIN = 200000 };
+enum { PART_BITS = 6, NPARTS = 1 << PART_BITS, MAXTHREADS = 16, PART_MIN = 200000 };
+
+static uint8_t key_part(const struct fq_rows *R, const unsigned char *row, const enum fq_field *kf,
+                        size_t nkey)
+{
+    uint64_t kv[64];
+    for (size_t k = 0; k < nkey; k++)
+        kv[k] = row_get(R, row, kf[k]);
+    return (uint8_t)(fq_hash_u64s(kv, nkey) >> (64 - PART_BITS));
+}
+
+/* The part of each of kept[0..n) (malloc'd).  When most rows are kept
+ * their keys are read in memory order, not in time order, which would
+ * miss the cache at almost every row. */
+static uint8_t *part_of(const struct fq_rows *R, const uint32_t *kept, size_t n,
+                        const enum fq_field *kf, size_t nkey)
+{
+    uint8_t *which = xmalloc(n ? n : 1);
+    if (2 * n < R->n) {
+        for (size_t i = 0; i < n; i++) {
+            if (i + 16 < n)
+                __builtin_prefetch(row_at(R, kept[i + 16]));
+            which[i] = key_part(R, row_at(R, kept[i]), kf, nkey);
+        }
+        return which;
+    }
+    uint8_t *by_row = xmalloc(R->n ? R->n : 1);
+    for (size_t i = 0; i < R->n; i++)
+        by_row[i] = key_part(R, row_at(R, i), kf, nkey);
+    for (size_t i = 0; i < n; i++)
+        which[i] = by_row[kept[i]];
+    free(by_row);
+    return which;
+}
 
 static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
                         const uint32_t *kept, size_t n, bool want_masks, unsigned threads,
@@ -520,18 +553,10 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     if (g->nmodules == 0 || g->modules[0].n > 64 || !common_key(g, kf, &nkey))
         return false;
     struct part parts[NPARTS];
-    uint8_t *which = xmalloc(n ? n : 1);
+    uint8_t *which = part_of(R, kept, n, kf, nkey);
     size_t cnt[NPARTS] = {0};
-    for (size_t i = 0; i < n; i++) {
-        /* records are visited in time order, not memory order: ask early */
-        if (i + 16 < n)
-            __builtin_prefetch(row_at(R, kept[i + 16]));
-        uint64_t kv[64];
-        for (size_t k = 0; k < nkey; k++)
-            kv[k] = row_get(R, row_at(R, kept[i]), kf[k]);
-        which[i] = (uint8_t)(fq_hash_u64s(kv, nkey) >> 58);
+    for (size_t i = 0; i < n; i++)
         cnt[which[i]]++;
-    }
     for (unsigned p = 0; p < NPARTS; p++)
         parts[p] = (struct part){xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t)),
                                  xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t)), 0, {0}};
