@@ -18,9 +18,10 @@
 
 struct spool;
 
-/* budget: bytes of records (with their sort keys, 120 bytes a record in
- * all) held in memory before a sorted run is written to a temporary file
- * (without a name) in $TMPDIR or /tmp.  The merge reads with about the
+/* budget: bytes of records (with their sort keys, 120 bytes a record of
+ * an IPv4 flow; 184 for every record once one held an IPv6 address) held
+ * in memory before a sorted run is written to a temporary file (without a
+ * name) in $TMPDIR or /tmp.  The merge reads with about the
  * same memory again (at least 128 x 6 KiB).  Every run costs 16 bytes of
  * bookkeeping, so a budget below some tens of KiB only suits tests. */
 struct spool *spool_new(size_t budget);

@@ -4,6 +4,8 @@
  * records are added in, they come back record for record as qsort by
  * (stime, rec_id) orders them, with exact counts; the temporary file is
  * never visible and a directory that cannot take it is one clear error.
+ * IPv4 records are held without their IPv6 part; an IPv6 record arriving
+ * at any point (records held, runs written) changes nothing seen.
  */
 #include <check.h>
 #include <dirent.h>
@@ -16,8 +18,10 @@
 
 #include "spool.h"
 
-/* Bytes of budget per record (see spool_new): record + sort key. */
-#define PER_REC (sizeof(struct fq_rec) + 24)
+/* Bytes of budget per record (see spool_new): record + sort key, for
+ * IPv4 records and once an IPv6 record came. */
+#define PER_REC (96 + 24)
+#define PER_REC6 (sizeof(struct fq_rec) + 24)
 
 static uint64_t rng;
 
@@ -208,6 +212,46 @@ START_TEST(all_ties)
 }
 END_TEST
 
+/* Records with IPv6 addresses among IPv4 ones: the whole record, ip6
+ * bytes and v6 flags included, comes back, whether the first IPv6 record
+ * comes to an empty buffer, to records held, or after runs of IPv4
+ * records were written; the IPv4 records come back with ip6 zero. */
+static void make_v6(struct fq_rec *v, size_t n, size_t every)
+{
+    for (size_t i = 0; i < n; i += every) {
+        v[i].v6 = (uint8_t)(1 + next_rand() % 15);
+        for (unsigned f = 0; f < 4; f++)
+            if (v[i].v6 >> f & 1)
+                for (unsigned b = 0; b < 16; b++)
+                    v[i].ip6[f][b] = (uint8_t)next_rand();
+    }
+}
+
+START_TEST(ipv6_records)
+{
+    struct fq_rec *v = make_recs(5000, 12, 300);
+    struct fq_rec *w = malloc(5000 * sizeof *w);
+    ck_assert_ptr_nonnull(w);
+    memcpy(w, v, 5000 * sizeof *v);
+    make_v6(w + 4000, 1000, 7);                            /* after 4000 IPv4 records */
+    check_spool(w, 5000, 5000 * PER_REC6, 5000, 5000);    /* in memory throughout */
+    check_spool(w, 5000, 5000 * PER_REC, 333, 999);       /* widened in place */
+    check_spool(w, 5000, 3000 * PER_REC6, 1000, 777);     /* held IPv4 records are written */
+    check_spool(w, 5000, 300 * PER_REC, 64, 4096);        /* IPv4 runs, then whole ones */
+    check_spool(w, 5000, 30 * PER_REC, 5000, 100);        /* merge passes over both kinds */
+    memcpy(w, v, 5000 * sizeof *v);
+    make_v6(w, 5000, 1);                                   /* IPv6 from the first record */
+    check_spool(w, 5000, 200 * PER_REC6, 100, 1000);
+    shuffle(w, 5000);
+    check_spool(w, 5000, 5000 * PER_REC6, 5000, 5000);
+    memcpy(w, v, 5000 * sizeof *v);
+    make_v6(w + 4999, 1, 1);                               /* the very last record */
+    check_spool(w, 5000, 1000 * PER_REC, 5000, 4096);
+    free(w);
+    free(v);
+}
+END_TEST
+
 /* Records added twice come back twice. */
 START_TEST(duplicates_kept)
 {
@@ -296,6 +340,7 @@ int main(void)
     tcase_add_test(tc, wide_time_span);
     tcase_add_test(tc, all_ties);
     tcase_add_test(tc, duplicates_kept);
+    tcase_add_test(tc, ipv6_records);
     tcase_add_test(tc, nothing_left_in_tmpdir);
     tcase_add_test(tc, tmpdir_missing);
     tcase_add_test(tc, tmpdir_default);
