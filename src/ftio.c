@@ -486,11 +486,12 @@ static bool par_put(struct par *p, struct slot *sl, struct chunk *ch)
     return ok;
 }
 
-/* An empty chunk: one the caller gave back, else a new one.  Chunks are
- * zeroed once and then only ever hold whole decoded records, which the
- * decoders write in full but for the IPv6 part of IPv4 records (zero from
- * the start, or from a decoder that clears the record); reusing them
- * spares clearing and faulting in a megabyte per chunk. */
+/* An empty chunk: one the caller gave back, else a new one.  Chunks
+ * only ever hold whole records: decoded into them, which the decoders
+ * write in full but for the IPv6 part of IPv4 records (zero from the
+ * start, or from a decoder that clears the record), or copied from a
+ * worker's zeroed scratch (fill_kept), when they need no clearing.
+ * Reusing them spares faulting in a megabyte per chunk. */
 static struct chunk *chunk_get(struct par *p)
 {
     pthread_mutex_lock(&p->lock);
@@ -498,10 +499,64 @@ static struct chunk *chunk_get(struct par *p)
     if (ch)
         p->spare = ch->next;
     pthread_mutex_unlock(&p->lock);
+    size_t size = sizeof *ch + PAR_CHUNK * sizeof ch->rec[0];
     if (!ch)
-        return xcalloc(1, sizeof *ch + PAR_CHUNK * sizeof ch->rec[0]);
+        ch = p->r->keep ? xmalloc(size) : xcalloc(1, size);
     ch->n = 0;
     return ch;
+}
+
+/* Every record of the file, decoded straight into the chunks, until the
+ * end or the reader closes. */
+static void fill_all(struct par *p, struct slot *sl, struct cursor *c, struct fq_error *err)
+{
+    for (bool more = true; more;) {
+        struct chunk *ch = chunk_get(p);
+        ssize_t got = cursor_next(c, ch->rec, PAR_CHUNK, err);
+        ch->n = got > 0 ? (size_t)got : 0;
+        /* the last chunk goes even when empty: it counts the records
+         * read since the one before */
+        ch->upto = c->id;
+        more = got > 0;
+        if (!par_put(p, sl, ch)) {
+            free(ch);
+            return;
+        }
+    }
+}
+
+/* The records the reader's keep takes, decoded into a scratch small
+ * enough for the cache and copied into chunks that fill up: memory holds
+ * kept records only. */
+static void fill_kept(struct par *p, struct slot *sl, struct cursor *c, struct fq_error *err)
+{
+    enum { SCRATCH = 1024 };
+    struct fq_rec *scratch = xcalloc(SCRATCH, sizeof *scratch);
+    struct chunk *ch = chunk_get(p);
+    bool open = true;
+    for (ssize_t got = 1; open && got > 0;) {
+        got = cursor_next(c, scratch, SCRATCH, err);
+        size_t k = got > 0 ? p->r->keep(p->r->keep_ctx, scratch, (size_t)got) : 0;
+        for (size_t i = 0; open && (i < k || got <= 0);) {
+            size_t m = PAR_CHUNK - ch->n < k - i ? PAR_CHUNK - ch->n : k - i;
+            memcpy(ch->rec + ch->n, scratch + i, m * sizeof *scratch);
+            ch->n += m;
+            i += m;
+            if (ch->n < PAR_CHUNK && got > 0)
+                continue;
+            /* a chunk counts the records numbered before the next one kept;
+             * the last goes even when empty */
+            ch->upto = i < k ? scratch[i].rec_id : c->id;
+            open = par_put(p, sl, ch);
+            if (!open)
+                free(ch);
+            else if (got > 0)
+                ch = chunk_get(p);
+            if (got <= 0)
+                break;
+        }
+    }
+    free(scratch);
 }
 
 static void chunk_put(struct par *p, struct chunk *ch)
@@ -524,26 +579,10 @@ static void par_file(void *ctx, size_t j)
     bool stop = p->stop;
     pthread_mutex_unlock(&p->lock);
     if (!stop && src_open(&c, p->r->paths[j], &err) == FQ_OK) {
-        for (bool more = true; more;) {
-            struct chunk *ch = chunk_get(p);
-            /* filled at least half with kept records: the bound on the
-             * chunks ahead then bounds the records kept, not those read */
-            ssize_t got;
-            do {
-                got = cursor_next(&c, ch->rec + ch->n, PAR_CHUNK - ch->n, &err);
-                if (got > 0)
-                    ch->n += p->r->keep ? p->r->keep(p->r->keep_ctx, ch->rec + ch->n, (size_t)got)
-                                        : (size_t)got;
-            } while (got > 0 && ch->n < PAR_CHUNK / 2);
-            /* the last chunk goes even when empty: it counts the records
-             * read since the one before */
-            ch->upto = c.id;
-            more = got > 0;
-            if (!par_put(p, sl, ch)) {
-                free(ch);
-                break;
-            }
-        }
+        if (p->r->keep)
+            fill_kept(p, sl, &c, &err);
+        else
+            fill_all(p, sl, &c, &err);
     }
     cursor_close(&c);
     pthread_mutex_lock(&p->lock);
