@@ -13,6 +13,7 @@
  */
 #include "spool.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -509,6 +510,7 @@ ssize_t spool_next(struct spool *s, struct fq_rec *buf, size_t cap, struct fq_er
     }
     if (s->nruns == 0) {
         size_t k = s->n - s->pos < cap ? s->n - s->pos : cap;
+        assert(k == 0 || s->mem);
         for (size_t i = 0; i < k; i++)
             unpack(&buf[i], s->mem + (s->pos + i) * s->rsize, s->rsize);
         s->pos += k;
