@@ -20,6 +20,7 @@
 #include "jobs.h"
 #include "merger.h"
 #include "plan.h"
+#include "prune.h"
 #include "rows.h"
 #include "ungrouper.h"
 #include "util.h"
@@ -68,6 +69,8 @@ struct exec {
     /* Branches with the same definition are computed once: twin[b] is
      * the first branch identical to b; unit[] lists the computed ones. */
     size_t *twin, *unit, nunits;
+    struct prune *prune;        /* NULL: every unit stores all its kept groups */
+    size_t wave0;               /* the wave being computed starts at unit[wave0] */
 };
 
 static bool wants_masks(const struct fq_branch *br)
@@ -109,6 +112,7 @@ struct agg_out {
     union fq_val *val;
     uint32_t *id;
     size_t n, cap;
+    size_t passed;              /* groups the group filter kept: n, and those pruned */
     struct pool pool;
 };
 
@@ -128,6 +132,7 @@ struct agg_ctx {
     const struct exec *r;
     struct branch *b;
     const bool *need;
+    const struct prune *prune;  /* non-NULL: the unit is pruned */
     bool single, direct, all_kept, parallel;
     const uint32_t *end, *mrec;
     const uint64_t *mmask;
@@ -159,6 +164,9 @@ static void aggregate_range(void *ctx, size_t job)
         if (br->gfilter || !a->direct)
             aggr_group(br->gfields, nf, a->need, r->R, &m, &o->pool, &sc, row);
         bool keep = !br->gfilter || gcond_cnf6(br->gfilter, rows, r->t6);
+        o->passed += keep;
+        if (keep && a->prune)
+            keep = prune_keep(a->prune, b->index, row);
         if (keep && a->direct) {
             for (size_t j = at; j < at + sz; j++) {
                 uint64_t i = r->by_id ? row_id(row_at(r->R, a->mrec[j])) : a->mrec[j];
@@ -188,7 +196,7 @@ static void aggregate_range(void *ctx, size_t job)
 static void phase_branch(void *ctx, size_t job)
 {
     struct exec *r = ctx;
-    struct branch *b = &r->b[r->unit[job]];
+    struct branch *b = &r->b[r->unit[r->wave0 + job]];
     const struct fq_branch *br = b->br;
     size_t n = r->n;
 
@@ -230,7 +238,8 @@ static void phase_branch(void *ctx, size_t job)
         while (b->stride > GF_NDEFAULT && !need[b->stride - 1])
             b->stride--;
     size_t ng = b->gr.ngroups, mw = b->gr.mwords, np = b->npass;
-    bool all_kept = !direct && !br->gfilter && ng > 0;
+    const struct prune *prune = prune_pruned(r->prune, b->index) ? r->prune : NULL;
+    bool all_kept = !direct && !br->gfilter && ng > 0 && !prune;
     if (all_kept) {
         /* every group is kept: size the rows once (no doubling peak) */
         b->val = xmalloc(ng * b->stride * sizeof *b->val);
@@ -261,12 +270,14 @@ static void phase_branch(void *ctx, size_t job)
     /* Groups are independent: a big branch aggregates in ranges on the
      * threads it was given, then the ranges are joined in group order. */
     size_t nr = r->branch_threads > 1 && ng >= 65536 ? r->branch_threads : 1;
-    struct agg_ctx a = {r, b, need, single, direct, all_kept, nr > 1, end, mrec, mmask, mw, ng, nr,
-                        xcalloc(nr, sizeof(struct agg_out))};
+    struct agg_ctx a = {r,    b,   need,  prune, single, direct, all_kept, nr > 1, end,
+                        mrec, mmask, mw, ng,    nr,     xcalloc(nr, sizeof(struct agg_out))};
     jobs_run((unsigned)nr, nr, aggregate_range, &a);
-    size_t total = 0;
-    for (size_t i = 0; i < nr; i++)
+    size_t total = 0, passed = 0;
+    for (size_t i = 0; i < nr; i++) {
         total += a.out[i].n;
+        passed += a.out[i].passed;
+    }
     if (!direct && !all_kept && nr == 1) {
         b->val = a.out[0].val;
         b->id = a.out[0].id;
@@ -286,7 +297,7 @@ static void phase_branch(void *ctx, size_t job)
     for (size_t i = 0; i < nr; i++)
         pool_adopt(&b->pool, &a.out[i].pool);
     b->nkept = total;
-    b->st.groups_kept = total;
+    b->st.groups_kept = passed;
     free(a.out);
     free(need);
     free(end);
@@ -471,6 +482,16 @@ static void exec_free(struct exec *r)
     free(r->twin);
     free(r->unit);
     free(r->ord);
+    prune_free(r->prune);
+}
+
+/* Units unit[lo..hi) at once, the threads shared among them. */
+static void run_wave(struct exec *r, size_t lo, size_t hi, unsigned threads)
+{
+    size_t n = hi - lo;
+    r->wave0 = lo;
+    r->branch_threads = n && threads > n ? threads / (unsigned)n : 1;
+    jobs_run(threads, n, phase_branch, r);
 }
 
 /* Filters, then each computed branch's groups, aggregates and group
@@ -486,8 +507,25 @@ static void exec_branches(struct exec *r, struct engine_in *in, unsigned threads
             k += b->pass[j];
         b->npass = k;
     }
-    r->branch_threads = r->nunits && threads > r->nunits ? threads / (unsigned)r->nunits : 1;
-    jobs_run(threads, r->nunits, phase_branch, r);
+    size_t *npass = xcalloc(r->q->nbranches + 1, sizeof *npass);
+    for (size_t u = 0; u < r->nunits; u++)
+        npass[r->unit[u]] = r->b[r->unit[u]].npass;
+    r->prune = r->direct ? NULL : prune_make(r->q, r->twin, npass);
+    free(npass);
+    /* the units not pruned first: their kept groups are the pruned ones' sources */
+    size_t nfirst = 0;
+    for (size_t u = 0; u < r->nunits; u++)
+        if (!prune_pruned(r->prune, r->unit[u])) {
+            size_t x = r->unit[u];
+            memmove(&r->unit[nfirst + 1], &r->unit[nfirst], (u - nfirst) * sizeof *r->unit);
+            r->unit[nfirst++] = x;
+        }
+    run_wave(r, 0, nfirst, threads);
+    for (size_t u = 0; r->prune && u < nfirst; u++) {
+        const struct branch *b = &r->b[r->unit[u]];
+        prune_source(r->prune, b->index, b->val, b->nkept, b->stride);
+    }
+    run_wave(r, nfirst, r->nunits, threads);
     if (r->by_id) {             /* only writing full rows needs the order, or the rows */
         free(r->ord);
         r->ord = NULL;

@@ -149,8 +149,17 @@ void plan_explain(FILE *fp, const struct fq_query *q, const struct fq_plan *p)
     fprintf(fp, "path: %s\n", path_text(p->path));
     for (size_t b = 0; b < q->nbranches; b++)
         branch_text(fp, q, b);
-    for (size_t k = 0; k < q->nmodules; k++)
-        module_text(fp, q, k == 0 ? q->export_module : k - (k <= q->export_module));
+    bool eq = false;
+    for (size_t k = 0; k < q->nmodules; k++) {
+        size_t m = k == 0 ? q->export_module : k - (k <= q->export_module);
+        module_text(fp, q, m);
+        for (size_t c = 0; c < q->modules[m].rules.n; c++)
+            eq |= clause_kind(&q->modules[m].rules.clauses[c]) == 0;
+    }
+    if (eq && p->path != PATH_DIRECT && p->path != PATH_STREAM)
+        fputs("semi-join: a branch that every module of it joins by equality to a branch "
+              "keeping at most a quarter as many records stores only the groups whose "
+              "value occurs there\n", fp);
     memory_text(fp, p);
     if (!p->partitionable) {
         fprintf(fp, "partitions: one, because %s\n", p->why);

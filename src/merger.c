@@ -162,10 +162,9 @@ static bool scalar_type(enum fq_vtype t)
 }
 
 
-/* A single-term clause "new.f op bound.g" (either way round) between
- * scalar group fields, normalised to "bound op new"; NULL otherwise. */
-static const struct fq_term *join_cmp(const struct fq_clause *c, int b, const bool *bound,
-                                      struct eqk *k, enum fq_op *op)
+/* The term of a single-term clause comparing scalar group fields of two
+ * branches (=, <, <=, >, >=; no NOT); NULL otherwise. */
+static const struct fq_term *scalar_cmp(const struct fq_clause *c)
 {
     if (c->n != 1 || c->terms[0].negate || c->terms[0].kind != T_CMP)
         return NULL;
@@ -174,6 +173,27 @@ static const struct fq_term *join_cmp(const struct fq_clause *c, int b, const bo
     if (l->kind != X_GFIELD || r->kind != X_GFIELD || !scalar_type(l->type) ||
         !scalar_type(r->type) || l->branch == r->branch || t->op > OP_GE || t->op == OP_NE)
         return NULL;
+    return t;
+}
+
+bool merger_eq_rule(const struct fq_clause *c, int *bx, int *fx, int *by, int *fy)
+{
+    const struct fq_term *t = scalar_cmp(c);
+    if (!t || t->op != OP_EQ || t->has_delta)
+        return false;
+    *bx = t->l.branch, *fx = t->l.gfield, *by = t->r.branch, *fy = t->r.gfield;
+    return true;
+}
+
+/* A single-term clause "new.f op bound.g" (either way round) between
+ * scalar group fields, normalised to "bound op new"; NULL otherwise. */
+static const struct fq_term *join_cmp(const struct fq_clause *c, int b, const bool *bound,
+                                      struct eqk *k, enum fq_op *op)
+{
+    const struct fq_term *t = scalar_cmp(c);
+    if (!t)
+        return NULL;
+    const struct fq_expr *l = &t->l, *r = &t->r;
     if (r->branch == b && bound[l->branch])
         *op = t->op, *k = (struct eqk){l->branch, l->gfield, r->gfield, 0};
     else if (l->branch == b && bound[r->branch])

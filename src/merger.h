@@ -63,6 +63,11 @@ int merger_run_tuned(const struct fq_query *q, const struct bgroups *bg, uint64_
 
 void tuples_free(struct tuples *t);
 
+/* Whether clause c is a single plain equality "X.f = Y.g" (no NOT, no
+ * delta) between scalar group fields of two different branches, the kind
+ * of rule the join hashes on; fills in both sides when it is. */
+bool merger_eq_rule(const struct fq_clause *c, int *bx, int *fx, int *by, int *fy);
+
 /* The --max-tuples error, for every path that counts tuples: fills *err,
  * returns FQ_E_OUTPUT. */
 int merger_too_many(uint64_t max_tuples, struct fq_error *err);
