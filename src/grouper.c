@@ -489,8 +489,7 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const
  * parts' groups are merged back into creation order (the order of their
  * founders' positions), so the result is that of one sequence. */
 struct part {
-    uint32_t *kept;             /* records of this part, in time order */
-    uint32_t *pos;              /* their positions in the whole sequence */
+    uint32_t *kept;             /* records of this part, in time order, until grouped */
     size_t n;
     struct grouping gr;
 };
@@ -507,6 +506,8 @@ static void parts_job(void *ctx, size_t k)
     struct parts *ps = ctx;
     struct part *p = &ps->p[k];
     group_seq(ps->g, ps->R, p->kept, p->n, ps->want_masks, &p->gr);
+    free(p->kept);
+    p->kept = NULL;
 }
 
 enum { PART_BITS = 6, NPARTS = 1 << PART_BITS, MAXTHREADS = 16, PART_MIN = 200000 };
@@ -558,12 +559,10 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     for (size_t i = 0; i < n; i++)
         cnt[which[i]]++;
     for (unsigned p = 0; p < NPARTS; p++)
-        parts[p] = (struct part){xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t)),
-                                 xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t)), 0, {0}};
+        parts[p] = (struct part){xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t)), 0, {0}};
     for (size_t i = 0; i < n; i++) {
         struct part *p = &parts[which[i]];
-        p->kept[p->n] = kept[i];
-        p->pos[p->n++] = (uint32_t)i;
+        p->kept[p->n++] = kept[i];
     }
     struct parts ps = {g, R, want_masks, parts};
     jobs_run(threads < MAXTHREADS ? threads : MAXTHREADS, NPARTS, parts_job, &ps);
@@ -582,37 +581,31 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     out->mwords = mw;
     if (mw)
         out->mask = xmalloc((n ? n : 1) * mw * sizeof *out->mask);
-    /* founders by position: which[] already names the part, local[] the
-     * group within it (NONE for positions that found no group) */
-    uint32_t *local = out->gid;
-    memset(local, 0xff, n * sizeof *local);
-    for (unsigned p = 0; p < NPARTS; p++)
-        for (size_t l = 0; l < parts[p].gr.ngroups; l++)
-            local[parts[p].pos[parts[p].gr.first[l]]] = (uint32_t)l;
+    /* Walking the positions with a cursor per part meets each part's
+     * records in its own order, and a group's first member founds it: the
+     * groups come out in the order of their founders' positions. */
     uint32_t *map[NPARTS];
+    size_t cur[NPARTS] = {0};
     for (unsigned p = 0; p < NPARTS; p++)
         map[p] = xmalloc((parts[p].gr.ngroups ? parts[p].gr.ngroups : 1) * sizeof *map[p]);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (local[i] != NONE) {
-            struct part *p = &parts[which[i]];
-            map[which[i]][local[i]] = (uint32_t)k;
+    for (size_t i = 0; i < n; i++) {
+        struct part *p = &parts[which[i]];
+        size_t j = cur[which[i]]++;
+        uint32_t l = p->gr.gid[j];
+        if (p->gr.first[l] == j) {
+            map[which[i]][l] = (uint32_t)k;
             out->first[k] = (uint32_t)i;
-            out->size[k++] = p->gr.size[local[i]];
+            out->size[k++] = p->gr.size[l];
         }
+        out->gid[i] = map[which[i]][l];
+        if (mw)
+            memcpy(&out->mask[i * mw], &p->gr.mask[j * mw], mw * sizeof *out->mask);
+    }
     free(which);
     for (unsigned p = 0; p < NPARTS; p++) {
-        struct part *pt = &parts[p];
-        for (size_t i = 0; i < pt->n; i++) {
-            out->gid[pt->pos[i]] = map[p][pt->gr.gid[i]];
-            if (mw)
-                memcpy(&out->mask[(size_t)pt->pos[i] * mw], &pt->gr.mask[i * mw],
-                       mw * sizeof *out->mask);
-        }
-        grouping_free(&pt->gr);
+        grouping_free(&parts[p].gr);
         free(map[p]);
-        free(pt->kept);
-        free(pt->pos);
     }
     return true;
 }
