@@ -31,7 +31,8 @@ struct branch {
     const struct fq_branch *br;
     size_t index;
     int filter;                 /* its bit in engine_in.mask; -1: takes every row */
-    uint8_t *pass;              /* n flags, by row */
+    uint8_t *pass;              /* n flags, by row, until kept is made */
+    uint32_t *kept;             /* the rows passing, in time order, until grouped */
     size_t npass;
     struct grouping gr;
     struct pool pool;           /* sets of the kept groups */
@@ -193,23 +194,30 @@ static void aggregate_range(void *ctx, size_t job)
     free(row);
 }
 
+/* One unit's rows that pass, in time order. */
+static void phase_kept(void *ctx, size_t job)
+{
+    struct exec *r = ctx;
+    struct branch *b = &r->b[r->unit[job]];
+    size_t n = r->n, k = 0;
+    b->kept = xmalloc((b->npass ? b->npass : 1) * sizeof *b->kept);
+    for (size_t i = 0; i < n; i++) {
+        if (i + 32 < n)
+            __builtin_prefetch(&b->pass[r->ord[i + 32]]);
+        if (b->pass[r->ord[i]])
+            b->kept[k++] = r->ord[i];
+    }
+    free(b->pass);
+    b->pass = NULL;
+}
+
 static void phase_branch(void *ctx, size_t job)
 {
     struct exec *r = ctx;
     struct branch *b = &r->b[r->unit[r->wave0 + job]];
     const struct fq_branch *br = b->br;
-    size_t n = r->n;
-
-    uint32_t *kept = xmalloc((b->npass ? b->npass : 1) * sizeof *kept);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i + 32 < n)
-            __builtin_prefetch(&b->pass[r->ord[i + 32]]);
-        if (b->pass[r->ord[i]])
-            kept[k++] = r->ord[i];
-    }
-    free(b->pass);
-    b->pass = NULL;
+    uint32_t *kept = b->kept;
+    b->kept = NULL;
 
     /* without a grouper every record is its own group: no grouping arrays */
     bool single = br->grouper == NULL;
@@ -477,6 +485,7 @@ static void exec_free(struct exec *r)
         free(r->b[i].val);
         free(r->b[i].id);
         free(r->b[i].pass);
+        free(r->b[i].kept);
     }
     free(r->b);
     free(r->twin);
@@ -507,6 +516,11 @@ static void exec_branches(struct exec *r, struct engine_in *in, unsigned threads
             k += b->pass[j];
         b->npass = k;
     }
+    jobs_run(threads, r->nunits, phase_kept, r);
+    if (r->by_id) {             /* only writing full rows needs the order */
+        free(r->ord);
+        r->ord = NULL;
+    }
     size_t *npass = xcalloc(r->q->nbranches + 1, sizeof *npass);
     for (size_t u = 0; u < r->nunits; u++)
         npass[r->unit[u]] = r->b[r->unit[u]].npass;
@@ -526,9 +540,7 @@ static void exec_branches(struct exec *r, struct engine_in *in, unsigned threads
         prune_source(r->prune, b->index, b->val, b->nkept, b->stride);
     }
     run_wave(r, nfirst, r->nunits, threads);
-    if (r->by_id) {             /* only writing full rows needs the order, or the rows */
-        free(r->ord);
-        r->ord = NULL;
+    if (r->by_id) {             /* only writing full rows needs the rows */
         rows_free(&in->rows);
         free(in->mask);
         in->mask = NULL;
