@@ -510,35 +510,52 @@ static void parts_job(void *ctx, size_t k)
     p->kept = NULL;
 }
 
-enum { PART_BITS = 6, NPARTS = 1 << PART_BITS, MAXTHREADS = 16, PART_MIN = 200000 };
+/* Parts of about PART_ROWS records at most, however many there are, so
+ * that the cost of a record does not grow with the number of groups. */
+enum { PART_BITS_MIN = 6, PART_BITS_MAX = 10, PART_ROWS = 8192, MAXTHREADS = 16,
+       PART_MIN = 200000 };
 
-static uint8_t key_part(const struct fq_rows *R, const unsigned char *row, const enum fq_field *kf,
-                        size_t nkey)
+static unsigned part_bits(size_t n)
+{
+    unsigned b = PART_BITS_MIN;
+    while (b < PART_BITS_MAX && n >> b > PART_ROWS)
+        b++;
+    return b;
+}
+
+struct part_key {
+    const enum fq_field *kf;
+    size_t nkey;
+    unsigned bits;
+};
+
+static uint16_t key_part(const struct fq_rows *R, const unsigned char *row,
+                         const struct part_key *pk)
 {
     uint64_t kv[64];
-    for (size_t k = 0; k < nkey; k++)
-        kv[k] = row_get(R, row, kf[k]);
-    return (uint8_t)(fq_hash_u64s(kv, nkey) >> (64 - PART_BITS));
+    for (size_t k = 0; k < pk->nkey; k++)
+        kv[k] = row_get(R, row, pk->kf[k]);
+    return (uint16_t)(fq_hash_u64s(kv, pk->nkey) >> (64 - pk->bits));
 }
 
 /* The part of each of kept[0..n) (malloc'd).  When most rows are kept
  * their keys are read in memory order, not in time order, which would
  * miss the cache at almost every row. */
-static uint8_t *part_of(const struct fq_rows *R, const uint32_t *kept, size_t n,
-                        const enum fq_field *kf, size_t nkey)
+static uint16_t *part_of(const struct fq_rows *R, const uint32_t *kept, size_t n,
+                         const struct part_key *pk)
 {
-    uint8_t *which = xmalloc(n ? n : 1);
+    uint16_t *which = xmalloc((n ? n : 1) * sizeof *which);
     if (2 * n < R->n) {
         for (size_t i = 0; i < n; i++) {
             if (i + 16 < n)
                 __builtin_prefetch(row_at(R, kept[i + 16]));
-            which[i] = key_part(R, row_at(R, kept[i]), kf, nkey);
+            which[i] = key_part(R, row_at(R, kept[i]), pk);
         }
         return which;
     }
-    uint8_t *by_row = xmalloc(R->n ? R->n : 1);
+    uint16_t *by_row = xmalloc((R->n ? R->n : 1) * sizeof *by_row);
     for (size_t i = 0; i < R->n; i++)
-        by_row[i] = key_part(R, row_at(R, i), kf, nkey);
+        by_row[i] = key_part(R, row_at(R, i), pk);
     for (size_t i = 0; i < n; i++)
         which[i] = by_row[kept[i]];
     free(by_row);
@@ -553,22 +570,24 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     size_t nkey;
     if (g->nmodules == 0 || g->modules[0].n > 64 || !common_key(g, kf, &nkey))
         return false;
-    struct part parts[NPARTS];
-    uint8_t *which = part_of(R, kept, n, kf, nkey);
-    size_t cnt[NPARTS] = {0};
+    struct part_key pk = {kf, nkey, part_bits(n)};
+    size_t np = (size_t)1 << pk.bits;
+    struct part *parts = xcalloc(np, sizeof *parts);
+    uint16_t *which = part_of(R, kept, n, &pk);
+    size_t *cnt = xcalloc(np, sizeof *cnt);
     for (size_t i = 0; i < n; i++)
         cnt[which[i]]++;
-    for (unsigned p = 0; p < NPARTS; p++)
-        parts[p] = (struct part){xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t)), 0, {0}};
+    for (size_t p = 0; p < np; p++)
+        parts[p].kept = xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t));
     for (size_t i = 0; i < n; i++) {
         struct part *p = &parts[which[i]];
         p->kept[p->n++] = kept[i];
     }
     struct parts ps = {g, R, want_masks, parts};
-    jobs_run(threads < MAXTHREADS ? threads : MAXTHREADS, NPARTS, parts_job, &ps);
+    jobs_run(threads < MAXTHREADS ? threads : MAXTHREADS, np, parts_job, &ps);
 
     size_t ng = 0, mw = 0;
-    for (unsigned p = 0; p < NPARTS; p++) {
+    for (size_t p = 0; p < np; p++) {
         ng += parts[p].gr.ngroups;
         if (parts[p].gr.mwords)
             mw = parts[p].gr.mwords;
@@ -584,9 +603,10 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     /* Walking the positions with a cursor per part meets each part's
      * records in its own order, and a group's first member founds it: the
      * groups come out in the order of their founders' positions. */
-    uint32_t *map[NPARTS];
-    size_t cur[NPARTS] = {0};
-    for (unsigned p = 0; p < NPARTS; p++)
+    uint32_t **map = xcalloc(np, sizeof *map);
+    size_t *cur = cnt;
+    memset(cur, 0, np * sizeof *cur);
+    for (size_t p = 0; p < np; p++)
         map[p] = xmalloc((parts[p].gr.ngroups ? parts[p].gr.ngroups : 1) * sizeof *map[p]);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -603,10 +623,13 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
             memcpy(&out->mask[i * mw], &p->gr.mask[j * mw], mw * sizeof *out->mask);
     }
     free(which);
-    for (unsigned p = 0; p < NPARTS; p++) {
+    for (size_t p = 0; p < np; p++) {
         grouping_free(&parts[p].gr);
         free(map[p]);
     }
+    free(map);
+    free(cnt);
+    free(parts);
     return true;
 }
 

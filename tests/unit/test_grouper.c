@@ -335,6 +335,49 @@ START_TEST(threads_give_the_same_groups)
 }
 END_TEST
 
+/* Groups by (srcip, dstip) alone are the distinct pairs in the order of
+ * their first record: a partitioned grouping (past PART_MIN records, with
+ * more parts than threads) must give exactly that. */
+START_TEST(partitioned_equals_first_occurrence)
+{
+    enum { N = 400000, S = 2000, D = 50 };
+    struct fq_rec *recs = calloc(N, sizeof *recs);
+    uint32_t *kept = calloc(N, sizeof *kept);
+    uint32_t *id = malloc(S * D * sizeof *id), *size = calloc(S * D, sizeof *size);
+    memset(id, 0xff, S * D * sizeof *id);
+    uint32_t *gid = calloc(N, sizeof *gid), ng = 0;
+    for (size_t i = 0; i < N; i++) {
+        uint32_t s = (uint32_t)rnd(S), d = (uint32_t)rnd(D);
+        recs[i] = mk(i, i + 5, s, d, 80, 80);
+        recs[i].rec_id = i;
+        kept[i] = (uint32_t)i;
+        if (id[s * D + d] == UINT32_MAX)
+            id[s * D + d] = ng++;
+        gid[i] = id[s * D + d];
+        size[gid[i]]++;
+    }
+    struct fq_grule r[2] = {{F_SRCIP, F_SRCIP, OP_EQ, D_NONE, 0},
+                            {F_DSTIP, F_DSTIP, OP_EQ, D_NONE, 0}};
+    struct fq_gmodule m = {"a", r, 2};
+    struct fq_grouper g = {"g", &m, 1};
+    struct grouping gr;
+    run_recs(&g, recs, N, kept, N, false, 2, &gr);
+    ck_assert_uint_eq(gr.ngroups, ng);
+    for (size_t i = 0; i < N; i++)
+        ck_assert_uint_eq(gr.gid[i], gid[i]);
+    for (uint32_t k = 0; k < ng; k++) {
+        ck_assert_uint_eq(gr.size[k], size[k]);
+        ck_assert_uint_eq(gid[gr.first[k]], k);
+    }
+    grouping_free(&gr);
+    free(recs);
+    free(kept);
+    free(id);
+    free(size);
+    free(gid);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("grouper");
@@ -345,6 +388,7 @@ int main(void)
     tcase_add_test(tc, no_module_and_no_grouper);
     tcase_add_test(tc, random_against_brute_force);
     tcase_add_test(tc, threads_give_the_same_groups);
+    tcase_add_test(tc, partitioned_equals_first_occurrence);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
