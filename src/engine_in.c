@@ -45,7 +45,7 @@ bool *engine_needed_gfields(const struct fq_query *q, size_t b, bool rows)
     bool *need = xcalloc(br->ngfields + 1, sizeof *need);
     need_cnf(br->gfilter, (int)b, need);
     if (rows) {
-        need[GF_STIME] = need[GF_ETIME] = need[GF_RECORDS] = true;
+        need[GF_RECORDS] = true;
         for (size_t m = 0; m < q->nmodules; m++)
             need_cnf(&q->modules[m].rules, (int)b, need);
     }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * Row layouts.  Fields are packed widest first after the three hot ones,
- * so every field sits at its natural alignment and the stride stays a
- * multiple of 8.
+ * Row layouts.  Fields are packed widest first after the three hot ones
+ * (or into etime's place when it is not stored), so every field sits at
+ * its natural alignment and the stride stays a multiple of 8.
  */
 #include "rows.h"
 
@@ -17,7 +17,7 @@ static_assert(offsetof(struct fq_rec, stime) == 0 && offsetof(struct fq_rec, eti
                   offsetof(struct fq_rec, rec_id) == 16,
               "rows start with struct fq_rec's first three members");
 
-enum { HOT = 24 };
+enum { HOT = 24, HOT_ETIME_END = 16 };
 
 static bool hot(enum fq_field f)
 {
@@ -37,16 +37,25 @@ static void layout(struct fq_rows *R, const bool *need, bool with6)
         return;
     }
     size_t at = HOT;
+    /* etime's 8 bytes, when nothing reads it, hold the first fields that
+     * fit (stime and rec_id keep their places: row_stime, row_id) */
+    size_t hole = need[F_ETIME] ? HOT_ETIME_END : offsetof(struct fq_rec, etime);
     for (size_t f = 0; f < F_COUNT; f++)
-        R->off[f] = hot((enum fq_field)f) ? (uint16_t)fq_fields[f].offset : ROW_ABSENT;
+        R->off[f] = hot((enum fq_field)f) && (f != F_ETIME || need[f])
+                        ? (uint16_t)fq_fields[f].offset
+                        : ROW_ABSENT;
     for (size_t size = 8; size >= 1; size /= 2)
         for (size_t f = 0; f < F_COUNT; f++)
             if (need[f] && !hot((enum fq_field)f) && fq_fields[f].size == size) {
-                R->off[f] = (uint16_t)at;
+                size_t to = hole + size <= HOT_ETIME_END ? hole : at;
+                if (to == hole)
+                    hole += size;
+                else
+                    at += size;
+                R->off[f] = (uint16_t)to;
                 R->copy[R->ncopy].from = (uint8_t)fq_fields[f].offset;
-                R->copy[R->ncopy].to = (uint8_t)at;
+                R->copy[R->ncopy].to = (uint8_t)to;
                 R->copy[R->ncopy++].size = (uint8_t)size;
-                at += size;
             }
     memcpy(R->need, need, sizeof R->need);
     if (with6 && (need[F_SRCIP] || need[F_DSTIP] || need[F_NEXTHOP] || need[F_EXADDR])) {

@@ -3,8 +3,9 @@
  * the query reads after its filters, or every field (then a row is the
  * first FQ_REC_V4_SIZE bytes of a struct fq_rec) when the records
  * themselves must be written and the input cannot be read a second time.
- * A row always starts with stime, etime and rec_id, as struct fq_rec does,
- * so the hot fields need no lookup.
+ * A row always holds stime and rec_id where struct fq_rec does, so the hot
+ * fields need no lookup; etime's place between them holds etime, or other
+ * fields when the query does not read it.
  *
  * Addresses keep their 4-byte slots: an IPv6 address is entered in the
  * run's table (ip6.h), its slot holds its id, and the record's v6 flags
@@ -89,8 +90,8 @@ static inline uint64_t row_get(const struct fq_rows *R, const unsigned char *row
     }
 }
 
-/* An empty set of rows holding the fields need[0..F_COUNT) marks (stime,
- * etime and rec_id always), or every field when need is NULL. */
+/* An empty set of rows holding the fields need[0..F_COUNT) marks (stime
+ * and rec_id always), or every field when need is NULL. */
 void rows_init(struct fq_rows *R, const bool *need);
 
 /* A view of recs[0..n) as full rows, without copying; the records must

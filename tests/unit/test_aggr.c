@@ -184,10 +184,17 @@ START_TEST(group_fields)
     union fq_val row2[9];
     memset(row2, 0xab, sizeof row2);
     aggr_group(gf, 9, need, &R, &m, &p, &sc, row2);
-    /* rows of only dstport and bytes give the same values */
+    /* rows of only etime, dstport and bytes give the same values; without
+     * etime, dstport and bytes take its place */
     bool fields[F_COUNT] = {0};
     fields[F_DSTPORT] = fields[F_BYTES] = true;
     struct fq_rows N;
+    rows_init(&N, fields);
+    ck_assert_uint_eq(N.stride, 24);
+    ck_assert_uint_eq(N.off[F_BYTES], 8);
+    ck_assert_uint_eq(N.off[F_DSTPORT], 12);
+    ck_assert_uint_eq(N.off[F_ETIME], ROW_ABSENT);
+    fields[F_ETIME] = true;
     rows_init(&N, fields);
     rows_append(&N, recs, 4);
     ck_assert_uint_eq(N.stride, 32);

@@ -170,7 +170,7 @@ START_TEST(ipv4_rows_unchanged)
     rows_init(&R, NULL);
     ck_assert_uint_eq(R.stride, 96);
     bool need[F_COUNT] = {false};
-    need[F_SRCIP] = need[F_DSTIP] = true;
+    need[F_SRCIP] = need[F_DSTIP] = need[F_ETIME] = true;
     rows_init(&R, need);
     ck_assert_uint_eq(R.stride, 32);        /* 24 hot + two addresses */
     struct fq_rec r[N];
