@@ -9,24 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
+#include "compile_body.h"
 #include "plan.h"
-
-/* The splitter and ungrouper every query needs, as two lines. */
-static struct fq_query *compile(const char *body)
-{
-    char src[4096];
-    snprintf(src, sizeof src, "splitter S {}\nungrouper U {}\n%s", body);
-    char *diag = NULL;
-    size_t dlen = 0;
-    FILE *fp = open_memstream(&diag, &dlen);
-    struct fq_error err = {.offset = -1};
-    struct fq_query *q = query_compile(src, strlen(src), "q.fq", fp, &err);
-    fclose(fp);
-    ck_assert_msg(q != NULL, "query does not compile: %s", diag);
-    free(diag);
-    return q;
-}
 
 /* A two-branch query: grouper rules for A and B, and the merger body. */
 static struct fq_plan *two(struct fq_query **qp, const char *ga, const char *gb,

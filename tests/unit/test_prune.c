@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
+#include "compile_body.h"
 #include "prune.h"
 
 enum { NF = 5 };                /* stime, etime, records, dstip, b */
@@ -16,9 +16,8 @@ enum { NF = 5 };                /* stime, etime, records, dstip, b */
 /* Three branches A, B, C of one grouper by dstip, and the merger's modules. */
 static struct fq_query *three(const char *modules)
 {
-    char src[4096];
+    char src[2048];
     snprintf(src, sizeof src,
-             "splitter S {}\nungrouper U {}\n"
              "filter f { proto = 6 }\n"
              "grouper g { module g1 { dstip = dstip } aggregate dstip, sum(bytes) as b }\n"
              "merger M { %s }\n"
@@ -28,14 +27,7 @@ static struct fq_query *three(const char *modules)
              "S branch C -> f -> g -> M\n"
              "M -> U -> \"output\"\n",
              modules);
-    char *diag = NULL;
-    size_t dlen = 0;
-    FILE *fp = open_memstream(&diag, &dlen);
-    struct fq_error err = {.offset = -1};
-    struct fq_query *q = query_compile(src, strlen(src), "q.fq", fp, &err);
-    fclose(fp);
-    ck_assert_msg(q != NULL, "query does not compile: %s", diag);
-    free(diag);
+    struct fq_query *q = compile(src);
     ck_assert_uint_eq(q->branches[0].ngfields, NF);
     ck_assert_str_eq(q->branches[0].gfields[3].name, "dstip");
     return q;
