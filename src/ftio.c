@@ -196,6 +196,21 @@ static int read_error(const struct cursor *c, struct fq_error *err)
                    (unsigned long long)at, strerror(errno));
 }
 
+/* At the end of a read: a regular file now shorter than what was read
+ * of it was truncated under us.  Its end may fall on a record boundary,
+ * which the decoders could not tell from a whole file. */
+static int shrank(const struct cursor *c, struct fq_error *err)
+{
+    struct stat st;
+    off_t at = lseek(c->s.fd, 0, SEEK_CUR);
+    if (at < 0 || fstat(c->s.fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size >= at)
+        return FQ_OK;
+    uint64_t end = c->s.base + c->s.len;
+    return fq_fail(err, FQ_E_INPUT, c->name, (int64_t)end,
+                   "the file shrank to %llu bytes while being read, at byte %llu",
+                   (unsigned long long)st.st_size, (unsigned long long)end);
+}
+
 /* Make at least need unread bytes available unless the source ends first;
  * returns the unread byte count, or -1 on a read error. */
 static ssize_t src_fill(struct cursor *c, size_t need, struct fq_error *err)
@@ -234,6 +249,8 @@ static ssize_t src_fill(struct cursor *c, size_t need, struct fq_error *err)
         if (got < 0)
             return read_error(c, err), -1;
         if (got == 0) {
+            if (shrank(c, err) != FQ_OK)
+                return -1;
             s->eof = true;
             break;
         }

@@ -478,6 +478,43 @@ START_TEST(directories)
 }
 END_TEST
 
+/* A file truncated by another process while it is read, to before what
+ * was read: an error at the end of what was read.  The second read of the
+ * buffer ends on a record boundary, where a clean end after fewer records
+ * would look just like a whole file. */
+START_TEST(file_shrinks)
+{
+    enum { N = 80000, RBUF = 1 << 21 };
+    struct ft_writer_opts o = {.version = 5};
+    char *path = tpath("shrinks.ft");
+    size_t hdr = write_file(path, &o, N) - (size_t)N * 64;
+    size_t end = 2 * RBUF - (RBUF - hdr) % 64;  /* what two reads of the buffer took */
+    struct ft_reader_opts ro = {.threads = 1};
+    struct fq_error err = {.offset = -1};
+    struct ft_reader *r = ft_reader_open(&path, 1, &ro, &err);
+    ck_assert_ptr_nonnull(r);
+    struct fq_rec *v = malloc(N * sizeof *v);
+    size_t n = 0;
+    ssize_t got;
+    while (n <= (RBUF - hdr) / 64 && (got = ft_reader_next(r, v + n, 64, &err)) > 0)
+        n += (size_t)got;
+    ck_assert_int_eq(truncate(path, (off_t)(hdr + 100 * 64)), 0);
+    while ((got = ft_reader_next(r, v + n, N - n, &err)) > 0)
+        n += (size_t)got;
+    ck_assert_int_eq(got, -1);
+    ck_assert_uint_eq(n, (end - hdr) / 64);
+    ck_assert_int_eq(err.code, FQ_E_INPUT);
+    ck_assert_str_eq(err.path, path);
+    char msg[128];
+    snprintf(msg, sizeof msg, "the file shrank to %zu bytes while being read, at byte %zu",
+             hdr + 100 * 64, end);
+    ck_assert_str_eq(err.msg, msg);
+    ck_assert_int_eq(err.offset, (int64_t)end);
+    ft_reader_close(r);
+    free(v);
+}
+END_TEST
+
 /* A compressed stream on a live pipe (flow-capture | flowq): the records
  * that have arrived are handed out while the writer still holds the pipe
  * open, and closing the reader then does not wait for the rest. */
@@ -526,6 +563,7 @@ int main(void)
     tcase_add_test(tc, v1005_exaddr_quirk);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, directories);
+    tcase_add_test(tc, file_shrinks);
     tcase_add_test(tc, live_pipe);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
