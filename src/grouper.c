@@ -71,7 +71,7 @@ struct gstate {
     uint32_t *first, *last, *size;
     uint64_t *expiry;           /* nmods per group: last candidate stime each module accepts */
     uint8_t *inix;              /* nmods per group: 1 while in that module's index */
-    size_t ngroups, gcap;
+    size_t ngroups;
     bool any_bounded;
     /* per position */
     uint32_t *gid;
@@ -232,22 +232,23 @@ static void bucket_push(struct bucket *b, uint32_t gid)
     b->g.many[b->n++] = gid;
 }
 
-static void grow_groups(struct gstate *st)
+/* A sequence of n records founds at most n groups: the group arrays take
+ * that at once, so they are never copied to grow, and pages past the
+ * groups founded are never touched. */
+static void alloc_groups(struct gstate *st, size_t n)
 {
-    st->gcap = st->gcap ? 2 * st->gcap : 1024;
-    st->first = xrealloc(st->first, st->gcap * sizeof *st->first);
-    st->last = xrealloc(st->last, st->gcap * sizeof *st->last);
-    st->size = xrealloc(st->size, st->gcap * sizeof *st->size);
+    size_t cap = n ? n : 1;
+    st->first = xmalloc(cap * sizeof *st->first);
+    st->last = xmalloc(cap * sizeof *st->last);
+    st->size = xmalloc(cap * sizeof *st->size);
     if (st->any_bounded) {
-        st->expiry = xrealloc(st->expiry, st->gcap * st->nmods * sizeof *st->expiry);
-        st->inix = xrealloc(st->inix, st->gcap * st->nmods);
+        st->expiry = xmalloc(cap * st->nmods * sizeof *st->expiry);
+        st->inix = xmalloc(cap * st->nmods);
     }
 }
 
 static uint32_t new_group(struct gstate *st, uint32_t pos)
 {
-    if (st->ngroups == st->gcap)
-        grow_groups(st);
     uint32_t gid = (uint32_t)st->ngroups++;
     st->first[gid] = st->last[gid] = pos;
     st->size[gid] = 1;
@@ -368,7 +369,7 @@ static void place(struct gstate *st, uint32_t pos)
         }
 }
 
-static void setup(struct gstate *st, const struct fq_grouper *g)
+static void setup(struct gstate *st, const struct fq_grouper *g, size_t n)
 {
     static const struct fq_gmodule empty = {NULL, NULL, 0};
     const struct fq_gmodule *gm = g->nmodules ? g->modules : &empty;
@@ -401,9 +402,7 @@ static void setup(struct gstate *st, const struct fq_grouper *g)
             md->ix.same &= md->ix.kl[k] == md->ix.kr[k];
     }
     st->bucket = xcalloc(st->nmods, sizeof *st->bucket);
-    /* The group arrays exist from the start (not at the first group), so
-     * code that reaches a group through an index never sees them NULL. */
-    grow_groups(st);
+    alloc_groups(st, n);
 }
 
 /* Equality rules without delta that every module has; false if there is
@@ -464,7 +463,7 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const
     memset(out, 0, sizeof *out);
     out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
     struct gstate st = {.R = R, .kept = kept, .gid = out->gid};
-    setup(&st, g);
+    setup(&st, g, n);
     if (want_masks && g->nmodules > 0) {
         st.mwords = (st.nmods + 63) / 64;
         st.mask = xmalloc((n ? n : 1) * st.mwords * sizeof *st.mask);
@@ -475,8 +474,8 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const
         place(&st, (uint32_t)p);
     }
     out->ngroups = st.ngroups;
-    out->first = st.first ? st.first : xmalloc(sizeof *out->first);
-    out->size = st.size ? st.size : xmalloc(sizeof *out->size);
+    out->first = st.first;
+    out->size = st.size;
     out->mask = st.mask;
     out->mwords = st.mwords;
     state_free(&st);
@@ -601,33 +600,32 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     if (mw)
         out->mask = xmalloc((n ? n : 1) * mw * sizeof *out->mask);
     /* Walking the positions with a cursor per part meets each part's
-     * records in its own order, and a group's first member founds it: the
-     * groups come out in the order of their founders' positions. */
-    uint32_t **map = xcalloc(np, sizeof *map);
-    size_t *cur = cnt;
+     * records in its own order, and its groups in the order they were
+     * founded: a group whose number is the part's next to meet is met at
+     * its founder.  The groups come out in the order of their founders'
+     * positions; a part's first[] is reused to map its groups to them. */
+    size_t *cur = cnt, *met = xcalloc(np, sizeof *met);
     memset(cur, 0, np * sizeof *cur);
-    for (size_t p = 0; p < np; p++)
-        map[p] = xmalloc((parts[p].gr.ngroups ? parts[p].gr.ngroups : 1) * sizeof *map[p]);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        struct part *p = &parts[which[i]];
-        size_t j = cur[which[i]]++;
-        uint32_t l = p->gr.gid[j];
-        if (p->gr.first[l] == j) {
-            map[which[i]][l] = (uint32_t)k;
+        unsigned w = which[i];
+        struct grouping *pg = &parts[w].gr;
+        uint32_t l = pg->gid[cur[w]];
+        if (l == met[w]) {
+            met[w]++;
             out->first[k] = (uint32_t)i;
-            out->size[k++] = p->gr.size[l];
+            out->size[k] = pg->size[l];
+            pg->first[l] = (uint32_t)k++;
         }
-        out->gid[i] = map[which[i]][l];
+        out->gid[i] = pg->first[l];
         if (mw)
-            memcpy(&out->mask[i * mw], &p->gr.mask[j * mw], mw * sizeof *out->mask);
+            memcpy(&out->mask[i * mw], &pg->mask[cur[w] * mw], mw * sizeof *out->mask);
+        cur[w]++;
     }
+    free(met);
     free(which);
-    for (size_t p = 0; p < np; p++) {
+    for (size_t p = 0; p < np; p++)
         grouping_free(&parts[p].gr);
-        free(map[p]);
-    }
-    free(map);
     free(cnt);
     free(parts);
     return true;
