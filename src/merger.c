@@ -291,35 +291,54 @@ static int row_cmp(const void *a, const void *b, void *arg)
     return 0;
 }
 
-/* Sort n rows of rw values by their first w values.  LSD radix on 16-bit
- * digits (a digit all rows share costs one counting pass); stable, so
- * rows built in group order keep ties by group. */
+static inline void copy_row(uint64_t *d, const uint64_t *s, size_t rw)
+{
+    switch (rw) {   /* the common widths as fixed-size moves */
+    case 2:
+        memcpy(d, s, 2 * sizeof *s);
+        break;
+    case 3:
+        memcpy(d, s, 3 * sizeof *s);
+        break;
+    default:
+        memcpy(d, s, rw * sizeof *s);
+    }
+}
+
+/* Sort n rows of rw values by their first w values.  LSD radix on 11-bit
+ * digits (few enough buckets for the caches), over the bits in which the
+ * rows differ only; stable, so rows built in group order keep ties by
+ * group. */
 static void rows_sort(uint64_t *a, size_t n, size_t rw, size_t w)
 {
+    enum { DIGIT = 11, RADIX = 1 << DIGIT };
     if (n < 256) {
         qsort_r(a, n, rw * sizeof *a, row_cmp, &rw);
         return;
     }
     uint64_t *src = a, *dst = xmalloc(n * rw * sizeof *dst);
-    size_t *cnt = xmalloc(65536 * sizeof *cnt);
-    for (size_t c = w; c-- > 0;)
-        for (unsigned shift = 0; shift < 64; shift += 16) {
-            memset(cnt, 0, 65536 * sizeof *cnt);
-            for (size_t i = 0; i < n; i++)
-                cnt[(src[i * rw + c] >> shift) & 0xffff]++;
-            if (cnt[(src[c] >> shift) & 0xffff] == n)
+    size_t *cnt = xmalloc(RADIX * sizeof *cnt);
+    for (size_t c = w; c-- > 0;) {
+        uint64_t vary = 0;
+        for (size_t i = 1; i < n; i++)
+            vary |= src[i * rw + c] ^ src[c];
+        for (unsigned shift = vary ? (unsigned)__builtin_ctzll(vary) : 64;
+             shift < 64 && vary >> shift; shift += DIGIT) {
+            if (!(vary >> shift & (RADIX - 1)))
                 continue;
-            for (size_t d = 0, sum = 0; d < 65536; d++) {
+            memset(cnt, 0, RADIX * sizeof *cnt);
+            for (size_t i = 0; i < n; i++)
+                cnt[src[i * rw + c] >> shift & (RADIX - 1)]++;
+            for (size_t d = 0, sum = 0; d < RADIX; d++) {
                 size_t k = cnt[d];
                 cnt[d] = sum, sum += k;
             }
-            for (size_t i = 0; i < n; i++) {
-                size_t d = (src[i * rw + c] >> shift) & 0xffff;
-                memcpy(dst + cnt[d]++ * rw, src + i * rw, rw * sizeof *src);
-            }
+            for (size_t i = 0; i < n; i++)
+                copy_row(dst + cnt[src[i * rw + c] >> shift & (RADIX - 1)]++ * rw, src + i * rw, rw);
             uint64_t *x = src;
             src = dst, dst = x;
         }
+    }
     if (src != a) {
         memcpy(a, src, n * rw * sizeof *a);
         dst = src;
