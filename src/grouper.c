@@ -28,6 +28,7 @@ struct rule {
     bool rel;                   /* rdelta: reference is the last member */
     bool has_delta;
     uint64_t d;
+    uint32_t ref;               /* where a group holds its reference value, or NONE */
 };
 
 struct bucket {
@@ -67,8 +68,13 @@ struct gstate {
     size_t nmods;
     struct bucket **bucket;     /* per module: the candidate's bucket (place) */
     size_t mwords;
-    /* per group */
-    uint32_t *first, *last, *size;
+    /* per group.  The reference values (the left-hand fields of the rules
+     * that are checked, of the first or the last member) are kept with the
+     * group, so checking a candidate reads no member's row: at millions
+     * of records that read would miss the caches. */
+    uint32_t *first, *size;
+    uint64_t *refv;             /* nref per group */
+    size_t nref;
     uint64_t *expiry;           /* nmods per group: last candidate stime each module accepts */
     uint8_t *inix;              /* nmods per group: 1 while in that module's index */
     size_t ngroups;
@@ -78,24 +84,32 @@ struct gstate {
     uint64_t *mask;
 };
 
-static bool rule_holds(const struct fq_rows *R, const struct rule *ru, const unsigned char *ref,
-                       const unsigned char *c)
-{
-    uint64_t x = row_get(R, ref, ru->l), y = row_get(R, c, ru->r);
-    return ru->has_delta ? fq_cmp_delta(ru->op, x, y, ru->d) : fq_cmp(ru->op, x, y);
-}
-
 static bool rules_hold(const struct gstate *st, const struct rule *rules, size_t n, uint32_t gid,
                        const unsigned char *c)
 {
     if (n == 0)
         return true;
-    const unsigned char *first = row_at(st->R, st->kept[st->first[gid]]);
-    const unsigned char *last = row_at(st->R, st->kept[st->last[gid]]);
-    for (size_t i = 0; i < n; i++)
-        if (!rule_holds(st->R, &rules[i], rules[i].rel ? last : first, c))
+    const uint64_t *v = &st->refv[(size_t)gid * st->nref];
+    for (size_t i = 0; i < n; i++) {
+        const struct rule *ru = &rules[i];
+        uint64_t y = row_get(st->R, c, ru->r);
+        if (!(ru->has_delta ? fq_cmp_delta(ru->op, v[ru->ref], y, ru->d) : fq_cmp(ru->op, v[ru->ref], y)))
             return false;
+    }
     return true;
+}
+
+/* The group's reference values from c: every one when c founds it, else
+ * those of the rules on the last member. */
+static void take_refs(struct gstate *st, uint32_t gid, const unsigned char *c, bool founder)
+{
+    uint64_t *v = &st->refv[(size_t)gid * st->nref];
+    for (size_t m = 0; m < st->nmods; m++)
+        for (size_t j = 0; j < st->mods[m].n; j++) {
+            const struct rule *ru = &st->mods[m].rules[j];
+            if (ru->ref != NONE && (founder || ru->rel))
+                v[ru->ref] = row_get(st->R, c, ru->l);
+        }
 }
 
 /* Largest candidate stime the rule can still accept, or UINT64_MAX. */
@@ -135,15 +149,14 @@ static void set_expiry(struct gstate *st, uint32_t gid)
 {
     if (!st->any_bounded)
         return;
-    const unsigned char *first = row_at(st->R, st->kept[st->first[gid]]);
-    const unsigned char *last = row_at(st->R, st->kept[st->last[gid]]);
+    const uint64_t *v = &st->refv[(size_t)gid * st->nref];
     uint64_t *e = &st->expiry[(size_t)gid * st->nmods];
     for (size_t i = 0; i < st->nmods; i++) {
         const struct module *m = &st->mods[i];
         uint64_t b = UINT64_MAX;
         for (size_t j = 0; m->bounded && j < m->n; j++) {
             const struct rule *ru = &m->rules[j];
-            uint64_t rb = rule_bound(ru, row_get(st->R, ru->rel ? last : first, ru->l));
+            uint64_t rb = rule_bounds(ru) ? rule_bound(ru, v[ru->ref]) : UINT64_MAX;
             if (rb < b)
                 b = rb;
         }
@@ -239,7 +252,7 @@ static void alloc_groups(struct gstate *st, size_t n)
 {
     size_t cap = n ? n : 1;
     st->first = xmalloc(cap * sizeof *st->first);
-    st->last = xmalloc(cap * sizeof *st->last);
+    st->refv = st->nref ? xmalloc(cap * st->nref * sizeof *st->refv) : NULL;
     st->size = xmalloc(cap * sizeof *st->size);
     if (st->any_bounded) {
         st->expiry = xmalloc(cap * st->nmods * sizeof *st->expiry);
@@ -250,8 +263,10 @@ static void alloc_groups(struct gstate *st, size_t n)
 static uint32_t new_group(struct gstate *st, uint32_t pos)
 {
     uint32_t gid = (uint32_t)st->ngroups++;
-    st->first[gid] = st->last[gid] = pos;
+    st->first[gid] = pos;
     st->size[gid] = 1;
+    if (st->nref)
+        take_refs(st, gid, row_at(st->R, st->kept[pos]), true);
     if (st->inix)
         memset(&st->inix[(size_t)gid * st->nmods], 1, st->nmods);
     if (st->mask)
@@ -358,8 +373,9 @@ static void place(struct gstate *st, uint32_t pos)
                 mk[m / 64] |= (uint64_t)1 << (m % 64);
     }
     st->gid[pos] = found;
-    st->last[found] = pos;
     st->size[found]++;
+    if (st->nref)
+        take_refs(st, found, c, false);
     set_expiry(st, found);
     if (st->any_bounded)
         for (size_t m = 0; m < st->nmods; m++) {
@@ -369,7 +385,7 @@ static void place(struct gstate *st, uint32_t pos)
         }
 }
 
-static void setup(struct gstate *st, const struct fq_grouper *g, size_t n)
+static void setup(struct gstate *st, const struct fq_grouper *g, size_t n, bool masks)
 {
     static const struct fq_gmodule empty = {NULL, NULL, 0};
     const struct fq_gmodule *gm = g->nmodules ? g->modules : &empty;
@@ -384,11 +400,16 @@ static void setup(struct gstate *st, const struct fq_grouper *g, size_t n)
         md->ix.kr = xcalloc(md->n + 1, sizeof *md->ix.kr);
         for (size_t j = 0; j < md->n; j++) {
             const struct fq_grule *ru = &gm[m].rules[j];
-            struct rule r = {ru->l, ru->r, ru->op, ru->dk == D_REL, ru->dk != D_NONE, ru->delta};
+            struct rule r = {ru->l, ru->r, ru->op, ru->dk == D_REL, ru->dk != D_NONE, ru->delta,
+                             NONE};
+            bool key = ru->op == OP_EQ && ru->dk == D_NONE;
+            /* read: rules not in the key, bounds, and every rule for masks */
+            if (!key || rule_bounds(&r) || masks)
+                r.ref = (uint32_t)st->nref++;
             md->rules[j] = r;
             if (rule_bounds(&r))
                 md->bounded = true;
-            if (ru->op == OP_EQ && ru->dk == D_NONE) {
+            if (key) {
                 md->ix.kl[md->ix.nkey] = ru->l;
                 md->ix.kr[md->ix.nkey++] = ru->r;
             } else {
@@ -436,7 +457,7 @@ static bool common_key(const struct fq_grouper *g, enum fq_field *kf, size_t *nk
 
 static void state_free(struct gstate *st)
 {
-    free(st->last);
+    free(st->refv);
     free(st->expiry);
     free(st->inix);
     for (size_t m = 0; m < st->nmods; m++) {
@@ -463,7 +484,7 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const
     memset(out, 0, sizeof *out);
     out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
     struct gstate st = {.R = R, .kept = kept, .gid = out->gid};
-    setup(&st, g, n);
+    setup(&st, g, n, want_masks && g->nmodules > 0);
     if (want_masks && g->nmodules > 0) {
         st.mwords = (st.nmods + 63) / 64;
         st.mask = xmalloc((n ? n : 1) * st.mwords * sizeof *st.mask);
