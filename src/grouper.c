@@ -246,14 +246,12 @@ static void bucket_push(struct bucket *b, uint32_t gid)
 }
 
 /* A sequence of n records founds at most n groups: the group arrays take
- * that at once, so they are never copied to grow, and pages past the
- * groups founded are never touched. */
+ * that at once (first and size are the caller's), so they are never
+ * copied to grow, and pages past the groups founded are never touched. */
 static void alloc_groups(struct gstate *st, size_t n)
 {
     size_t cap = n ? n : 1;
-    st->first = xmalloc(cap * sizeof *st->first);
     st->refv = st->nref ? xmalloc(cap * st->nref * sizeof *st->refv) : NULL;
-    st->size = xmalloc(cap * sizeof *st->size);
     if (st->any_bounded) {
         st->expiry = xmalloc(cap * st->nmods * sizeof *st->expiry);
         st->inix = xmalloc(cap * st->nmods);
@@ -477,13 +475,14 @@ static void state_free(struct gstate *st)
     free(st->bucket);
 }
 
-/* The algorithm on one sequence of records (kept[0..n) in time order). */
+/* The algorithm on one sequence of records (kept[0..n) in time order),
+ * into out, whose gid, first and size arrays (n entries each, at least
+ * one) the caller gives. */
 static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const uint32_t *kept,
                       size_t n, bool want_masks, struct grouping *out)
 {
-    memset(out, 0, sizeof *out);
-    out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
-    struct gstate st = {.R = R, .kept = kept, .gid = out->gid};
+    struct gstate st = {.R = R, .kept = kept, .gid = out->gid, .first = out->first,
+                        .size = out->size};
     setup(&st, g, n, want_masks && g->nmodules > 0);
     if (want_masks && g->nmodules > 0) {
         st.mwords = (st.nmods + 63) / 64;
@@ -495,11 +494,18 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const
         place(&st, (uint32_t)p);
     }
     out->ngroups = st.ngroups;
-    out->first = st.first;
-    out->size = st.size;
     out->mask = st.mask;
     out->mwords = st.mwords;
     state_free(&st);
+}
+
+/* A grouping of n positions with its arrays allocated. */
+static void grouping_alloc(struct grouping *gr, size_t n)
+{
+    memset(gr, 0, sizeof *gr);
+    gr->gid = xmalloc((n ? n : 1) * sizeof *gr->gid);
+    gr->first = xmalloc((n ? n : 1) * sizeof *gr->first);
+    gr->size = xmalloc((n ? n : 1) * sizeof *gr->size);
 }
 
 /* Partitioned grouping.  When every key rule compares a field with itself,
@@ -509,9 +515,9 @@ static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const
  * parts' groups are merged back into creation order (the order of their
  * founders' positions), so the result is that of one sequence. */
 struct part {
-    uint32_t *kept;             /* records of this part, in time order, until grouped */
+    const uint32_t *kept;       /* records of this part, in time order */
     size_t n;
-    struct grouping gr;
+    struct grouping gr;         /* its arrays are slices of the parts' blocks */
 };
 
 struct parts {
@@ -526,8 +532,6 @@ static void parts_job(void *ctx, size_t k)
     struct parts *ps = ctx;
     struct part *p = &ps->p[k];
     group_seq(ps->g, ps->R, p->kept, p->n, ps->want_masks, &p->gr);
-    free(p->kept);
-    p->kept = NULL;
 }
 
 /* Parts of about PART_ROWS records at most, however many there are, so
@@ -592,17 +596,27 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
         return false;
     struct part_key pk = {kf, nkey, part_bits(n)};
     size_t np = (size_t)1 << pk.bits;
-    struct part *parts = xcalloc(np, sizeof *parts);
     uint16_t *which = part_of(R, kept, n, &pk);
-    size_t *cnt = xcalloc(np, sizeof *cnt);
+    /* The parts side by side in one block per array, part p from base[p]:
+     * the merge below walks all parts at once, and few (huge) pages keep
+     * that from missing the TLB at every record. */
+    size_t *base = xcalloc(np + 1, sizeof *base);
     for (size_t i = 0; i < n; i++)
-        cnt[which[i]]++;
+        base[which[i] + 1]++;
     for (size_t p = 0; p < np; p++)
-        parts[p].kept = xmalloc((cnt[p] ? cnt[p] : 1) * sizeof(uint32_t));
-    for (size_t i = 0; i < n; i++) {
-        struct part *p = &parts[which[i]];
-        p->kept[p->n++] = kept[i];
-    }
+        base[p + 1] += base[p];
+    size_t *cur = xmalloc(np * sizeof *cur);
+    memcpy(cur, base, np * sizeof *cur);
+    uint32_t *pkept = xmalloc((n ? n : 1) * sizeof *pkept);
+    for (size_t i = 0; i < n; i++)
+        pkept[cur[which[i]]++] = kept[i];
+    struct grouping all;
+    grouping_alloc(&all, n);
+    struct part *parts = xcalloc(np, sizeof *parts);
+    for (size_t p = 0; p < np; p++)
+        parts[p] = (struct part){pkept + base[p], base[p + 1] - base[p],
+                                 {.first = all.first + base[p], .gid = all.gid + base[p],
+                                  .size = all.size + base[p]}};
     struct parts ps = {g, R, want_masks, parts};
     jobs_run(threads < MAXTHREADS ? threads : MAXTHREADS, np, parts_job, &ps);
 
@@ -616,7 +630,7 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     out->ngroups = ng;
     out->first = xmalloc((ng ? ng : 1) * sizeof *out->first);
     out->size = xmalloc((ng ? ng : 1) * sizeof *out->size);
-    out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
+    out->gid = pkept;           /* its records are no longer read */
     out->mwords = mw;
     if (mw)
         out->mask = xmalloc((n ? n : 1) * mw * sizeof *out->mask);
@@ -625,14 +639,21 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
      * founded: a group whose number is the part's next to meet is met at
      * its founder.  The groups come out in the order of their founders'
      * positions; a part's first[] is reused to map its groups to them. */
-    size_t *cur = cnt, *met = xcalloc(np, sizeof *met);
-    memset(cur, 0, np * sizeof *cur);
+    size_t *met = xcalloc(np, sizeof *met);
+    memcpy(cur, base, np * sizeof *cur);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned w = which[i];
         struct grouping *pg = &parts[w].gr;
-        uint32_t l = pg->gid[cur[w]];
+        size_t j = cur[w]++ - base[w];
+        uint32_t l = pg->gid[j];
+        /* a part comes round again only after some np records, too rarely
+         * for the hardware to see it streaming: its next lines are asked
+         * for now, to be in the cache then */
+        __builtin_prefetch(&pg->gid[j + 16]);
         if (l == met[w]) {
+            __builtin_prefetch(&pg->first[l + 16], 1);
+            __builtin_prefetch(&pg->size[l + 16]);
             met[w]++;
             out->first[k] = (uint32_t)i;
             out->size[k] = pg->size[l];
@@ -640,14 +661,15 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
         }
         out->gid[i] = pg->first[l];
         if (mw)
-            memcpy(&out->mask[i * mw], &pg->mask[cur[w] * mw], mw * sizeof *out->mask);
-        cur[w]++;
+            memcpy(&out->mask[i * mw], &pg->mask[j * mw], mw * sizeof *out->mask);
     }
     free(met);
     free(which);
     for (size_t p = 0; p < np; p++)
-        grouping_free(&parts[p].gr);
-    free(cnt);
+        free(parts[p].gr.mask);
+    grouping_free(&all);
+    free(cur);
+    free(base);
     free(parts);
     return true;
 }
@@ -656,11 +678,8 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rows *R, const uint
                  size_t n, bool want_masks, unsigned threads, struct grouping *out)
 {
     if (!g) {
-        memset(out, 0, sizeof *out);
+        grouping_alloc(out, n);
         out->ngroups = n;
-        out->gid = xmalloc((n ? n : 1) * sizeof *out->gid);
-        out->first = xmalloc((n ? n : 1) * sizeof *out->first);
-        out->size = xmalloc((n ? n : 1) * sizeof *out->size);
         for (size_t i = 0; i < n; i++) {
             out->first[i] = (uint32_t)i;
             out->gid[i] = (uint32_t)i;
@@ -670,6 +689,7 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rows *R, const uint
     }
     if (n >= PART_MIN && partitioned(g, R, kept, n, want_masks, threads ? threads : 1, out))
         return;
+    grouping_alloc(out, n);
     group_seq(g, R, kept, n, want_masks, out);
 }
 
