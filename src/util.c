@@ -60,21 +60,26 @@ char *xstrdup(const char *s)
 
 uint64_t *radix_sort_keyed(uint64_t *a, size_t n, unsigned bits)
 {
-    enum { DIGIT = 11, RADIX = 1 << DIGIT };
+    /* As few passes as digits of at most 12 bits allow (a 23-bit key in
+     * two, not three), the digits as even as they can be */
+    enum { DIGIT_MAX = 12 };
+    unsigned passes = (bits + DIGIT_MAX - 1) / DIGIT_MAX;
+    unsigned digit = passes ? (bits + passes - 1) / passes : 1;
+    size_t radix = (size_t)1 << digit;
     uint64_t *b = xmalloc((n ? n : 1) * sizeof *b);
-    size_t *cnt = xmalloc(RADIX * sizeof *cnt);
-    for (unsigned sh = 32; sh < 32 + bits; sh += DIGIT) {
-        memset(cnt, 0, RADIX * sizeof *cnt);
+    size_t *cnt = xmalloc(radix * sizeof *cnt);
+    for (unsigned sh = 32; sh < 32 + bits; sh += digit) {
+        memset(cnt, 0, radix * sizeof *cnt);
         for (size_t i = 0; i < n; i++)
-            cnt[a[i] >> sh & (RADIX - 1)]++;
+            cnt[a[i] >> sh & (radix - 1)]++;
         size_t sum = 0;
-        for (size_t d = 0; d < RADIX; d++) {
+        for (size_t d = 0; d < radix; d++) {
             size_t c = cnt[d];
             cnt[d] = sum;
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            b[cnt[a[i] >> sh & (RADIX - 1)]++] = a[i];
+            b[cnt[a[i] >> sh & (radix - 1)]++] = a[i];
         uint64_t *t = a;
         a = b;
         b = t;
