@@ -92,8 +92,8 @@ static bool rules_hold(const struct gstate *st, const struct rule *rules, size_t
     const uint64_t *v = &st->refv[(size_t)gid * st->nref];
     for (size_t i = 0; i < n; i++) {
         const struct rule *ru = &rules[i];
-        uint64_t y = row_get(st->R, c, ru->r);
-        if (!(ru->has_delta ? fq_cmp_delta(ru->op, v[ru->ref], y, ru->d) : fq_cmp(ru->op, v[ru->ref], y)))
+        uint64_t x = v[ru->ref], y = row_get(st->R, c, ru->r);
+        if (!(ru->has_delta ? fq_cmp_delta(ru->op, x, y, ru->d) : fq_cmp(ru->op, x, y)))
             return false;
     }
     return true;
@@ -476,12 +476,13 @@ static void state_free(struct gstate *st)
 }
 
 /* The algorithm on one sequence of records (kept[0..n) in time order),
- * into out, whose gid, first and size arrays (n entries each, at least
- * one) the caller gives. */
+ * into out, whose gid and size arrays the caller gives, as it gives
+ * first, where each group's founding position goes (n entries each, at
+ * least one). */
 static void group_seq(const struct fq_grouper *g, const struct fq_rows *R, const uint32_t *kept,
-                      size_t n, bool want_masks, struct grouping *out)
+                      size_t n, bool want_masks, uint32_t *first, struct grouping *out)
 {
-    struct gstate st = {.R = R, .kept = kept, .gid = out->gid, .first = out->first,
+    struct gstate st = {.R = R, .kept = kept, .gid = out->gid, .first = first,
                         .size = out->size};
     setup(&st, g, n, want_masks && g->nmodules > 0);
     if (want_masks && g->nmodules > 0) {
@@ -504,7 +505,6 @@ static void grouping_alloc(struct grouping *gr, size_t n)
 {
     memset(gr, 0, sizeof *gr);
     gr->gid = xmalloc((n ? n : 1) * sizeof *gr->gid);
-    gr->first = xmalloc((n ? n : 1) * sizeof *gr->first);
     gr->size = xmalloc((n ? n : 1) * sizeof *gr->size);
 }
 
@@ -518,6 +518,7 @@ struct part {
     const uint32_t *kept;       /* records of this part, in time order */
     size_t n;
     struct grouping gr;         /* its arrays are slices of the parts' blocks */
+    uint32_t *first;            /* likewise: founding positions, then the merged numbers */
 };
 
 struct parts {
@@ -531,7 +532,7 @@ static void parts_job(void *ctx, size_t k)
 {
     struct parts *ps = ctx;
     struct part *p = &ps->p[k];
-    group_seq(ps->g, ps->R, p->kept, p->n, ps->want_masks, &p->gr);
+    group_seq(ps->g, ps->R, p->kept, p->n, ps->want_masks, p->first, &p->gr);
 }
 
 /* Parts of about PART_ROWS records at most, however many there are, so
@@ -597,9 +598,9 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     struct part_key pk = {kf, nkey, part_bits(n)};
     size_t np = (size_t)1 << pk.bits;
     uint16_t *which = part_of(R, kept, n, &pk);
-    /* The parts side by side in one block per array, part p from base[p]:
-     * the merge below walks all parts at once, and few (huge) pages keep
-     * that from missing the TLB at every record. */
+    /* The parts lie side by side in one block per array, part p from
+     * base[p]: one allocation each, not one per part, and the positions'
+     * block becomes the merged gid. */
     size_t *base = xcalloc(np + 1, sizeof *base);
     for (size_t i = 0; i < n; i++)
         base[which[i] + 1]++;
@@ -612,11 +613,12 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
         pkept[cur[which[i]]++] = kept[i];
     struct grouping all;
     grouping_alloc(&all, n);
+    uint32_t *first = xmalloc((n ? n : 1) * sizeof *first);
     struct part *parts = xcalloc(np, sizeof *parts);
     for (size_t p = 0; p < np; p++)
         parts[p] = (struct part){pkept + base[p], base[p + 1] - base[p],
-                                 {.first = all.first + base[p], .gid = all.gid + base[p],
-                                  .size = all.size + base[p]}};
+                                 {.gid = all.gid + base[p], .size = all.size + base[p]},
+                                 first + base[p]};
     struct parts ps = {g, R, want_masks, parts};
     jobs_run(threads < MAXTHREADS ? threads : MAXTHREADS, np, parts_job, &ps);
 
@@ -628,7 +630,6 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     }
     memset(out, 0, sizeof *out);
     out->ngroups = ng;
-    out->first = xmalloc((ng ? ng : 1) * sizeof *out->first);
     out->size = xmalloc((ng ? ng : 1) * sizeof *out->size);
     out->gid = pkept;           /* its records are no longer read */
     out->mwords = mw;
@@ -645,21 +646,24 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     for (size_t i = 0; i < n; i++) {
         unsigned w = which[i];
         struct grouping *pg = &parts[w].gr;
+        uint32_t *pf = parts[w].first;
         size_t j = cur[w]++ - base[w];
         uint32_t l = pg->gid[j];
         /* a part comes round again only after some np records, too rarely
          * for the hardware to see it streaming: its next lines are asked
          * for now, to be in the cache then */
-        __builtin_prefetch(&pg->gid[j + 16]);
+        if (j + 16 < parts[w].n)
+            __builtin_prefetch(&pg->gid[j + 16]);
         if (l == met[w]) {
-            __builtin_prefetch(&pg->first[l + 16], 1);
-            __builtin_prefetch(&pg->size[l + 16]);
+            if (l + 16 < pg->ngroups) {
+                __builtin_prefetch(&pf[l + 16], 1);
+                __builtin_prefetch(&pg->size[l + 16]);
+            }
             met[w]++;
-            out->first[k] = (uint32_t)i;
             out->size[k] = pg->size[l];
-            pg->first[l] = (uint32_t)k++;
+            pf[l] = (uint32_t)k++;
         }
-        out->gid[i] = pg->first[l];
+        out->gid[i] = pf[l];
         if (mw)
             memcpy(&out->mask[i * mw], &pg->mask[j * mw], mw * sizeof *out->mask);
     }
@@ -668,6 +672,7 @@ static bool partitioned(const struct fq_grouper *g, const struct fq_rows *R,
     for (size_t p = 0; p < np; p++)
         free(parts[p].gr.mask);
     grouping_free(&all);
+    free(first);
     free(cur);
     free(base);
     free(parts);
@@ -681,7 +686,6 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rows *R, const uint
         grouping_alloc(out, n);
         out->ngroups = n;
         for (size_t i = 0; i < n; i++) {
-            out->first[i] = (uint32_t)i;
             out->gid[i] = (uint32_t)i;
             out->size[i] = 1;
         }
@@ -690,20 +694,13 @@ void grouper_run(const struct fq_grouper *g, const struct fq_rows *R, const uint
     if (n >= PART_MIN && partitioned(g, R, kept, n, want_masks, threads ? threads : 1, out))
         return;
     grouping_alloc(out, n);
-    group_seq(g, R, kept, n, want_masks, out);
-}
-
-void grouping_free_members(struct grouping *gr)
-{
-    free(gr->gid);
-    free(gr->mask);
-    gr->gid = NULL;
-    gr->mask = NULL;
+    uint32_t *first = xmalloc((n ? n : 1) * sizeof *first);
+    group_seq(g, R, kept, n, want_masks, first, out);
+    free(first);
 }
 
 void grouping_free(struct grouping *gr)
 {
-    free(gr->first);
     free(gr->gid);
     free(gr->size);
     free(gr->mask);

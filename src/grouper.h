@@ -17,9 +17,10 @@
 #include "record.h"
 #include "rows.h"
 
+/* Groups are numbered in the order of their founding members' positions:
+ * group k's first member is the first position whose gid is k. */
 struct grouping {
     size_t ngroups;
-    uint32_t *first;     /* per group: position in kept[] of the founding member */
     uint32_t *gid;       /* per position: its group (members join in position order) */
     uint32_t *size;      /* per group: members */
     uint64_t *mask;      /* per position: mwords words of matched modules, or NULL */
@@ -33,7 +34,5 @@ struct grouping {
 void grouper_run(const struct fq_grouper *g, const struct fq_rows *R, const uint32_t *kept,
                  size_t n, bool want_masks, unsigned threads, struct grouping *out);
 void grouping_free(struct grouping *gr);
-/* Frees gid and mask only (the per-position arrays). */
-void grouping_free_members(struct grouping *gr);
 
 #endif

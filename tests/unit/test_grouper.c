@@ -97,7 +97,6 @@ static void check_same(const struct fq_grouper *g, const struct fq_rec *recs, si
         ck_assert_uint_eq(gr.ngroups, ng);
         for (size_t k = 0; k < ng; k++) {
             ck_assert_uint_eq(gr.size[k], gs[k].n);
-            ck_assert_uint_eq(gr.first[k], gs[k].mem[0]);
             for (size_t i = 0; i < gs[k].n; i++) {
                 uint32_t p = gs[k].mem[i];
                 ck_assert_uint_eq(gr.gid[p], k);
@@ -140,7 +139,6 @@ START_TEST(key_groups)
     ck_assert_uint_eq(gr.size[0], 3);
     ck_assert_uint_eq(gr.size[1], 2);
     ck_assert_uint_eq(gr.size[2], 1);
-    ck_assert_uint_eq(gr.first[2], 3);
     /* members by position: 0 1 0 2 1 0 */
     static const uint32_t want[6] = {0, 1, 0, 2, 1, 0};
     for (int i = 0; i < 6; i++)
@@ -187,9 +185,6 @@ START_TEST(rdelta_chain_and_retirement)
     static const uint32_t want[7] = {0, 1, 0, 0, 2, 0, 3};
     for (int i = 0; i < 7; i++)
         ck_assert_uint_eq(gr.gid[i], want[i]);
-    ck_assert_uint_eq(gr.first[1], 1);
-    ck_assert_uint_eq(gr.first[2], 4);
-    ck_assert_uint_eq(gr.first[3], 6);
     grouping_free(&gr);
     check_same(&g, recs, 7);
 }
@@ -214,7 +209,6 @@ START_TEST(no_module_and_no_grouper)
     run_recs(NULL, recs, 3, kept, 3, false, 1, &gr);
     ck_assert_uint_eq(gr.ngroups, 3);
     for (int i = 0; i < 3; i++) {
-        ck_assert_uint_eq(gr.first[i], i);
         ck_assert_uint_eq(gr.size[i], 1);
         ck_assert_uint_eq(gr.gid[i], i);
     }
@@ -281,7 +275,6 @@ static void same_groupings(const struct grouping *a, const struct grouping *b, s
     ck_assert_uint_eq(a->ngroups, b->ngroups);
     ck_assert_uint_eq(a->mwords, b->mwords);
     for (size_t k = 0; k < a->ngroups; k++) {
-        ck_assert_uint_eq(a->first[k], b->first[k]);
         ck_assert_uint_eq(a->size[k], b->size[k]);
     }
     for (size_t i = 0; i < n; i++) {
@@ -365,10 +358,8 @@ START_TEST(partitioned_equals_first_occurrence)
     ck_assert_uint_eq(gr.ngroups, ng);
     for (size_t i = 0; i < N; i++)
         ck_assert_uint_eq(gr.gid[i], gid[i]);
-    for (uint32_t k = 0; k < ng; k++) {
+    for (uint32_t k = 0; k < ng; k++)
         ck_assert_uint_eq(gr.size[k], size[k]);
-        ck_assert_uint_eq(gid[gr.first[k]], k);
-    }
     grouping_free(&gr);
     free(recs);
     free(kept);
