@@ -12,6 +12,7 @@
 
 #include "filter.h"
 #include "plan.h"
+#include "prefault.h"
 #include "rows.h"
 #include "util.h"
 
@@ -107,6 +108,7 @@ struct engine_in *engine_in_new(const struct fq_query *q, bool groups)
     engine_need(q, groups, in->need);
     rows_init(&in->rows, NULL);
     in->rows.t6 = &in->t6;
+    in->pf = prefault_new();
     return in;
 }
 
@@ -135,6 +137,9 @@ void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n)
             continue;
         size_t at = in->rows.n;
         rows_append(&in->rows, keep, k);
+        /* pages ahead of the rows, as far again as they have come */
+        size_t n2 = 2 * in->rows.n < in->rows.cap ? 2 * in->rows.n : in->rows.cap;
+        prefault_to(in->pf, in->rows.p, n2 * in->rows.stride);
         if (in->mw) {
             if (in->mcap < at + k) {
                 in->mcap = in->rows.cap;
@@ -194,6 +199,8 @@ void engine_in_reserve(struct engine_in *in, size_t n)
 
 void engine_in_trim(struct engine_in *in)
 {
+    prefault_free(in->pf);
+    in->pf = NULL;
     rows_rank(&in->rows);
     rows_trim(&in->rows);
     if (in->mw && in->rows.n) {
@@ -206,6 +213,7 @@ void engine_in_free(struct engine_in *in)
 {
     if (!in)
         return;
+    prefault_free(in->pf);
     for (size_t j = 0; j < in->nf; j++)
         filt_free(in->f[j]);
     free(in->f);

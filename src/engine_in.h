@@ -35,6 +35,7 @@ struct engine_in {
      * and twins only where their keys split the rows alike. */
     const struct fq_plan *plan;
     struct ip6_tab t6;          /* the IPv6 addresses of the rows (rows.h) */
+    struct prefault *pf;        /* faults the rows in ahead while reading, or NULL */
 };
 
 /* The group fields of branch b that anything but -g reads: its group
