@@ -54,6 +54,10 @@ void engine_in_trim(struct engine_in *in);          /* after the last add */
 /* Room for n rows from the start, when their number is known ahead: the
  * rows never move as they grow (engine_in_trim gives back the rest). */
 void engine_in_reserve(struct engine_in *in, size_t n);
+/* From now until engine_in_trim, a thread faults the rows' pages in
+ * ahead of engine_in_add, as far again as the rows have come: for a run
+ * whose memory is not bounded (it may map more than the rows use). */
+void engine_in_prefault(struct engine_in *in);
 const struct fq_rows *engine_in_rows(const struct engine_in *in);
 uint64_t engine_in_read(const struct engine_in *in);  /* records added, kept or not */
 /* The records read when the reader dropped some before engine_in_add

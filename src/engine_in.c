@@ -108,8 +108,13 @@ struct engine_in *engine_in_new(const struct fq_query *q, bool groups)
     engine_need(q, groups, in->need);
     rows_init(&in->rows, NULL);
     in->rows.t6 = &in->t6;
-    in->pf = prefault_new();
     return in;
+}
+
+void engine_in_prefault(struct engine_in *in)
+{
+    if (!in->pf)
+        in->pf = prefault_new();
 }
 
 void engine_in_add(struct engine_in *in, const struct fq_rec *recs, size_t n)

@@ -168,6 +168,8 @@ static int read_engine(struct fq_run *r, char *const *inputs, size_t ninputs,
     bool narrowed = o->groups || (files && now && !never);
     if (narrowed)
         engine_in_narrow(r->e);
+    if (!o->rd.max_bytes)
+        engine_in_prefault(r->e);
     bool may = files && !never && !narrowed;
     uint64_t budget = memory_budget(o);
     uint64_t limit = o->rd.max_bytes && o->rd.max_bytes < budget ? o->rd.max_bytes : budget;
