@@ -74,6 +74,10 @@ struct gstate {
      * of records that read would miss the caches. */
     uint32_t *first, *size;
     uint64_t *refv;             /* nref per group */
+    struct ref {
+        enum fq_field f;        /* the rule's left-hand field */
+        bool last;              /* of the last member (rdelta), else of the first */
+    } *refs;                    /* what refv[k] holds, for k < nref */
     size_t nref;
     uint64_t *expiry;           /* nmods per group: last candidate stime each module accepts */
     uint8_t *inix;              /* nmods per group: 1 while in that module's index */
@@ -104,12 +108,9 @@ static bool rules_hold(const struct gstate *st, const struct rule *rules, size_t
 static void take_refs(struct gstate *st, uint32_t gid, const unsigned char *c, bool founder)
 {
     uint64_t *v = &st->refv[(size_t)gid * st->nref];
-    for (size_t m = 0; m < st->nmods; m++)
-        for (size_t j = 0; j < st->mods[m].n; j++) {
-            const struct rule *ru = &st->mods[m].rules[j];
-            if (ru->ref != NONE && (founder || ru->rel))
-                v[ru->ref] = row_get(st->R, c, ru->l);
-        }
+    for (size_t k = 0; k < st->nref; k++)
+        if (founder || st->refs[k].last)
+            v[k] = row_get(st->R, c, st->refs[k].f);
 }
 
 /* Largest candidate stime the rule can still accept, or UINT64_MAX. */
@@ -402,8 +403,11 @@ static void setup(struct gstate *st, const struct fq_grouper *g, size_t n, bool 
                              NONE};
             bool key = ru->op == OP_EQ && ru->dk == D_NONE;
             /* read: rules not in the key, bounds, and every rule for masks */
-            if (!key || rule_bounds(&r) || masks)
+            if (!key || rule_bounds(&r) || masks) {
+                st->refs = xrealloc(st->refs, (st->nref + 1) * sizeof *st->refs);
+                st->refs[st->nref] = (struct ref){r.l, r.rel};
                 r.ref = (uint32_t)st->nref++;
+            }
             md->rules[j] = r;
             if (rule_bounds(&r))
                 md->bounded = true;
@@ -456,6 +460,7 @@ static bool common_key(const struct fq_grouper *g, enum fq_field *kf, size_t *nk
 static void state_free(struct gstate *st)
 {
     free(st->refv);
+    free(st->refs);
     free(st->expiry);
     free(st->inix);
     for (size_t m = 0; m < st->nmods; m++) {
